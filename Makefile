@@ -1,0 +1,37 @@
+# mixjax developer commands. Everything runs inside .venv, created on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Tests and benchmarks fake 8 CPU devices for the pmap / shard_map paths.
+TEST_ARGS ?= -n 2
+
+.PHONY: install test test-slow train bench lint clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[train,test]'
+	touch $@
+
+test: install
+	$(PY) -m pytest $(TEST_ARGS)
+
+# The long end-to-end runs (full digits training, resume after SIGKILL, two processes).
+test-slow: install
+	$(PY) -m pytest $(TEST_ARGS) -m slow
+
+# The main job: digits, ERM vs mixup, side-by-side table.
+train: install
+	$(PY) -m mixjax.compare --workdir runs/digits
+
+bench: install
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) benchmarks/bench_ops.py
+
+lint: install
+	$(PY) -m ruff check mixjax tests benchmarks configs train.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,99 @@
+"""Applying sampled mix parameters: the deterministic half of every op."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from mixjax import _checks
+from mixjax._sampling import MixParams
+
+
+def self_weight(params: MixParams, image_size: tuple[int, int] | None = None) -> jax.Array:
+  """The exact weight of each example's own label after mixing.
+
+  Outside the box the example is blended with weight λ, inside the box it is replaced,
+  so its label weight is `λ · (1 - box_area / (H·W))`, computed from the clipped box.
+
+  Args:
+    params: the mix parameters.
+    image_size: `(H, W)`; required when `params.box` is not None.
+
+  Returns:
+    float32 `[B]`.
+  """
+  batch_size = params.partner.shape[0]
+  lam = jnp.broadcast_to(jnp.asarray(params.lam, jnp.float32), (batch_size,))
+  if params.box is None:
+    return lam
+  if image_size is None:
+    raise ValueError("`image_size` is required when `params.box` is set.")
+  height, width = image_size
+  box = jnp.broadcast_to(params.box, (batch_size, 4))
+  area = (box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1])
+  return lam * (1.0 - area.astype(jnp.float32) / (height * width))
+
+
+def _partner_of(x: jax.Array, params: MixParams) -> jax.Array:
+  if params.pairing == "flip":
+    return jnp.flip(x, axis=0)  # A reversed read, fused into the blend: no gather.
+  return jnp.take(x, params.partner, axis=0, mode="clip")
+
+
+def _blend(x: jax.Array, x_partner: jax.Array, lam: jax.Array) -> jax.Array:
+  """`lam·x + (1-lam)·x_partner` in (at least) float32, exact where lam == 1."""
+  compute = jnp.promote_types(x.dtype, jnp.float32)
+  lam = lam.reshape(lam.shape + (1,) * (x.ndim - lam.ndim))
+  mixed = lam * x.astype(compute) + (1.0 - lam) * x_partner.astype(compute)
+  # The select keeps α == 0 bit-exact (also for -0.0, inf and NaN pixels) at no memory cost.
+  return jnp.where(lam == 1.0, x, mixed.astype(x.dtype))
+
+
+def _box_mask(box: jax.Array, height: int, width: int) -> jax.Array:
+  """Boolean `[H, W, 1]` (batch box) or `[B, H, W, 1]` (elem boxes) from iota comparisons."""
+  box = box[..., None, None, :]
+  rows = jnp.arange(height, dtype=jnp.int32)[:, None]
+  cols = jnp.arange(width, dtype=jnp.int32)[None, :]
+  inside = (rows >= box[..., 0]) & (rows < box[..., 2]) & (cols >= box[..., 1]) & (cols < box[..., 3])
+  return inside[..., None]
+
+
+def apply_mix(inputs, labels: jax.Array, params: MixParams):
+  """Mixes a batch with its partners using given parameters (deterministic).
+
+  For each example i with partner p = `params.partner[i]`:
+
+  * without a box: `x'_i = λ_i·x_i + (1-λ_i)·x_p` for every leaf of `inputs`;
+  * with a box: the same blend outside the box, `x_p` inside it (CutMix);
+  * `y'_i = w_i·y_i + (1-w_i)·y_p`, with `w` from :func:`self_weight`.
+
+  Args:
+    inputs: a floating array or a pytree of floating arrays, each with leading batch
+      dimension B. With a box, a single `[B, H, W, C]` image array.
+    labels: floating `[B, C]` one-hot or soft labels.
+    params: the parameters, e.g. from :func:`mixjax.sample_mixup_params`.
+
+  Returns:
+    `(inputs, labels)` mixed, with the same structure, shapes and dtypes.
+  """
+  batch_size = _checks.check_labels(labels)
+  if params.partner.shape != (batch_size,):
+    raise ValueError(
+        f"`params.partner` must have shape ({batch_size},) to match `labels`, "
+        f"got {params.partner.shape}."
+    )
+  lam = jnp.asarray(params.lam, jnp.float32)
+  if params.box is None:
+    _checks.check_inputs(inputs, batch_size)
+    mixed = jax.tree.map(lambda x: _blend(x, _partner_of(x, params), lam), inputs)
+    image_size = None
+  else:
+    _, height, width = _checks.check_images(inputs, "inputs")
+    _checks.check_inputs(inputs, batch_size)
+    image_size = (height, width)
+    x_partner = _partner_of(inputs, params)
+    pasted = _box_mask(params.box, height, width)
+    mixed = jnp.where(pasted, x_partner, _blend(inputs, x_partner, lam))
+  weight = self_weight(params, image_size)
+  mixed_labels = _blend(labels, _partner_of(labels, params), weight)
+  return mixed, mixed_labels

@@ -1,0 +1,44 @@
+"""Integer class labels to (optionally smoothed) one-hot targets."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from mixjax import _checks
+
+
+def one_hot(labels: jax.typing.ArrayLike, num_classes: int, *, label_smoothing: float = 0.0) -> jax.Array:
+  """One-hot targets, ready to be mixed.
+
+  Args:
+    labels: integer class indices, shape `[B]` (any shape `[...]` works).
+    num_classes: number of classes C, a positive Python int.
+    label_smoothing: ε in [0, 1): the target becomes `(1 - ε)·one_hot + ε / C`.
+
+  Returns:
+    float32 `[..., C]` whose rows sum to 1.
+
+  Raises:
+    TypeError: `labels` is not an integer array.
+    ValueError: `num_classes` is not positive, `label_smoothing` is outside [0, 1), or a
+      concrete label lies outside [0, num_classes).
+  """
+  dtype = jnp.result_type(labels)
+  if not jnp.issubdtype(dtype, jnp.integer):
+    raise TypeError(f"`labels` must be integer class indices, got dtype {dtype}.")
+  if not isinstance(num_classes, int | np.integer) or num_classes < 1:
+    raise ValueError(f"`num_classes` must be a positive int, got {num_classes!r}.")
+  if _checks.is_concrete(label_smoothing) and not 0.0 <= float(label_smoothing) < 1.0:
+    raise ValueError(f"`label_smoothing` must be in [0, 1), got {label_smoothing!r}.")
+  if _checks.is_concrete(labels):
+    values = np.asarray(labels)
+    if values.size and (values.min() < 0 or values.max() >= num_classes):
+      bad = values[(values < 0) | (values >= num_classes)]
+      raise ValueError(
+          f"`labels` must lie in [0, {num_classes}), got out-of-range values {bad[:5].tolist()}."
+      )
+  targets = jax.nn.one_hot(labels, num_classes, dtype=jnp.float32)
+  eps = jnp.asarray(label_smoothing, jnp.float32)
+  return targets * (1.0 - eps) + eps / num_classes

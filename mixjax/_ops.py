@@ -1,0 +1,133 @@
+"""The mixing ops: sample parameters from a key, then apply them."""
+
+from __future__ import annotations
+
+import jax
+
+from mixjax import _checks
+from mixjax._apply import apply_mix
+from mixjax._sampling import (
+    sample_cutmix_params,
+    sample_mixup_or_cutmix_params,
+    sample_mixup_params,
+)
+
+
+def mixup(
+    key: jax.Array,
+    inputs,
+    labels: jax.Array,
+    *,
+    alpha: jax.typing.ArrayLike = 1.0,
+    mode: str = "batch",
+    pairing: str = "permute",
+):
+  """mixup (Zhang et al. 2017): convex combinations of examples and their labels.
+
+  `x'_i = λ_i·x_i + (1-λ_i)·x_p(i)` and `y'_i = λ_i·y_i + (1-λ_i)·y_p(i)` with
+  λ ~ Beta(α, α) and p a random permutation (or a flip) of the batch.
+
+  Args:
+    key: a PRNG key; the same key gives the same output.
+    inputs: a floating array or pytree of floating arrays sharing the leading batch
+      dimension B (images, spectrograms, table rows, embeddings). Every leaf is mixed
+      with the same λ and partner. Low-precision inputs keep their dtype; the blend
+      is computed in float32.
+    labels: floating `[B, C]` one-hot or soft labels (see :func:`mixjax.one_hot`).
+    alpha: Beta(α, α) concentration, may be traced; 0 returns the batch unchanged.
+    mode: `"batch"`, one λ for the batch (the paper), or `"elem"`, one λ per example.
+    pairing: `"permute"` (random partner, the paper's code) or `"flip"` (partner of i
+      is B-1-i; no gather).
+
+  Returns:
+    `(inputs, labels)` mixed, same structure, shapes and dtypes.
+
+  Raises:
+    ValueError, TypeError: at trace time, for bad arguments (see the README).
+
+  Example:
+    >>> x, y = mixjax.mixup(key, images, mixjax.one_hot(labels, 10), alpha=0.2)
+  """
+  batch_size = _checks.check_labels(labels)
+  _checks.check_inputs(inputs, batch_size)
+  params = sample_mixup_params(key, batch_size, alpha=alpha, mode=mode, pairing=pairing)
+  return apply_mix(inputs, labels, params)
+
+
+def cutmix(
+    key: jax.Array,
+    images: jax.Array,
+    labels: jax.Array,
+    *,
+    alpha: jax.typing.ArrayLike = 1.0,
+    mode: str = "batch",
+    pairing: str = "permute",
+):
+  """CutMix (Yun et al. 2019): paste a box from the partner image.
+
+  The box covers about `1 - λ` of the image, λ ~ Beta(α, α), and is clipped at the
+  borders; the label weight is the exact kept-pixel fraction after clipping.
+
+  Args:
+    key: a PRNG key.
+    images: floating `[B, H, W, C]`.
+    labels: floating `[B, C]`.
+    alpha: Beta(α, α) concentration, may be traced; 0 returns the batch unchanged.
+    mode: `"batch"` (one box for the batch) or `"elem"` (a box per example).
+    pairing: `"permute"` or `"flip"`.
+
+  Returns:
+    `(images, labels)` mixed.
+  """
+  batch_size, height, width = _checks.check_images(images)
+  _checks.check_labels(labels)
+  _checks.check_inputs(images, batch_size, "images")
+  params = sample_cutmix_params(
+      key, batch_size, (height, width), alpha=alpha, mode=mode, pairing=pairing
+  )
+  return apply_mix(images, labels, params)
+
+
+def mixup_or_cutmix(
+    key: jax.Array,
+    images: jax.Array,
+    labels: jax.Array,
+    *,
+    mixup_alpha: jax.typing.ArrayLike = 1.0,
+    cutmix_alpha: jax.typing.ArrayLike = 1.0,
+    switch_prob: jax.typing.ArrayLike = 0.5,
+    mode: str = "batch",
+    pairing: str = "permute",
+):
+  """Either mixup or CutMix, CutMix with probability `switch_prob`.
+
+  The choice is drawn per batch (`mode="batch"`) or per example (`mode="elem"`) as a
+  traced value: one fused pass over the images serves both choices.
+
+  Args:
+    key: a PRNG key.
+    images: floating `[B, H, W, C]`.
+    labels: floating `[B, C]`.
+    mixup_alpha: Beta concentration of mixup's λ.
+    cutmix_alpha: Beta concentration of CutMix's kept area.
+    switch_prob: probability of CutMix, in [0, 1].
+    mode: `"batch"` or `"elem"`.
+    pairing: `"permute"` or `"flip"`.
+
+  Returns:
+    `(images, labels)` mixed.
+  """
+  batch_size, height, width = _checks.check_images(images)
+  _checks.check_labels(labels)
+  _checks.check_inputs(images, batch_size, "images")
+  params = sample_mixup_or_cutmix_params(
+      key,
+      batch_size,
+      (height, width),
+      mixup_alpha=mixup_alpha,
+      cutmix_alpha=cutmix_alpha,
+      switch_prob=switch_prob,
+      mode=mode,
+      pairing=pairing,
+  )
+  return apply_mix(images, labels, params)
