@@ -13,7 +13,9 @@ def self_weight(params: MixParams, image_size: tuple[int, int] | None = None) ->
   """The exact weight of each example's own label after mixing.
 
   Outside the box the example is blended with weight λ, inside the box it is replaced,
-  so its label weight is `λ · (1 - box_area / (H·W))`, computed from the clipped box.
+  so its label weight is `λ · (1 - box_area / (H·W))`. The area is that of the box
+  clipped to the image (an inverted box is empty), i.e. exactly the pixels that
+  :func:`mixjax.apply_mix` pastes.
 
   Args:
     params: the mix parameters.
@@ -29,9 +31,14 @@ def self_weight(params: MixParams, image_size: tuple[int, int] | None = None) ->
   if image_size is None:
     raise ValueError("`image_size` is required when `params.box` is set.")
   height, width = image_size
-  box = jnp.broadcast_to(params.box, (batch_size, 4))
-  area = (box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1])
-  return lam * (1.0 - area.astype(jnp.float32) / (height * width))
+  box = jnp.broadcast_to(jnp.asarray(params.box, jnp.int32), (batch_size, 4))
+  box_height = jnp.clip(jnp.minimum(box[:, 2], height) - jnp.maximum(box[:, 0], 0), 0)
+  box_width = jnp.clip(jnp.minimum(box[:, 3], width) - jnp.maximum(box[:, 1], 0), 0)
+  area = box_height * box_width
+  # Count the kept pixels in integers and divide once: `1 - area / (H·W)` rounds twice and
+  # can miss the kept fraction by an ulp.
+  kept = (height * width - area).astype(jnp.float32) / (height * width)
+  return lam * kept
 
 
 def _partner_of(x: jax.Array, params: MixParams) -> jax.Array:

@@ -1,0 +1,251 @@
+"""The per-device train and eval steps, and their pmap / shard_map drivers.
+
+One function body runs on every device: it draws its key from
+`fold_in(fold_in(base_key, step), axis_index)`, augments and mixes its own shard of
+the batch inside the compiled graph, and averages gradients and BatchNorm statistics
+over the data axis with `lax.pmean`. The same body is mapped with `jax.pmap` (the
+default) or `jax.shard_map` over a 1-D mesh; both give the same new state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax.training import train_state
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from mixjax import _labels
+from mixjax import _ops
+from mixjax import augment as augment_lib
+
+AXIS = "data"
+MIXES = ("none", "mixup", "cutmix", "mixup_or_cutmix")
+
+
+class TrainState(train_state.TrainState):
+  """Flax train state plus BatchNorm statistics and the run's base PRNG key.
+
+  Attributes:
+    batch_stats: BatchNorm running statistics (empty dict for models without BatchNorm).
+    rng: uint32 key data of the run's base key; step keys are `fold_in(base, step)`.
+  """
+
+  batch_stats: Any = None
+  rng: jax.Array | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class StepConfig:
+  """The static hyperparameters a step is compiled for (from the run's config).
+
+  `mixup_alpha` and `cutmix_alpha` are NOT here: they are passed traced, so turning
+  mixing off for the last epochs (α = 0) reuses the same compiled step.
+  """
+
+  num_classes: int
+  mix: str = "mixup"
+  switch_prob: float = 0.5
+  mix_mode: str = "batch"
+  mix_pairing: str = "permute"
+  label_smoothing: float = 0.0
+  augment: str = "none"
+  random_erasing: float = 0.0
+  gridmask: float = 0.0
+
+
+def step_key(state: TrainState, axis_name: str = AXIS) -> jax.Array:
+  """The key of this step on this device: fold_in(fold_in(base, step), axis_index)."""
+  base = jax.random.wrap_key_data(state.rng)
+  return jax.random.fold_in(jax.random.fold_in(base, state.step), jax.lax.axis_index(axis_name))
+
+
+def prepare_inputs(key, images, labels, cfg: StepConfig, *, mixup_alpha, cutmix_alpha):
+  """Augments and mixes one device's batch inside the graph.
+
+  Args:
+    key: this device's step key.
+    images: float `[b, ...]` inputs (images `[b, H, W, C]` or rows `[b, D]`).
+    labels: int32 `[b]`.
+    cfg: static step configuration.
+    mixup_alpha: traced scalar; 0 disables mixup.
+    cutmix_alpha: traced scalar; 0 disables CutMix.
+
+  Returns:
+    `(inputs, targets)`: the mixed inputs and float32 `[b, num_classes]` soft targets.
+  """
+  aug_key, erase_key, grid_key, mix_key = jax.random.split(key, 4)
+  if cfg.augment == "crop_flip":
+    images = augment_lib.random_crop_flip(aug_key, images)
+  if cfg.random_erasing > 0:
+    from mixjax import _erasing
+
+    images = _erasing.random_erasing(erase_key, images, probability=cfg.random_erasing)
+  if cfg.gridmask > 0:
+    from mixjax import _gridmask
+
+    images = _gridmask.gridmask(grid_key, images, probability=cfg.gridmask)
+  targets = _labels.one_hot(labels, cfg.num_classes, label_smoothing=cfg.label_smoothing)
+  common = dict(mode=cfg.mix_mode, pairing=cfg.mix_pairing)
+  if cfg.mix == "mixup":
+    return _ops.mixup(mix_key, images, targets, alpha=mixup_alpha, **common)
+  if cfg.mix == "cutmix":
+    return _ops.cutmix(mix_key, images, targets, alpha=cutmix_alpha, **common)
+  if cfg.mix == "mixup_or_cutmix":
+    return _ops.mixup_or_cutmix(
+        mix_key,
+        images,
+        targets,
+        mixup_alpha=mixup_alpha,
+        cutmix_alpha=cutmix_alpha,
+        switch_prob=cfg.switch_prob,
+        **common,
+    )
+  return images, targets
+
+
+def train_step(state: TrainState, batch, hparams, *, cfg: StepConfig, axis_name: str = AXIS):
+  """One SGD step on one device's shard of the global batch.
+
+  Args:
+    state: the (replicated) train state.
+    batch: dict with `image` float `[b, ...]` and `label` int32 `[b]` for this device.
+    hparams: dict of traced scalars, `mixup_alpha` and `cutmix_alpha` (0 = no mixing).
+    cfg: static step configuration (bind with functools.partial).
+    axis_name: the data-parallel axis.
+
+  Returns:
+    `(new_state, metrics)`; metrics are averaged over devices.
+  """
+  key = step_key(state, axis_name)
+  prep_key, dropout_key = jax.random.split(key)
+  inputs, targets = prepare_inputs(
+      prep_key,
+      batch["image"],
+      batch["label"],
+      cfg,
+      mixup_alpha=hparams["mixup_alpha"],
+      cutmix_alpha=hparams["cutmix_alpha"],
+  )
+
+  def loss_fn(params):
+    variables = {"params": params, "batch_stats": state.batch_stats}
+    logits, updates = state.apply_fn(
+        variables, inputs, train=True, rngs={"dropout": dropout_key}, mutable=["batch_stats"]
+    )
+    loss = optax.softmax_cross_entropy(logits, targets).mean()
+    return loss, (logits, updates["batch_stats"])
+
+  (loss, (logits, batch_stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+  grads = jax.lax.pmean(grads, axis_name)
+  batch_stats = jax.lax.pmean(batch_stats, axis_name)
+  new_state = state.apply_gradients(grads=grads, batch_stats=batch_stats)
+  # Accuracy against the dominant component of the (mixed) target.
+  accuracy = jnp.mean(jnp.argmax(logits, -1) == jnp.argmax(targets, -1))
+  metrics = jax.lax.pmean({"loss": loss, "accuracy": accuracy}, axis_name)
+  return new_state, metrics
+
+
+def eval_step(state: TrainState, batch, *, axis_name: str = AXIS):
+  """Sums of loss, correct predictions and counted examples over the masked batch.
+
+  Args:
+    state: the train state.
+    batch: dict with `image`, `label` int32 `[b]` and `mask` bool `[b]` (False on padding).
+    axis_name: the data-parallel axis.
+
+  Returns:
+    dict of float32 sums (`loss`, `correct`, `count`), summed over devices.
+  """
+  variables = {"params": state.params, "batch_stats": state.batch_stats}
+  logits = state.apply_fn(variables, batch["image"], train=False)
+  mask = batch["mask"].astype(jnp.float32)
+  loss = optax.softmax_cross_entropy_with_integer_labels(logits, batch["label"])
+  correct = (jnp.argmax(logits, -1) == batch["label"]).astype(jnp.float32)
+  sums = {"loss": jnp.sum(loss * mask), "correct": jnp.sum(correct * mask), "count": jnp.sum(mask)}
+  return jax.lax.psum(sums, axis_name)
+
+
+class Parallel:
+  """Runs the per-device steps with `jax.pmap` or `jax.shard_map` over all devices.
+
+  The driver owns the layout: `put_state` / `put_batch` move host data to the
+  devices in the layout its steps expect, and `get_state` brings one host copy back.
+  Host batches are this process's share `[local_batch, ...]` of the global batch.
+  """
+
+  def __init__(self, kind: str, cfg: StepConfig):
+    if kind not in ("pmap", "shard_map"):
+      raise ValueError(f"`parallel` must be 'pmap' or 'shard_map', got {kind!r}.")
+    self.kind = kind
+    self.devices = jax.devices()
+    self.local_devices = jax.local_devices()
+    self.num_devices = len(self.devices)
+    train = functools.partial(train_step, cfg=cfg)
+    if kind == "pmap":
+      self._train = jax.pmap(train, axis_name=AXIS, donate_argnums=(0,), in_axes=(0, 0, None))
+      self._eval = jax.pmap(eval_step, axis_name=AXIS)
+      self.mesh = None
+    else:
+      self.mesh = jax.make_mesh(
+          (self.num_devices,), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,)
+      )
+      self._train = jax.jit(
+          jax.shard_map(
+              train, mesh=self.mesh, in_specs=(P(), P(AXIS), P()), out_specs=(P(), P())
+          ),
+          donate_argnums=(0,),
+      )
+      self._eval = jax.jit(
+          jax.shard_map(eval_step, mesh=self.mesh, in_specs=(P(), P(AXIS)), out_specs=P())
+      )
+
+  def check_batch_size(self, global_batch_size: int) -> None:
+    if global_batch_size % self.num_devices:
+      raise ValueError(
+          f"`batch_size` (global) must be divisible by the number of devices "
+          f"({self.num_devices}), got {global_batch_size}."
+      )
+
+  def put_state(self, state: TrainState) -> TrainState:
+    """Replicates a host state onto the devices."""
+    if self.kind == "pmap":
+      return flax.jax_utils.replicate(state, self.local_devices)
+    sharding = NamedSharding(self.mesh, P())
+    return jax.tree.map(lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), state)
+
+  def get_state(self, state: TrainState) -> TrainState:
+    """One host (NumPy) copy of the replicated state."""
+    return jax.tree.map(np.asarray, self._first_copy(state))
+
+  def put_batch(self, batch: dict[str, np.ndarray]):
+    """Moves this process's `[local_batch, ...]` arrays onto its devices."""
+    if self.kind == "pmap":
+      n = len(self.local_devices)
+      return jax.tree.map(lambda x: x.reshape((n, -1) + x.shape[1:]), batch)
+    sharding = NamedSharding(self.mesh, P(AXIS))
+    return jax.tree.map(lambda x: jax.make_array_from_process_local_data(sharding, x), batch)
+
+  def train(self, state, batch, hparams):
+    """Runs one train step; `hparams` is a dict of host scalars."""
+    hparams = {k: jnp.float32(v) for k, v in hparams.items()}
+    state, metrics = self._train(state, self.put_batch(batch), hparams)
+    return state, self._first_copy(metrics)
+
+  def eval(self, state, batch):
+    """Runs one eval step and returns the summed counts as host floats."""
+    sums = self._first_copy(self._eval(state, self.put_batch(batch)))
+    return {k: float(v) for k, v in sums.items()}
+
+  def _first_copy(self, tree):
+    """This process's copy of a replicated output (pmap outputs carry a device axis)."""
+    if self.kind == "pmap":
+      return jax.tree.map(lambda x: x.addressable_data(0)[0], tree)
+    return jax.tree.map(lambda x: x.addressable_data(0), tree)

@@ -1,0 +1,33 @@
+"""Train a model with in-graph mixing from a config file.
+
+  python train.py --config configs/digits.py --workdir runs/digits
+  python train.py --config configs/cifar10.py --workdir runs/c10 --config.mixup_alpha=0.2
+
+Rerunning the same command on the same workdir resumes. For several hosts, pass
+--distributed (with --coordinator_address/--num_processes/--process_id, or the
+environment your cluster sets for jax.distributed.initialize).
+"""
+
+from absl import app
+from absl import flags
+from ml_collections import config_flags
+
+from mixjax import distributed
+from mixjax import trainer
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file("config", None, "Path to a config file.", lock_config=True)
+flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and plots.")
+distributed.define_flags()
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  distributed.initialize_from_flags()
+  trainer.train_and_evaluate(FLAGS.config, FLAGS.workdir)
+
+
+if __name__ == "__main__":
+  app.run(main)
