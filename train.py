@@ -18,7 +18,6 @@ from mixjax import trainer
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Path to a config file.", lock_config=True)
 flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and plots.")
-distributed.define_flags()
 flags.mark_flags_as_required(["config", "workdir"])
 
 

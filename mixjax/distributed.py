@@ -16,18 +16,14 @@ _NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "Number of processe
 _PROCESS_ID = flags.DEFINE_integer("process_id", None, "This process's index.")
 
 
-def define_flags() -> None:
-  """The flags are defined on import; this call only documents the dependency."""
-
-
 def initialize(
     coordinator_address: str | None = None,
     num_processes: int | None = None,
     process_id: int | None = None,
 ) -> None:
   """Joins a multi-process JAX run (CPU processes use gloo collectives)."""
-  if jax.config.jax_platforms in (None, "", "cpu") or "cpu" in str(jax.config.jax_platforms):
-    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+  # CPU processes need a collectives backend to talk to each other; GPUs/TPUs bring theirs.
+  jax.config.update("jax_cpu_collectives_implementation", "gloo")
   jax.distributed.initialize(
       coordinator_address=coordinator_address,
       num_processes=num_processes,

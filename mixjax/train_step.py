@@ -24,7 +24,6 @@ from jax.sharding import PartitionSpec as P
 
 from mixjax import _labels
 from mixjax import _ops
-from mixjax import augment as augment_lib
 
 AXIS = "data"
 MIXES = ("none", "mixup", "cutmix", "mixup_or_cutmix")
@@ -83,6 +82,8 @@ def prepare_inputs(key, images, labels, cfg: StepConfig, *, mixup_alpha, cutmix_
   """
   aug_key, erase_key, grid_key, mix_key = jax.random.split(key, 4)
   if cfg.augment == "crop_flip":
+    from mixjax import augment as augment_lib
+
     images = augment_lib.random_crop_flip(aug_key, images)
   if cfg.random_erasing > 0:
     from mixjax import _erasing
@@ -143,7 +144,11 @@ def train_step(state: TrainState, batch, hparams, *, cfg: StepConfig, axis_name:
     loss = optax.softmax_cross_entropy(logits, targets).mean()
     return loss, (logits, updates["batch_stats"])
 
-  (loss, (logits, batch_stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+  # Differentiate per-device copies: under shard_map, the gradient of a replicated
+  # (device-invariant) value would already be summed over devices, and the pmean below
+  # would then leave a sum, not a mean. Under pmap the params are varying already.
+  params = jax.tree.map(lambda x: jax.lax.pcast(x, axis_name, to="varying"), state.params)
+  (loss, (logits, batch_stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
   grads = jax.lax.pmean(grads, axis_name)
   batch_stats = jax.lax.pmean(batch_stats, axis_name)
   new_state = state.apply_gradients(grads=grads, batch_stats=batch_stats)
@@ -201,7 +206,6 @@ class Parallel:
           jax.shard_map(
               train, mesh=self.mesh, in_specs=(P(), P(AXIS), P()), out_specs=(P(), P())
           ),
-          donate_argnums=(0,),
       )
       self._eval = jax.jit(
           jax.shard_map(eval_step, mesh=self.mesh, in_specs=(P(), P(AXIS)), out_specs=P())
