@@ -20,7 +20,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -73,7 +73,9 @@ def check_process(process_index: Any, process_count: Any) -> tuple[int, int]:
   return int(process_index), int(process_count)
 
 
-def check_fraction(value: Any, name: str, *, low_open: bool = False, high_open: bool = False) -> float:
+def check_fraction(
+    value: Any, name: str, *, low_open: bool = False, high_open: bool = False
+) -> float:
   """Checks that `value` is a real number in [0, 1] (optionally open at either end)."""
   ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
   value_f = float(value) if ok else math.nan
@@ -137,26 +139,44 @@ def epoch_permutation(num_examples: int, *, seed: int, epoch: int) -> np.ndarray
 def channel_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   """Mean and standard deviation of the last axis of `x` over all other axes.
 
-  Accumulates in float64 over chunks of examples, so a uint8 dataset is never copied
-  whole to floating point. A standard deviation of zero (a constant channel) is
-  replaced by one, so that normalising never divides by zero.
+  Works over chunks of examples, so a uint8 dataset is never copied whole to floating
+  point.
 
   Args:
     x: `[N, ..., C]`, any real dtype.
 
   Returns:
+    `(mean, std)`, each float32 `[C]`; see `channel_stats_from_chunks`.
+  """
+  return channel_stats_from_chunks(
+      x[start : start + _STATS_CHUNK] for start in range(0, x.shape[0], _STATS_CHUNK)
+  )
+
+
+def channel_stats_from_chunks(chunks: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+  """Mean and standard deviation of the last axis over all other axes of all chunks.
+
+  A standard deviation of zero (a constant channel) is replaced by one, so that
+  normalising never divides by zero.
+
+  Args:
+    chunks: arrays `[n_i, ..., C]` with the same C, any real dtype.
+
+  Returns:
     `(mean, std)`, each float32 `[C]`.
   """
-  channels = x.shape[-1]
-  total = np.zeros(channels, np.float64)
-  total_sq = np.zeros(channels, np.float64)
+  total = total_sq = None
   count = 0
-  for start in range(0, x.shape[0], _STATS_CHUNK):
-    chunk = x[start : start + _STATS_CHUNK].reshape(-1, channels).astype(np.float64)
-    total += chunk.sum(axis=0)
-    total_sq += np.square(chunk).sum(axis=0)
-    count += chunk.shape[0]
-  if count == 0:
+  for chunk in chunks:
+    # float32 holds uint8 pixels (and their squares) exactly; the sums are float64.
+    flat = np.asarray(chunk).reshape(-1, chunk.shape[-1]).astype(np.float32)
+    if total is None:
+      total = np.zeros(flat.shape[1], np.float64)
+      total_sq = np.zeros(flat.shape[1], np.float64)
+    total += flat.sum(axis=0, dtype=np.float64)
+    total_sq += np.einsum("nc,nc->c", flat, flat, dtype=np.float64)
+    count += flat.shape[0]
+  if not count:
     raise ValueError("Cannot compute normalisation statistics of an empty training split.")
   mean = total / count
   std = np.sqrt(np.maximum(total_sq / count - np.square(mean), 0.0))
