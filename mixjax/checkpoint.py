@@ -46,6 +46,8 @@ class Checkpointer:
   def save(self, step: int, state: Any, meta: dict[str, Any]) -> None:
     """Saves the host state and the JSON `meta` record at `step` (blocking)."""
     meta = dict(meta, fingerprint=fingerprint(state))
+    if step in self._manager.all_steps():  # An unusable leftover of a killed run.
+      self._manager.delete(step)
     self._manager.save(
         step,
         args=ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)),

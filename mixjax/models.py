@@ -152,7 +152,8 @@ class PreActResNet18(nn.Module):
     """Maps images `[B, H, W, C]` to float32 logits `[B, num_classes]`."""
     _check_rank(x, 4, "[batch, height, width, channels]")
     x = _conv(64, 3, 1, self.dtype, name="stem")(x)
-    for stage, (features, strides) in enumerate(zip((64, 128, 256, 512), (1, 2, 2, 2), strict=True)):
+    stages = zip((64, 128, 256, 512), (1, 2, 2, 2), strict=True)
+    for stage, (features, strides) in enumerate(stages):
       for block in range(2):
         x = PreActBlock(
             features,
@@ -288,20 +289,22 @@ class SmallCNN(nn.Module):
   """A small convolutional network for small images (8×8 digits, 28×28 MNIST, 32×32).
 
   `conv3x3(w)-BN-ReLU, conv3x3(2w)-BN-ReLU, maxpool 2×2, conv3x3(4w)-BN-ReLU`, global
-  average pooling, optional dropout and a dense classifier, with w = `width`. About 94k
-  parameters for w = 32, one channel and 10 classes.
+  average pooling, optional dropout and a dense classifier, with w = `width`. 24,058
+  parameters for w = 16 (the default), one channel and 10 classes; 94,186 for w = 32.
+  On sklearn's 8×8 digits it reaches about 99% test accuracy after 10 epochs (a few
+  seconds on two CPU cores).
 
   Attributes:
     num_classes: number of output logits.
     dropout_rate: dropout before the classifier; 0 disables it.
     dtype: compute dtype.
-    width: channels of the first convolution.
+    width: channels of the first convolution (the others have 2× and 4×).
   """
 
   num_classes: int
   dropout_rate: float = 0.0
   dtype: Dtype = jnp.float32
-  width: int = 32
+  width: int = 16
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:

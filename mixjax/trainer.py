@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 import time
@@ -53,7 +52,8 @@ def create_state(config, model, tx, input_shape) -> step_lib.TrainState:
       batch_stats=variables.get("batch_stats", {}),
       rng=jax.random.key_data(run_key),
   )
-  return jax.tree.map(np.asarray, state)
+  # Through jnp first so host dtypes match what the devices hand back (int32 step).
+  return jax.tree.map(lambda x: np.asarray(jnp.asarray(x)), state)
 
 
 def step_config(config, num_classes: int) -> step_lib.StepConfig:
@@ -109,6 +109,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
   Returns:
     The summary (also written to `workdir/summary.json`).
   """
+  return train(config, workdir)[1]
+
+
+def train(
+    config: ml_collections.ConfigDict, workdir: str
+) -> tuple[step_lib.TrainState, dict[str, Any]]:
+  """Like :func:`train_and_evaluate`, also returning this process's final host state."""
   config_lib.validate(config)
   os.makedirs(workdir, exist_ok=True)
   _check_workdir_config(config, workdir)
@@ -122,7 +129,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
       process_index=jax.process_index(),
       process_count=jax.process_count(),
       data_dir=config.data_dir or None,
-      test_fraction=config.test_fraction,
+      test_fraction=config.test_fraction or None,
   )
   info = source.info
   if config.mix in ("cutmix", "mixup_or_cutmix") and len(info.input_shape) != 3:
@@ -153,7 +160,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
     host_state, meta = restored
     start_epoch = int(meta["epoch"])
     wall_before = float(meta.get("wall_seconds", 0.0))
-    logging.info("Resuming from epoch %d (step %d).", start_epoch, int(host_state.step))
+    if is_main:
+      print(f"Resuming {workdir} from epoch {start_epoch} (step {int(host_state.step)}).")
   log.resume(start_epoch)
   state = parallel.put_state(host_state)
   del host_state
@@ -224,6 +232,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
       }
       checkpointer.save(step, host, meta)
 
+  final_state = parallel.get_state(state)
   checkpointer.close()
   summary = log.summary()
   summary["dataset"] = info.name
@@ -231,4 +240,4 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
   log.close()
   if is_main:
     reporting.write_json(os.path.join(workdir, "summary.json"), summary)
-  return summary
+  return final_state, summary
