@@ -10,6 +10,7 @@ environment your cluster sets for jax.distributed.initialize).
 
 from absl import app
 from absl import flags
+from absl import logging
 from ml_collections import config_flags
 
 from mixjax import distributed
@@ -24,6 +25,7 @@ flags.mark_flags_as_required(["config", "workdir"])
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO.
   distributed.initialize_from_flags()
   trainer.train_and_evaluate(FLAGS.config, FLAGS.workdir)
 

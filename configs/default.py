@@ -10,9 +10,11 @@ import ml_collections
 def get_config() -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
   # --- data ---
-  config.dataset = "digits"  # digits/iris/wine/breast_cancer (offline) or a tfds name (cifar10, ...).
+  config.dataset = (
+    "digits"  # digits/iris/wine/breast_cancer (offline) or a tfds name (cifar10, ...).
+  )
   config.data_dir = ""  # tfds data_dir ("" = tfds default).
-  config.test_fraction = 0.25  # Held-out fraction for datasets without a test split (by seed).
+  config.test_fraction = 0.0  # Held-out fraction without a test split (by seed); 0 = default.
   config.label_noise = 0.0  # Fraction of training labels replaced by uniform random classes.
   config.augment = "none"  # "none" | "crop_flip" (pad-4 random crop + horizontal flip, in-graph).
   # --- model ---

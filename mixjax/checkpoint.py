@@ -49,9 +49,9 @@ class Checkpointer:
     if step in self._manager.all_steps():  # An unusable leftover of a killed run.
       self._manager.delete(step)
     self._manager.save(
-        step,
-        args=ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)),
-        force=True,
+      step,
+      args=ocp.args.Composite(state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)),
+      force=True,
     )
     self._manager.wait_until_finished()
 
@@ -67,13 +67,15 @@ class Checkpointer:
     for step in sorted(self._manager.all_steps(), reverse=True):
       try:
         restored = self._manager.restore(
-            step,
-            args=ocp.args.Composite(
-                state=ocp.args.StandardRestore(target), meta=ocp.args.JsonRestore()
-            ),
+          step,
+          args=ocp.args.Composite(
+            state=ocp.args.StandardRestore(target), meta=ocp.args.JsonRestore()
+          ),
         )
       except Exception as error:  # noqa: BLE001 - any failure means "unusable checkpoint".
-        logging.warning("Checkpoint at step %d is unreadable (%s); trying an older one.", step, error)
+        logging.warning(
+          "Checkpoint at step %d is unreadable (%s); trying an older one.", step, error
+        )
         continue
       state, meta = restored["state"], dict(restored["meta"])
       if meta.get("fingerprint") != fingerprint(state):

@@ -12,6 +12,7 @@ import os
 
 from absl import app
 from absl import flags
+from absl import logging
 from ml_collections import config_flags
 
 from mixjax import distributed
@@ -29,14 +30,14 @@ LABELS = {"none": "ERM", "mixup": "mixup", "cutmix": "CutMix", "mixup_or_cutmix"
 def format_table(rows: list[tuple[str, dict]]) -> str:
   """A markdown table of summaries, one row per setting."""
   lines = [
-      "| method | best test acc | last test acc | median last-10 error | images/sec | wall s |",
-      "|---|---:|---:|---:|---:|---:|",
+    "| method | best test acc | last test acc | median last-10 error | images/sec | wall s |",
+    "|---|---:|---:|---:|---:|---:|",
   ]
   for name, s in rows:
     lines.append(
-        f"| {name} | {100 * s['best_test_accuracy']:.2f}% | {100 * s['last_test_accuracy']:.2f}% "
-        f"| {100 * s['median_last10_test_error']:.2f}% | {s['images_per_sec']:,.0f} "
-        f"| {s['wall_seconds']:.1f} |"
+      f"| {name} | {100 * s['best_test_accuracy']:.2f}% | {100 * s['last_test_accuracy']:.2f}% "
+      f"| {100 * s['median_last10_test_error']:.2f}% | {s['images_per_sec']:,.0f} "
+      f"| {s['wall_seconds']:.1f} |"
     )
   return "\n".join(lines)
 
@@ -44,6 +45,7 @@ def format_table(rows: list[tuple[str, dict]]) -> str:
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO.
   distributed.initialize_from_flags()
   rows = []
   for mix in FLAGS.mixes:

@@ -8,12 +8,12 @@ from typing import Any
 import ml_collections
 
 CHOICES = {
-    "augment": ("none", "crop_flip"),
-    "optimizer": ("sgd", "adam"),
-    "mix": ("none", "mixup", "cutmix", "mixup_or_cutmix"),
-    "mix_mode": ("batch", "elem"),
-    "mix_pairing": ("permute", "flip"),
-    "parallel": ("pmap", "shard_map"),
+  "augment": ("none", "crop_flip"),
+  "optimizer": ("sgd", "adam"),
+  "mix": ("none", "mixup", "cutmix", "mixup_or_cutmix"),
+  "mix_mode": ("batch", "elem"),
+  "mix_pairing": ("permute", "flip"),
+  "parallel": ("pmap", "shard_map"),
 }
 POSITIVE_INTS = ("num_epochs", "batch_size", "checkpoint_every_epochs")
 NON_NEGATIVE_INTS = ("mix_off_epochs", "seed", "eval_batch_size", "cv_folds")
@@ -65,12 +65,12 @@ def validate(config: ml_collections.ConfigDict, required: tuple[str, ...] = ()) 
     _fail("dropout_rate", config.dropout_rate, "a number in [0, 1)")
   if "lr_decay" in config and not 0.0 < config.lr_decay <= 1.0:
     _fail("lr_decay", config.lr_decay, "a number in (0, 1]")
-  if "test_fraction" in config and not 0.0 < config.test_fraction < 1.0:
-    _fail("test_fraction", config.test_fraction, "a number in (0, 1)")
+  if "test_fraction" in config and not 0.0 <= config.test_fraction < 1.0:
+    _fail("test_fraction", config.test_fraction, "a number in [0, 1) (0 = the dataset's default)")
   if "lr_milestones" in config:
     milestones = tuple(config.lr_milestones)
     if any(not isinstance(m, int) or m < 1 for m in milestones) or list(milestones) != sorted(
-        milestones
+      milestones
     ):
       _fail("lr_milestones", config.lr_milestones, "increasing positive epoch numbers")
   if "mix_off_epochs" in config and config.mix_off_epochs > config.num_epochs:

@@ -64,12 +64,12 @@ class MetricsLog:
     """The run's summary: best/last accuracy and the paper's median-of-last-10 error."""
     accuracy = np.array([r["test_accuracy"] for r in self.records])
     return {
-        "best_test_accuracy": float(accuracy.max()),
-        "last_test_accuracy": float(accuracy[-1]),
-        "median_last10_test_error": float(np.median(1.0 - accuracy[-10:])),
-        "epochs": len(self.records),
-        "wall_seconds": float(self.records[-1]["wall_seconds"]),
-        "images_per_sec": float(np.median([r["images_per_sec"] for r in self.records])),
+      "best_test_accuracy": float(accuracy.max()),
+      "last_test_accuracy": float(accuracy[-1]),
+      "median_last10_test_error": float(np.median(1.0 - accuracy[-10:])),
+      "epochs": len(self.records),
+      "wall_seconds": float(self.records[-1]["wall_seconds"]),
+      "images_per_sec": float(np.median([r["images_per_sec"] for r in self.records])),
     }
 
   def close(self) -> None:

@@ -101,13 +101,13 @@ def prepare_inputs(key, images, labels, cfg: StepConfig, *, mixup_alpha, cutmix_
     return _ops.cutmix(mix_key, images, targets, alpha=cutmix_alpha, **common)
   if cfg.mix == "mixup_or_cutmix":
     return _ops.mixup_or_cutmix(
-        mix_key,
-        images,
-        targets,
-        mixup_alpha=mixup_alpha,
-        cutmix_alpha=cutmix_alpha,
-        switch_prob=cfg.switch_prob,
-        **common,
+      mix_key,
+      images,
+      targets,
+      mixup_alpha=mixup_alpha,
+      cutmix_alpha=cutmix_alpha,
+      switch_prob=cfg.switch_prob,
+      **common,
     )
   return images, targets
 
@@ -128,18 +128,18 @@ def train_step(state: TrainState, batch, hparams, *, cfg: StepConfig, axis_name:
   key = step_key(state, axis_name)
   prep_key, dropout_key = jax.random.split(key)
   inputs, targets = prepare_inputs(
-      prep_key,
-      batch["image"],
-      batch["label"],
-      cfg,
-      mixup_alpha=hparams["mixup_alpha"],
-      cutmix_alpha=hparams["cutmix_alpha"],
+    prep_key,
+    batch["image"],
+    batch["label"],
+    cfg,
+    mixup_alpha=hparams["mixup_alpha"],
+    cutmix_alpha=hparams["cutmix_alpha"],
   )
 
   def loss_fn(params):
     variables = {"params": params, "batch_stats": state.batch_stats}
     logits, updates = state.apply_fn(
-        variables, inputs, train=True, rngs={"dropout": dropout_key}, mutable=["batch_stats"]
+      variables, inputs, train=True, rngs={"dropout": dropout_key}, mutable=["batch_stats"]
     )
     loss = optax.softmax_cross_entropy(logits, targets).mean()
     return loss, (logits, updates["batch_stats"])
@@ -200,22 +200,20 @@ class Parallel:
       self.mesh = None
     else:
       self.mesh = jax.make_mesh(
-          (self.num_devices,), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,)
+        (self.num_devices,), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,)
       )
       self._train = jax.jit(
-          jax.shard_map(
-              train, mesh=self.mesh, in_specs=(P(), P(AXIS), P()), out_specs=(P(), P())
-          ),
+        jax.shard_map(train, mesh=self.mesh, in_specs=(P(), P(AXIS), P()), out_specs=(P(), P())),
       )
       self._eval = jax.jit(
-          jax.shard_map(eval_step, mesh=self.mesh, in_specs=(P(), P(AXIS)), out_specs=P())
+        jax.shard_map(eval_step, mesh=self.mesh, in_specs=(P(), P(AXIS)), out_specs=P())
       )
 
   def check_batch_size(self, global_batch_size: int) -> None:
     if global_batch_size % self.num_devices:
       raise ValueError(
-          f"`batch_size` (global) must be divisible by the number of devices "
-          f"({self.num_devices}), got {global_batch_size}."
+        f"`batch_size` (global) must be divisible by the number of devices "
+        f"({self.num_devices}), got {global_batch_size}."
       )
 
   def put_state(self, state: TrainState) -> TrainState:
@@ -223,7 +221,9 @@ class Parallel:
     if self.kind == "pmap":
       return flax.jax_utils.replicate(state, self.local_devices)
     sharding = NamedSharding(self.mesh, P())
-    return jax.tree.map(lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), state)
+    return jax.tree.map(
+      lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), state
+    )
 
   def get_state(self, state: TrainState) -> TrainState:
     """One host (NumPy) copy of the replicated state."""

@@ -43,14 +43,14 @@ def create_state(config, model, tx, input_shape) -> step_lib.TrainState:
   init_key, run_key = jax.random.split(key)
   dummy = jnp.zeros((1,) + tuple(input_shape), jnp.float32)
   variables = jax.jit(lambda k: model.init({"params": k, "dropout": k}, dummy, train=False))(
-      init_key
+    init_key
   )
   state = step_lib.TrainState.create(
-      apply_fn=model.apply,
-      params=variables["params"],
-      tx=tx,
-      batch_stats=variables.get("batch_stats", {}),
-      rng=jax.random.key_data(run_key),
+    apply_fn=model.apply,
+    params=variables["params"],
+    tx=tx,
+    batch_stats=variables.get("batch_stats", {}),
+    rng=jax.random.key_data(run_key),
   )
   # Through jnp first so host dtypes match what the devices hand back (int32 step).
   return jax.tree.map(lambda x: np.asarray(jnp.asarray(x)), state)
@@ -58,15 +58,15 @@ def create_state(config, model, tx, input_shape) -> step_lib.TrainState:
 
 def step_config(config, num_classes: int) -> step_lib.StepConfig:
   return step_lib.StepConfig(
-      num_classes=num_classes,
-      mix=config.mix,
-      switch_prob=float(config.switch_prob),
-      mix_mode=config.mix_mode,
-      mix_pairing=config.mix_pairing,
-      label_smoothing=float(config.label_smoothing),
-      augment=config.augment,
-      random_erasing=float(config.random_erasing),
-      gridmask=float(config.gridmask),
+    num_classes=num_classes,
+    mix=config.mix,
+    switch_prob=float(config.switch_prob),
+    mix_mode=config.mix_mode,
+    mix_pairing=config.mix_pairing,
+    label_smoothing=float(config.label_smoothing),
+    augment=config.augment,
+    random_erasing=float(config.random_erasing),
+    gridmask=float(config.gridmask),
   )
 
 
@@ -82,8 +82,8 @@ def _check_workdir_config(config, workdir: str) -> None:
     if changed:
       details = ", ".join(f"{k}: {previous.get(k)!r} -> {current.get(k)!r}" for k in changed)
       raise ValueError(
-          f"--workdir {workdir} holds a run with a different config ({details}). "
-          "Use a new workdir, or rerun with the same config to resume."
+        f"--workdir {workdir} holds a run with a different config ({details}). "
+        "Use a new workdir, or rerun with the same config to resume."
       )
   if jax.process_index() == 0:
     reporting.write_json(path, current)
@@ -112,30 +112,42 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
   return train(config, workdir)[1]
 
 
+def load_source(config: ml_collections.ConfigDict) -> data_lib.Source:
+  """This process's data source for `config` (dataset, seed, label noise, split)."""
+  return data_lib.load_source(
+    config.dataset,
+    seed=config.seed,
+    label_noise=config.label_noise,
+    process_index=jax.process_index(),
+    process_count=jax.process_count(),
+    data_dir=config.data_dir or None,
+    test_fraction=config.test_fraction or None,
+  )
+
+
 def train(
-    config: ml_collections.ConfigDict, workdir: str
+  config: ml_collections.ConfigDict, workdir: str, *, source: data_lib.Source | None = None
 ) -> tuple[step_lib.TrainState, dict[str, Any]]:
-  """Like :func:`train_and_evaluate`, also returning this process's final host state."""
+  """Like :func:`train_and_evaluate`, also returning this process's final host state.
+
+  Args:
+    config: the run's config.
+    workdir: the run's directory.
+    source: the data to train and evaluate on; defaults to :func:`load_source` (config).
+      Cross-validation passes one fold's source here.
+  """
   config_lib.validate(config)
   os.makedirs(workdir, exist_ok=True)
   _check_workdir_config(config, workdir)
   is_main = jax.process_index() == 0
   start_time = time.time()
 
-  source = data_lib.load_source(
-      config.dataset,
-      seed=config.seed,
-      label_noise=config.label_noise,
-      process_index=jax.process_index(),
-      process_count=jax.process_count(),
-      data_dir=config.data_dir or None,
-      test_fraction=config.test_fraction or None,
-  )
+  source = load_source(config) if source is None else source
   info = source.info
   if config.mix in ("cutmix", "mixup_or_cutmix") and len(info.input_shape) != 3:
     raise ValueError(
-        f"config.mix={config.mix!r} needs images [H, W, C]; dataset {info.name!r} has inputs "
-        f"of shape {info.input_shape}. Use mix='mixup' or 'none'."
+      f"config.mix={config.mix!r} needs images [H, W, C]; dataset {info.name!r} has inputs "
+      f"of shape {info.input_shape}. Use mix='mixup' or 'none'."
     )
   if is_main and config.label_noise > 0:
     np.save(os.path.join(workdir, "corrupted_indices.npy"), source.corrupted_indices)
@@ -148,7 +160,7 @@ def train(
   tx, schedule = make_optimizer(config, steps_per_epoch)
   dtype = jnp.bfloat16 if config.half_precision else jnp.float32
   model = models.create_model(
-      config.model, num_classes=info.num_classes, dropout_rate=config.dropout_rate, dtype=dtype
+    config.model, num_classes=info.num_classes, dropout_rate=config.dropout_rate, dtype=dtype
   )
   host_state = create_state(config, model, tx, info.input_shape)
 
@@ -169,8 +181,8 @@ def train(
   for epoch in range(start_epoch, config.num_epochs):
     mixing = config.mix != "none" and epoch < config.num_epochs - config.mix_off_epochs
     hparams = {
-        "mixup_alpha": config.mixup_alpha if mixing else 0.0,
-        "cutmix_alpha": config.cutmix_alpha if mixing else 0.0,
+      "mixup_alpha": config.mixup_alpha if mixing else 0.0,
+      "cutmix_alpha": config.cutmix_alpha if mixing else 0.0,
     }
     batches = source.train_batches(epoch=epoch, global_batch_size=config.batch_size)
     batches, bar = _progress(batches, steps_per_epoch, f"epoch {epoch + 1}/{config.num_epochs}")
@@ -200,35 +212,35 @@ def train(
         sums[k] += v
     step = (epoch + 1) * steps_per_epoch
     record = {
-        "epoch": epoch + 1,
-        "step": step,
-        "train_loss": float(np.mean([float(m["loss"]) for m in step_metrics])),
-        "train_accuracy": float(np.mean([float(m["accuracy"]) for m in step_metrics])),
-        "test_loss": sums["loss"] / sums["count"],
-        "test_accuracy": sums["correct"] / sums["count"],
-        "test_count": int(sums["count"]),
-        "learning_rate": float(schedule(step - 1)),
-        "images_per_sec": images_per_sec,
-        "mixing": bool(mixing),
-        "epoch_seconds": time.time() - epoch_start,
-        "wall_seconds": wall_before + time.time() - start_time,
+      "epoch": epoch + 1,
+      "step": step,
+      "train_loss": float(np.mean([float(m["loss"]) for m in step_metrics])),
+      "train_accuracy": float(np.mean([float(m["accuracy"]) for m in step_metrics])),
+      "test_loss": sums["loss"] / sums["count"],
+      "test_accuracy": sums["correct"] / sums["count"],
+      "test_count": int(sums["count"]),
+      "learning_rate": float(schedule(step - 1)),
+      "images_per_sec": images_per_sec,
+      "mixing": bool(mixing),
+      "epoch_seconds": time.time() - epoch_start,
+      "wall_seconds": wall_before + time.time() - start_time,
     }
     log.write(record)
     if is_main:
       print(
-          f"epoch {record['epoch']:3d}/{config.num_epochs}  loss {record['train_loss']:.4f}  "
-          f"test loss {record['test_loss']:.4f}  test acc {100 * record['test_accuracy']:.2f}%  "
-          f"{images_per_sec:,.0f} img/s  lr {record['learning_rate']:.4g}"
-          f"{'' if mixing else '  (no mixing)'}",
-          flush=True,
+        f"epoch {record['epoch']:3d}/{config.num_epochs}  loss {record['train_loss']:.4f}  "
+        f"test loss {record['test_loss']:.4f}  test acc {100 * record['test_accuracy']:.2f}%  "
+        f"{images_per_sec:,.0f} img/s  lr {record['learning_rate']:.4g}"
+        f"{'' if mixing else '  (no mixing)'}",
+        flush=True,
       )
     last = epoch + 1 == config.num_epochs
     if last or (epoch + 1) % config.checkpoint_every_epochs == 0:
       host = parallel.get_state(state)
       meta = {
-          "epoch": epoch + 1,
-          "step": step,
-          "wall_seconds": record["wall_seconds"],
+        "epoch": epoch + 1,
+        "step": step,
+        "wall_seconds": record["wall_seconds"],
       }
       checkpointer.save(step, host, meta)
 
@@ -241,3 +253,27 @@ def train(
   if is_main:
     reporting.write_json(os.path.join(workdir, "summary.json"), summary)
   return final_state, summary
+
+
+def predict(
+  state: step_lib.TrainState, source: data_lib.Source, *, global_batch_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+  """Class probabilities of a trained (host) state on this process's test share.
+
+  Args:
+    state: a host train state, e.g. from :func:`train`.
+    source: the data; its `eval_batches` (the test split) are predicted.
+    global_batch_size: the eval batch size.
+
+  Returns:
+    `(probs, labels)`: float32 `[n, num_classes]` and int32 `[n]`, padding removed, in
+    the order of `source.eval_batches` (the test split's order for a single process).
+  """
+  variables = {"params": state.params, "batch_stats": state.batch_stats}
+  forward = jax.jit(lambda x: jax.nn.softmax(state.apply_fn(variables, x, train=False)))
+  probs, labels = [], []
+  for batch in source.eval_batches(global_batch_size=global_batch_size):
+    keep = batch["mask"]
+    probs.append(np.asarray(forward(batch["image"]))[keep])
+    labels.append(batch["label"][keep])
+  return np.concatenate(probs), np.concatenate(labels)

@@ -14,10 +14,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
-from absl import app, flags, logging  # noqa: E402
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+from absl import logging  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
-from mixjax import distributed, trainer  # noqa: E402
+from mixjax import distributed  # noqa: E402
+from mixjax import trainer  # noqa: E402
 
 config_flags.DEFINE_config_file("config", "configs/digits.py", "Config file.")
 FLAGS = flags.FLAGS
@@ -28,7 +31,10 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)
   distributed.initialize_from_flags()  # --distributed --coordinator_address=... as train.py
   state, summary = trainer.train(FLAGS.config, workdir)
-  leaves = {jax.tree_util.keystr(p): np.asarray(x) for p, x in jax.tree_util.tree_leaves_with_path(state.params)}
+  leaves = {
+    jax.tree_util.keystr(p): np.asarray(x)
+    for p, x in jax.tree_util.tree_leaves_with_path(state.params)
+  }
   np.savez(out, **leaves)
   print("SUMMARY", summary["last_test_accuracy"], jax.process_count(), flush=True)
 

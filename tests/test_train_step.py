@@ -29,19 +29,19 @@ def make_state(seed=0):
   model = TinyNet()
   variables = model.init(jax.random.key(seed), jnp.zeros((1, 4, 4, 1)), train=False)
   return step_lib.TrainState.create(
-      apply_fn=model.apply,
-      params=variables["params"],
-      tx=optax.sgd(0.1, momentum=0.9),
-      batch_stats=variables["batch_stats"],
-      rng=jax.random.key_data(jax.random.key(seed + 1)),
+    apply_fn=model.apply,
+    params=variables["params"],
+    tx=optax.sgd(0.1, momentum=0.9),
+    batch_stats=variables["batch_stats"],
+    rng=jax.random.key_data(jax.random.key(seed + 1)),
   )
 
 
 def make_batch(size=16, seed=0):
   rng = np.random.default_rng(seed)
   return {
-      "image": rng.normal(size=(size, 4, 4, 1)).astype(np.float32),
-      "label": rng.integers(0, NUM_CLASSES, size).astype(np.int32),
+    "image": rng.normal(size=(size, 4, 4, 1)).astype(np.float32),
+    "label": rng.integers(0, NUM_CLASSES, size).astype(np.int32),
   }
 
 
@@ -89,32 +89,32 @@ def test_gradients_are_averaged_over_devices():
   new_state, _ = run_steps("pmap", cfg, {"mixup_alpha": 0.0, "cutmix_alpha": 0.0}, num_steps=1)
 
   def shard_grad(images, labels, index):
-    key = jax.random.fold_in(
-        jax.random.fold_in(jax.random.wrap_key_data(state.rng), 0), index
-    )
+    key = jax.random.fold_in(jax.random.fold_in(jax.random.wrap_key_data(state.rng), 0), index)
     _, dropout_key = jax.random.split(key)
 
     def loss_fn(params):
       logits, _ = state.apply_fn(
-          {"params": params, "batch_stats": state.batch_stats},
-          images,
-          train=True,
-          rngs={"dropout": dropout_key},
-          mutable=["batch_stats"],
+        {"params": params, "batch_stats": state.batch_stats},
+        images,
+        train=True,
+        rngs={"dropout": dropout_key},
+        mutable=["batch_stats"],
       )
       return optax.softmax_cross_entropy(logits, jax.nn.one_hot(labels, NUM_CLASSES)).mean()
 
     return jax.grad(loss_fn)(state.params)
 
   shards = [
-      shard_grad(batch["image"][2 * i : 2 * i + 2], batch["label"][2 * i : 2 * i + 2], i)
-      for i in range(NUM_DEVICES)
+    shard_grad(batch["image"][2 * i : 2 * i + 2], batch["label"][2 * i : 2 * i + 2], i)
+    for i in range(NUM_DEVICES)
   ]
   mean_grad = jax.tree.map(lambda *g: sum(g) / NUM_DEVICES, *shards)
   expected = state.apply_gradients(grads=mean_grad)
   np.testing.assert_allclose(
-      new_state.params["Dense_1"]["kernel"], expected.params["Dense_1"]["kernel"], rtol=1e-4,
-      atol=1e-6,
+    new_state.params["Dense_1"]["kernel"],
+    expected.params["Dense_1"]["kernel"],
+    rtol=1e-4,
+    atol=1e-6,
   )
 
 
@@ -122,7 +122,7 @@ def test_devices_mix_with_different_keys():
   cfg = step_lib.StepConfig(num_classes=NUM_CLASSES)
   state = make_state()
   keys = jax.pmap(lambda _: jax.random.key_data(step_lib.step_key(state)), axis_name="data")(
-      jnp.zeros(NUM_DEVICES)
+    jnp.zeros(NUM_DEVICES)
   )
   assert len({tuple(np.asarray(k)) for k in keys}) == NUM_DEVICES
   del cfg
@@ -138,7 +138,7 @@ def test_eval_counts_only_unmasked_examples(kind):
   assert sums["count"] == 11
   host = parallel.get_state(state)
   logits = host.apply_fn(
-      {"params": host.params, "batch_stats": host.batch_stats}, batch["image"], train=False
+    {"params": host.params, "batch_stats": host.batch_stats}, batch["image"], train=False
   )
   correct = (np.argmax(logits, -1) == batch["label"])[:11].sum()
   assert sums["correct"] == correct

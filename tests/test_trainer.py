@@ -39,8 +39,16 @@ def test_one_run_leaves_everything_in_the_workdir(tmp_path):
   assert sorted(os.listdir(tmp_path / "checkpoints"))  # at least one step directory
   records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
   assert [r["epoch"] for r in records] == [1, 2, 3]
-  for key in ("epoch", "step", "train_loss", "test_loss", "test_accuracy", "learning_rate",
-              "images_per_sec", "mixing"):
+  for key in (
+    "epoch",
+    "step",
+    "train_loss",
+    "test_loss",
+    "test_accuracy",
+    "learning_rate",
+    "images_per_sec",
+    "mixing",
+  ):
     assert key in records[0]
   assert [r["mixing"] for r in records] == [True, True, False]
   assert all(r["test_count"] == 450 for r in records)  # the whole test split, nothing dropped
@@ -52,8 +60,9 @@ def test_one_run_leaves_everything_in_the_workdir(tmp_path):
 
 
 def test_label_noise_saves_the_corrupted_indices(tmp_path):
-  trainer.train_and_evaluate(small_config(num_epochs=1, lr_milestones=(), label_noise=0.2),
-                             str(tmp_path))
+  trainer.train_and_evaluate(
+    small_config(num_epochs=1, lr_milestones=(), label_noise=0.2), str(tmp_path)
+  )
   corrupted = np.load(tmp_path / "corrupted_indices.npy")
   assert len(corrupted) == round(0.2 * 1347)
 
@@ -62,7 +71,7 @@ def test_a_different_config_is_refused(tmp_path):
   trainer.train_and_evaluate(small_config(num_epochs=1, lr_milestones=()), str(tmp_path))
   with pytest.raises(ValueError, match="mixup_alpha"):
     trainer.train_and_evaluate(
-        small_config(num_epochs=1, lr_milestones=(), mixup_alpha=0.7), str(tmp_path)
+      small_config(num_epochs=1, lr_milestones=(), mixup_alpha=0.7), str(tmp_path)
     )
 
 
@@ -70,12 +79,22 @@ def test_rerun_of_a_finished_run_resumes_without_training(tmp_path):
   config = small_config(num_epochs=1, lr_milestones=())
   first = trainer.train(config, str(tmp_path))[0]
   again = trainer.train(config, str(tmp_path))[0]
-  np.testing.assert_array_equal(first.params["Dense_0"]["kernel"], again.params["Dense_0"]["kernel"])
+  np.testing.assert_array_equal(
+    first.params["Dense_0"]["kernel"], again.params["Dense_0"]["kernel"]
+  )
 
 
-@pytest.mark.parametrize("key,value", [("mix", "mixdown"), ("batch_size", 0),
-                                       ("mixup_alpha", -1.0), ("switch_prob", 1.5),
-                                       ("parallel", "vmap"), ("lr_milestones", (5, 2))])
+@pytest.mark.parametrize(
+  "key,value",
+  [
+    ("mix", "mixdown"),
+    ("batch_size", 0),
+    ("mixup_alpha", -1.0),
+    ("switch_prob", 1.5),
+    ("parallel", "vmap"),
+    ("lr_milestones", (5, 2)),
+  ],
+)
 def test_invalid_values_fail_at_start_up(tmp_path, key, value):
   with pytest.raises(ValueError, match=f"config.{key}"):
     trainer.train_and_evaluate(small_config(**{key: value}), str(tmp_path))
@@ -118,10 +137,19 @@ def test_checksum_mismatch_is_detected(tmp_path):
 
 def _worker(workdir, out, *args, env_extra=None):
   env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", **(env_extra or {})}
-  cmd = [sys.executable, WORKER, str(workdir), str(out), "--config.num_epochs=4",
-         "--config.lr_milestones=(3,)", "--config.batch_size=64", *args]
-  return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True)
+  cmd = [
+    sys.executable,
+    WORKER,
+    str(workdir),
+    str(out),
+    "--config.num_epochs=4",
+    "--config.lr_milestones=(3,)",
+    "--config.batch_size=64",
+    *args,
+  ]
+  return subprocess.Popen(
+    cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+  )
 
 
 def _params(path):
@@ -169,11 +197,19 @@ def test_two_processes_end_with_identical_parameters(tmp_path, parallel):
   port = _free_port()
   env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=1"}
   procs = [
-      _worker(tmp_path / "run", tmp_path / f"p{i}.npz", "--distributed", f"--coordinator_address=127.0.0.1:{port}",
-              f"--process_id={i}",
-              "--num_processes=2", f"--config.parallel={parallel}", "--config.num_epochs=2",
-              "--config.lr_milestones=()", env_extra=env)
-      for i in range(2)
+    _worker(
+      tmp_path / "run",
+      tmp_path / f"p{i}.npz",
+      "--distributed",
+      f"--coordinator_address=127.0.0.1:{port}",
+      f"--process_id={i}",
+      "--num_processes=2",
+      f"--config.parallel={parallel}",
+      "--config.num_epochs=2",
+      "--config.lr_milestones=()",
+      env_extra=env,
+    )
+    for i in range(2)
   ]
   outs = [p.communicate(timeout=300)[0] for p in procs]
   for p, out in zip(procs, outs, strict=True):
