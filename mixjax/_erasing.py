@@ -77,7 +77,9 @@ def check_image_size(image_size: Any) -> tuple[int, int]:
   ok = isinstance(image_size, tuple | list) and len(image_size) == 2
   ok = ok and all(isinstance(s, int | np.integer) and s >= 1 for s in image_size)
   if not ok:
-    raise ValueError(f"`image_size` must be (height, width), two positive ints, got {image_size!r}.")
+    raise ValueError(
+        f"`image_size` must be (height, width), two positive ints, got {image_size!r}."
+    )
   return int(image_size[0]), int(image_size[1])
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any
 
 import numpy as np
+
+# Redrawing the plot costs ~0.2 s; short epochs redraw it at most this often.
+PLOT_EVERY_SECONDS = 30.0
 
 
 class MetricsLog:
@@ -26,6 +30,7 @@ class MetricsLog:
     self.enabled = enabled
     self.records: list[dict[str, Any]] = []
     self._tb = None
+    self._last_plot = 0.0
 
   def resume(self, epoch: int) -> None:
     """Keeps the records of epochs `< epoch` (1-based `epoch` fields `<= epoch`)."""
@@ -58,7 +63,14 @@ class MetricsLog:
       if key not in ("epoch", "step") and isinstance(value, int | float):
         self._tb.add_scalar(key, value, record["step"])
     self._tb.flush()
-    plot_curves(self.records, os.path.join(self.workdir, "curves.png"))
+    if time.monotonic() - self._last_plot > PLOT_EVERY_SECONDS:
+      self.plot()
+
+  def plot(self) -> None:
+    """Redraws curves.png (every PLOT_EVERY_SECONDS during a run, and at its end)."""
+    if self.enabled and self.records:
+      plot_curves(self.records, os.path.join(self.workdir, "curves.png"))
+      self._last_plot = time.monotonic()
 
   def summary(self) -> dict[str, Any]:
     """The run's summary: best/last accuracy and the paper's median-of-last-10 error."""
@@ -73,6 +85,7 @@ class MetricsLog:
     }
 
   def close(self) -> None:
+    self.plot()
     if self._tb is not None:
       self._tb.close()
 

@@ -13,7 +13,6 @@ import dataclasses
 import functools
 from typing import Any
 
-import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -22,8 +21,11 @@ from flax.training import train_state
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from mixjax import _erasing
+from mixjax import _gridmask
 from mixjax import _labels
 from mixjax import _ops
+from mixjax import augment
 
 AXIS = "data"
 MIXES = ("none", "mixup", "cutmix", "mixup_or_cutmix")
@@ -82,16 +84,10 @@ def prepare_inputs(key, images, labels, cfg: StepConfig, *, mixup_alpha, cutmix_
   """
   aug_key, erase_key, grid_key, mix_key = jax.random.split(key, 4)
   if cfg.augment == "crop_flip":
-    from mixjax import augment as augment_lib
-
-    images = augment_lib.random_crop_flip(aug_key, images)
+    images = augment.random_crop_flip(aug_key, images)
   if cfg.random_erasing > 0:
-    from mixjax import _erasing
-
     images = _erasing.random_erasing(erase_key, images, probability=cfg.random_erasing)
   if cfg.gridmask > 0:
-    from mixjax import _gridmask
-
     images = _gridmask.gridmask(grid_key, images, probability=cfg.gridmask)
   targets = _labels.one_hot(labels, cfg.num_classes, label_smoothing=cfg.label_smoothing)
   common = dict(mode=cfg.mix_mode, pairing=cfg.mix_pairing)
@@ -217,12 +213,26 @@ class Parallel:
       )
 
   def put_state(self, state: TrainState) -> TrainState:
-    """Replicates a host state onto the devices."""
+    """Replicates a host state onto the devices, laid out as the step returns it.
+
+    Matching the step's output layout matters: a state with another layout (e.g. from
+    `flax.jax_utils.replicate`) makes the second step compile again.
+    """
     if self.kind == "pmap":
-      return flax.jax_utils.replicate(state, self.local_devices)
+      mesh = jax.sharding.Mesh(
+          np.array(self.devices), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,)
+      )
+      sharding = NamedSharding(mesh, P(AXIS))
+      copies = len(self.local_devices)
+      return jax.tree.map(
+          lambda x: jax.make_array_from_process_local_data(
+              sharding, np.broadcast_to(np.asarray(x), (copies, *np.shape(x)))
+          ),
+          state,
+      )
     sharding = NamedSharding(self.mesh, P())
     return jax.tree.map(
-      lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), state
+        lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), state
     )
 
   def get_state(self, state: TrainState) -> TrainState:
