@@ -2,6 +2,7 @@
 
   python train.py --config configs/digits.py --workdir runs/digits
   python train.py --config configs/cifar10.py --workdir runs/c10 --config.mixup_alpha=0.2
+  python train.py --config configs/digits.py --workdir runs/cv --config.cv_folds=5
 
 Rerunning the same command on the same workdir resumes. For several hosts, pass
 --distributed (with --coordinator_address/--num_processes/--process_id, or the
@@ -13,6 +14,7 @@ from absl import flags
 from absl import logging
 from ml_collections import config_flags
 
+from mixjax import cross_validation
 from mixjax import distributed
 from mixjax import trainer
 
@@ -27,7 +29,10 @@ def main(argv):
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO.
   distributed.initialize_from_flags()
-  trainer.train_and_evaluate(FLAGS.config, FLAGS.workdir)
+  if FLAGS.config.cv_folds > 0:  # k-fold cross-validation: workdir/fold_k, cv_summary.json.
+    cross_validation.cross_validate(FLAGS.config, FLAGS.workdir)
+  else:
+    trainer.train_and_evaluate(FLAGS.config, FLAGS.workdir)
 
 
 if __name__ == "__main__":

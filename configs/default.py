@@ -11,10 +11,11 @@ def get_config() -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
   # --- data ---
   config.dataset = (
-    "digits"  # digits/iris/wine/breast_cancer (offline) or a tfds name (cifar10, ...).
+    "digits"  # digits/iris/wine/breast_cancer (offline), "folder" or a tfds name (cifar10, ...).
   )
-  config.data_dir = ""  # tfds data_dir ("" = tfds default).
+  config.data_dir = ""  # tfds data_dir ("" = tfds default); for "folder", the image folder.
   config.test_fraction = 0.0  # Held-out fraction without a test split (by seed); 0 = default.
+  config.image_size = 0  # dataset="folder": side of the resized square images; 0 = 32.
   config.label_noise = 0.0  # Fraction of training labels replaced by uniform random classes.
   config.augment = "none"  # "none" | "crop_flip" (pad-4 random crop + horizontal flip, in-graph).
   # --- model ---

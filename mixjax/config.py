@@ -16,7 +16,7 @@ CHOICES = {
   "parallel": ("pmap", "shard_map"),
 }
 POSITIVE_INTS = ("num_epochs", "batch_size", "checkpoint_every_epochs")
-NON_NEGATIVE_INTS = ("mix_off_epochs", "seed", "eval_batch_size", "cv_folds")
+NON_NEGATIVE_INTS = ("mix_off_epochs", "seed", "eval_batch_size", "cv_folds", "image_size")
 NON_NEGATIVE_FLOATS = ("learning_rate", "weight_decay", "mixup_alpha", "cutmix_alpha")
 UNIT_FLOATS = ("momentum", "switch_prob", "label_noise", "random_erasing", "gridmask")
 # Keys that do not change what a run computes: a resumed run may change them.

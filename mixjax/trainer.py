@@ -70,7 +70,7 @@ def step_config(config, num_classes: int) -> step_lib.StepConfig:
   )
 
 
-def _check_workdir_config(config, workdir: str) -> None:
+def check_workdir_config(config, workdir: str) -> None:
   """Writes config.json, or refuses a workdir that holds a run with another config."""
   path = os.path.join(workdir, "config.json")
   current = json.loads(config.to_json_best_effort(sort_keys=True))
@@ -138,7 +138,7 @@ def train(
   """
   config_lib.validate(config)
   os.makedirs(workdir, exist_ok=True)
-  _check_workdir_config(config, workdir)
+  check_workdir_config(config, workdir)
   is_main = jax.process_index() == 0
   start_time = time.time()
 
@@ -149,6 +149,8 @@ def train(
       f"config.mix={config.mix!r} needs images [H, W, C]; dataset {info.name!r} has inputs "
       f"of shape {info.input_shape}. Use mix='mixup' or 'none'."
     )
+  if is_main and getattr(source, "class_names", None):
+    reporting.write_json(os.path.join(workdir, "class_names.json"), list(source.class_names))
   if is_main and config.label_noise > 0:
     np.save(os.path.join(workdir, "corrupted_indices.npy"), source.corrupted_indices)
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 import abc
 import dataclasses
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -248,6 +249,9 @@ class ArraySource(Source):
 
   Every process holds the whole dataset; per-process shares of each global batch are
   taken by index slicing, so the global batch order does not depend on `process_count`.
+
+  Attributes:
+    class_names: the name of each label, or None when the dataset has none.
   """
 
   def __init__(
@@ -262,6 +266,7 @@ class ArraySource(Source):
       process_index: int = 0,
       process_count: int = 1,
       corrupted_indices: np.ndarray | None = None,
+      class_names: tuple[str, ...] | None = None,
   ):
     """Builds the source and computes the normalisation statistics.
 
@@ -276,6 +281,7 @@ class ArraySource(Source):
       process_index: this process, in `[0, process_count)`.
       process_count: the number of processes sharing each global batch.
       corrupted_indices: int64 indices of noisy training labels; None means none.
+      class_names: the name of each of the `info.num_classes` labels, or None.
     """
     self.process_index, self.process_count = check_process(process_index, process_count)
     self._seed = check_seed(seed)
@@ -298,6 +304,81 @@ class ArraySource(Source):
     if corrupted_indices is None:
       corrupted_indices = np.zeros((0,), np.int64)
     self.corrupted_indices = np.asarray(corrupted_indices, np.int64)
+    if class_names is not None and len(class_names) != info.num_classes:
+      raise ValueError(
+          f"`class_names` must name the {info.num_classes} classes, got {class_names!r}."
+      )
+    self.class_names = None if class_names is None else tuple(class_names)
+
+  @property
+  def train_labels(self) -> np.ndarray:
+    """int32 `[num_train]`: the training labels (after label noise, if any)."""
+    return self._train_labels
+
+  @property
+  def test_labels(self) -> np.ndarray:
+    """int32 `[num_test]`: the test labels."""
+    return self._test_labels
+
+  def subset(
+      self,
+      train_indices: np.ndarray,
+      test_indices: np.ndarray | None = None,
+      *,
+      process_index: int | None = None,
+      process_count: int | None = None,
+  ) -> ArraySource:
+    """A source on part of this training split, e.g. one fold of cross-validation.
+
+    Its training split is `train[train_indices]`, normalised with its own statistics; its
+    test split is `train[test_indices]` (a held-out fold), or this source's test split
+    when `test_indices` is None. Noisy labels stay noisy (`corrupted_indices` are
+    renumbered); the seed, name and class names are kept.
+
+    Args:
+      train_indices: distinct int indices into this source's training split, not empty.
+      test_indices: int indices into this source's training split, or None.
+      process_index: as in `__init__`; None keeps this source's.
+      process_count: as in `__init__`; None keeps this source's.
+
+    Returns:
+      A new `ArraySource`.
+    """
+    train_indices = self._check_indices(train_indices, "train_indices")
+    if test_indices is None:
+      test_inputs, test_labels = self._test_inputs, self._test_labels
+    else:
+      test_indices = self._check_indices(test_indices, "test_indices")
+      test_inputs = self._train_inputs[test_indices]
+      test_labels = self._train_labels[test_indices]
+    info = dataclasses.replace(
+        self.info, num_train=len(train_indices), num_test=len(test_labels)
+    )
+    return ArraySource(
+        info=info,
+        train_inputs=self._train_inputs[train_indices],
+        train_labels=self._train_labels[train_indices],
+        test_inputs=test_inputs,
+        test_labels=test_labels,
+        seed=self._seed,
+        process_index=self.process_index if process_index is None else process_index,
+        process_count=self.process_count if process_count is None else process_count,
+        corrupted_indices=np.flatnonzero(np.isin(train_indices, self.corrupted_indices)),
+        class_names=self.class_names,
+    )
+
+  def _check_indices(self, indices: np.ndarray, name: str) -> np.ndarray:
+    """Checks distinct int indices into the training split; returns them as int64."""
+    indices = np.asarray(indices)
+    num_train = self.info.num_train
+    if indices.ndim != 1 or not indices.size or not np.issubdtype(indices.dtype, np.integer):
+      raise ValueError(f"`{name}` must be a non-empty 1-D int array, got {indices!r}.")
+    if indices.min() < 0 or indices.max() >= num_train or len(np.unique(indices)) != len(indices):
+      raise ValueError(
+          f"`{name}` must be distinct indices in [0, {num_train}) into the training split, "
+          f"got {indices!r}."
+      )
+    return indices.astype(np.int64)
 
   def normalize(self, inputs: np.ndarray) -> np.ndarray:
     """Raw inputs `[b, *input_shape]` -> float32, normalised with training statistics."""
