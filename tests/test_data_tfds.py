@@ -20,7 +20,8 @@ import pytest
 tfds = pytest.importorskip("tensorflow_datasets")
 
 from mixjax import data  # noqa: E402
-from mixjax.data import base, tfds_source  # noqa: E402
+from mixjax.data import base  # noqa: E402
+from mixjax.data import tfds_source  # noqa: E402
 
 NUM_EXAMPLES = 40
 

@@ -18,7 +18,8 @@ import numpy as np
 from sklearn import datasets as sk_datasets
 from sklearn import model_selection
 
-from mixjax.data import base, noise
+from mixjax.data import base
+from mixjax.data import noise
 
 
 @dataclasses.dataclass(frozen=True)

@@ -35,7 +35,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from mixjax.data import base, noise
+from mixjax.data import base
+from mixjax.data import noise
 
 # tf.data runs on the host only; keep TensorFlow off any accelerator that JAX uses.
 try:
