@@ -1,0 +1,163 @@
+"""Train-step cost of in-graph mixing, and images/sec against a PyTorch peer.
+
+In one process: the real mixjax train step (`mixjax.train_step.Parallel`, as train.py runs
+it, here on every local device) with mix = none / mixup / cutmix / mixup_or_cutmix on the
+same model, batch and state, for the small CNN (digits-size 8×8×1) and PreAct ResNet-18
+(batch 128, 32×32×3). Variants are interleaved round by round so that drift hits all of
+them alike; each row is the median over rounds, and the overhead is relative to the ERM
+step measured in the same rounds. Then the PyTorch PreAct ResNet-18 step with the paper's
+mixup (benchmarks/torch_peer.py) on the same CPU, same batch, same recipe.
+
+  python benchmarks/bench_train_step.py [--rounds 7] [--steps 3] [--models small_cnn]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from mixjax import models  # noqa: E402
+from mixjax import train_step as step_lib  # noqa: E402
+
+MIXES = ("none", "mixup", "cutmix", "mixup_or_cutmix")
+SHAPES = {"small_cnn": ((8, 8, 1), 128), "preact_resnet18": ((32, 32, 3), 128)}
+
+
+def make_runner(model_name: str, mix: str, input_shape, batch_size: int, half: bool):
+  model = models.create_model(
+    model_name, num_classes=10, dtype=jnp.bfloat16 if half else jnp.float32
+  )
+  variables = jax.jit(lambda k: model.init(k, jnp.zeros((1, *input_shape)), train=False))(
+    jax.random.key(0)
+  )
+  tx = optax.chain(optax.add_decayed_weights(1e-4), optax.sgd(0.1, momentum=0.9))
+  state = step_lib.TrainState.create(
+    apply_fn=model.apply,
+    params=variables["params"],
+    tx=tx,
+    batch_stats=variables.get("batch_stats", {}),
+    rng=jax.random.key_data(jax.random.key(1)),
+  )
+  parallel = step_lib.Parallel("pmap", step_lib.StepConfig(num_classes=10, mix=mix))
+  state = parallel.put_state(jax.tree.map(lambda x: np.asarray(jnp.asarray(x)), state))
+  rng = np.random.default_rng(0)
+  batch = {
+    "image": rng.normal(size=(batch_size, *input_shape)).astype(np.float32),
+    "label": rng.integers(0, 10, batch_size).astype(np.int32),
+  }
+  hparams = {"mixup_alpha": 1.0, "cutmix_alpha": 1.0}
+  box = {"state": state}
+
+  def run(steps: int) -> float:
+    start = time.perf_counter()
+    for _ in range(steps):
+      box["state"], metrics = parallel.train(box["state"], batch, hparams)
+    jax.block_until_ready((box["state"], metrics))
+    return (time.perf_counter() - start) / steps
+
+  run(2)  # compile + warm up
+  return run
+
+
+def bench_jax(model_name: str, rounds: int, steps: int, half: bool) -> dict[str, list[float]]:
+  input_shape, batch_size = SHAPES[model_name]
+  runners = {mix: make_runner(model_name, mix, input_shape, batch_size, half) for mix in MIXES}
+  times = {mix: [] for mix in MIXES}
+  order = list(MIXES)
+  for _ in range(rounds):
+    random.shuffle(order)
+    for mix in order:
+      times[mix].append(runners[mix](steps))
+  return times
+
+
+def bench_torch(rounds: int, steps: int) -> dict[str, list[float]] | None:
+  try:
+    import torch
+
+    from benchmarks import torch_peer
+  except ImportError as error:
+    print(f"PyTorch peer skipped: {error} (install with `pip install -e '.[bench]'`)")
+    return None
+  torch.manual_seed(0)
+  batch = torch.randn(128, 3, 32, 32)
+  labels = torch.randint(0, 10, (128,))
+  steps_by_mix = {}
+  for mix in (False, True):
+    model = torch_peer.PreActResNet18().to(memory_format=torch.channels_last)
+    steps_by_mix["mixup" if mix else "none"] = torch_peer.make_step(model, mix=mix)
+  times = {k: [] for k in steps_by_mix}
+  x = batch.contiguous(memory_format=torch.channels_last)
+  for fn in steps_by_mix.values():
+    fn(x, labels)  # warm-up
+  for _ in range(rounds):
+    for name, fn in steps_by_mix.items():
+      start = time.perf_counter()
+      for _ in range(steps):
+        fn(x, labels)
+      times[name].append((time.perf_counter() - start) / steps)
+  return times
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--rounds", type=int, default=7)
+  parser.add_argument("--steps", type=int, default=3, help="steps per round and variant")
+  parser.add_argument("--models", default="small_cnn,preact_resnet18")
+  parser.add_argument("--half", action="store_true", help="bfloat16 compute")
+  parser.add_argument("--no-torch", action="store_true")
+  args = parser.parse_args()
+
+  print(
+    f"machine: {platform.machine()} {platform.processor() or ''} cores={os.cpu_count()} "
+    f"jax {jax.__version__} on {jax.devices()} XLA_FLAGS={os.environ.get('XLA_FLAGS', '')}"
+  )
+  lines = [
+    "| model | batch | mix | ms / step (median) | images/sec | overhead vs ERM |",
+    "|---|---:|---|---:|---:|---:|",
+  ]
+  for model_name in args.models.split(","):
+    times = bench_jax(model_name, args.rounds, args.steps, args.half)
+    batch = SHAPES[model_name][1]
+    erm = np.median(times["none"])
+    for mix in MIXES:
+      med = np.median(times[mix])
+      # Overhead from per-round ratios (same round, same conditions), then the median.
+      ratio = np.median(np.array(times[mix]) / np.array(times["none"]))
+      lines.append(
+        f"| mixjax {model_name} | {batch} | {mix} | {1e3 * med:.2f} | "
+        f"{batch / med:,.0f} | {100 * (ratio - 1):+.1f}% |"
+      )
+    if model_name == "preact_resnet18":
+      jax_erm = erm
+  if not args.no_torch and "preact_resnet18" in args.models:
+    torch_times = bench_torch(max(3, args.rounds // 2), args.steps)
+    if torch_times is not None:
+      import torch
+
+      for mix, values in torch_times.items():
+        med = np.median(values)
+        lines.append(
+          f"| PyTorch {torch.__version__} preact_resnet18 ({torch.get_num_threads()} "
+          f"threads) | 128 | {mix} | {1e3 * med:.2f} | {128 / med:,.0f} | "
+          f"{100 * (med / np.median(torch_times['none']) - 1):+.1f}% |"
+        )
+      lines.append(
+        f"\nmixjax / PyTorch images/sec (ERM step): {np.median(torch_times['none']) / jax_erm:.2f}×"
+      )
+  print("\n".join(lines))
+
+
+if __name__ == "__main__":
+  main()
