@@ -13,13 +13,13 @@ from typing import Any
 
 import ml_collections
 
-from configs import default as default_config
 from mixjax import trainer
+from mixjax.config import default_config
 
 
 def base_config(**overrides: Any) -> ml_collections.ConfigDict:
   """configs/default.py with `overrides`; checkpoints only at the end (short runs)."""
-  config = default_config.get_config()
+  config = default_config()
   for key, value in overrides.items():
     if key not in config:
       raise ValueError(f"Unknown config key {key!r}.")
