@@ -77,19 +77,26 @@ def _fail(key: str, value: Any, expected: str) -> None:
   raise ValueError(f"config.{key} must be {expected}, got {value!r}.")
 
 
-def validate(config: ml_collections.ConfigDict, required: tuple[str, ...] = ()) -> None:
-  """Checks every known key of `config`.
+def validate(config: ml_collections.ConfigDict) -> None:
+  """Checks that `config` has exactly the keys of :func:`default_config`, with valid values.
 
   Args:
-    config: the run's config (see configs/default.py for the keys).
-    required: keys that must be present (defaults to all of configs/default.py's).
+    config: the run's config.
 
   Raises:
-    ValueError: naming the first bad key, its value and what was expected.
+    ValueError: naming the first unknown, missing or bad key, its value and what was
+      expected.
   """
-  for key in required:
-    if key not in config:
-      raise ValueError(f"config.{key} is missing; derive configs from mixjax.config.default_config (configs/default.py).")
+  known = set(default_config().keys())
+  unknown = sorted(set(config.keys()) - known)
+  if unknown:
+    raise ValueError(f"Unknown config keys {unknown}; known keys: {sorted(known)}.")
+  missing = sorted(known - set(config.keys()))
+  if missing:
+    raise ValueError(
+        f"config is missing {missing}; derive configs from mixjax.config.default_config "
+        "(configs/default.py)."
+    )
   for key, choices in CHOICES.items():
     if key in config and config[key] not in choices:
       _fail(key, config[key], f"one of {choices}")
