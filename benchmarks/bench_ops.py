@@ -1,0 +1,697 @@
+"""Times mixjax's ops against a jitted copy, a NumPy host implementation, timm and torchvision.
+
+Everything runs in one process on the CPU. For each batch size the rows are warmed up, then
+timed in interleaved rounds (every row runs a few calls per round, in a rotated order) so
+that drift from other processes hits all rows alike; the table gives the median time per
+call (and the fastest call, which other processes on shared cores disturb least), the
+effective bandwidth `2 × image bytes / time` (read once, written once, as for a copy) and
+the ratio to the jitted copy of the same batch measured in the same run.
+
+JAX rows are jitted, with `mode`/`pairing` static and a fresh, pre-split key for every
+call; their output is waited for with `block_until_ready`. Peer rows use their library as
+documented: timm's `Mixup` mixes NCHW torch tensors in place and builds the targets from
+class indices; torchvision's `v2.MixUp` / `v2.CutMix` return new tensors. A peer whose
+package is missing is skipped with a note.
+
+A second section times a small conv forward with and without an op in front of it, inside
+one jitted function, and a third gives each op's compiled memory (XLA's
+`memory_analysis()`) in units of one image batch.
+
+Usage:
+  python benchmarks/bench_ops.py                      # both sizes, default repetitions
+  python benchmarks/bench_ops.py --quick              # smoke run, a few repetitions
+  python benchmarks/bench_ops.py --sizes cifar --reps 500 --out benchmarks/results_ops.md
+  python benchmarks/bench_ops.py --malloc no-faults   # see below
+
+Page faults. Every row allocates its output, and glibc malloc serves an ImageNet-size batch
+(73.5 MiB) with a fresh `mmap` that the kernel faults in on first touch, 4 KiB at a time
+unless transparent huge pages apply; on a small VM that can cost as much as moving the
+data. Raising the mmap threshold alone does not help XLA's fusions (their outputs still
+fault; they appear to be allocated on a worker thread, whose malloc arena cannot hold a
+block that size: a non-main arena's heap is at most 64 MiB); NumPy asks for huge pages on
+large arrays and faults far less. The `faults/call` column shows what each row paid.
+`--malloc` re-executes the benchmark with a fixed setting, stated in the header:
+
+* `inherit` (default): the environment as given (glibc's defaults unless set).
+* `threshold`: `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_` = 4 GiB (an explicit
+  mmap threshold alone keeps the 128 KiB trim threshold, and a freed batch at the top of
+  the heap is then given back and faulted in again).
+* `no-faults`: `GLIBC_TUNABLES` with one arena, the 4 GiB thresholds and huge pages for
+  malloc's own memory (`glibc.malloc.hugetlb=1`); measured here to take the faults out of
+  every row, which leaves the data movement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import gc
+import importlib.util
+import inspect
+import math
+import os
+import pathlib
+import platform
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+_MALLOC_VARS = (
+  "MALLOC_MMAP_THRESHOLD_",
+  "MALLOC_TRIM_THRESHOLD_",
+  "MALLOC_TOP_PAD_",
+  "MALLOC_MMAP_MAX_",
+  "MALLOC_ARENA_MAX",
+  "GLIBC_TUNABLES",
+)
+_THREAD_VARS = (
+  "XLA_FLAGS",
+  "OMP_NUM_THREADS",
+  "OMP_WAIT_POLICY",
+  "MKL_NUM_THREADS",
+  "OPENBLAS_NUM_THREADS",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Size:
+  """A benchmark batch: `[batch, height, width, 3]` float32 images, `[batch, classes]` labels."""
+
+  name: str
+  batch: int
+  height: int
+  width: int
+  classes: int
+  default_reps: int
+  quick_reps: int
+  # The stand-in forward pass: a `kernel × kernel` conv with this stride to `features`.
+  kernel: int
+  stride: int
+  features: int
+
+  @property
+  def image_shape(self) -> tuple[int, int, int, int]:
+    return (self.batch, self.height, self.width, 3)
+
+  @property
+  def image_bytes(self) -> int:
+    return math.prod(self.image_shape) * 4
+
+
+SIZES = {
+  "cifar": Size("cifar", 128, 32, 32, 10, 400, 20, kernel=3, stride=1, features=32),
+  "imagenet": Size("imagenet", 128, 224, 224, 1000, 40, 4, kernel=8, stride=8, features=64),
+}
+
+
+@dataclasses.dataclass
+class Row:
+  """One timed thing.
+
+  Attributes:
+    section: "op" (the op alone) or "graph" (a forward pass with or without an op).
+    impl: who implements it: "XLA", "mixjax", "NumPy", "timm" or "torchvision".
+    name: what it does, e.g. "mixup elem/permute".
+    op: the comparable operation, e.g. ("mixup", "elem"), used to check the targets.
+    call: runs call number `i` to completion (results are discarded).
+    memory: compiled memory statistics (JAX rows only).
+    times: seconds per timed call.
+    faults: minor page faults per timed call.
+  """
+
+  section: str
+  impl: str
+  name: str
+  op: tuple[str, str] | None
+  call: Callable[[int], Any]
+  memory: Any = None
+  times: list[float] = dataclasses.field(default_factory=list)
+  faults: list[int] = dataclasses.field(default_factory=list)
+
+  @property
+  def median(self) -> float:
+    return statistics.median(self.times)
+
+
+_FOUR_GIB = str(4 << 30)
+MALLOC_SETTINGS = {
+  "inherit": {},
+  "threshold": {"MALLOC_MMAP_THRESHOLD_": _FOUR_GIB, "MALLOC_TRIM_THRESHOLD_": _FOUR_GIB},
+  "no-faults": {
+    "GLIBC_TUNABLES": ":".join(
+      [
+        "glibc.malloc.hugetlb=1",
+        "glibc.malloc.arena_max=1",
+        f"glibc.malloc.mmap_threshold={_FOUR_GIB}",
+        f"glibc.malloc.trim_threshold={_FOUR_GIB}",
+      ]
+    )
+  },
+}
+
+
+def _maybe_reexec(setting: str) -> None:
+  """Re-executes this script under a malloc setting, unless it already runs under it."""
+  wanted = MALLOC_SETTINGS[setting]
+  if all(os.environ.get(k) == v for k, v in wanted.items()):
+    return
+  print(f"Re-executing with {' '.join(f'{k}={v}' for k, v in wanted.items())}", flush=True)
+  os.execve(sys.executable, [sys.executable, *sys.argv], dict(os.environ, **wanted))
+
+
+def _has(module: str) -> bool:
+  return importlib.util.find_spec(module) is not None
+
+
+def _cpu_model() -> str:
+  try:
+    with open("/proc/cpuinfo") as f:
+      for line in f:
+        if line.startswith("model name"):
+          return line.split(":", 1)[1].strip()
+  except OSError:
+    pass
+  return platform.processor() or "unknown"
+
+
+def _faults() -> int:
+  return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def environment_lines(malloc_setting: str) -> list[str]:
+  """The machine, versions, thread counts and malloc settings, as markdown lines."""
+  import jax
+  import jaxlib
+  import numpy as np
+
+  versions = {
+    "python": platform.python_version(),
+    "jax": jax.__version__,
+    "jaxlib": jaxlib.__version__,
+    "numpy": np.__version__,
+  }
+  torch_threads = "torch not installed"
+  for name in ("torch", "timm", "torchvision"):
+    if _has(name):
+      module = __import__(name)
+      versions[name] = module.__version__
+    else:
+      versions[name] = "not installed"
+  if _has("torch"):
+    import torch
+
+    torch_threads = (
+      f"torch.get_num_threads()={torch.get_num_threads()}, "
+      f"get_num_interop_threads()={torch.get_num_interop_threads()}"
+    )
+  affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
+  env = lambda names: ", ".join(f"{n}={os.environ.get(n, '(unset)')}" for n in names)
+  malloc = f"--malloc {malloc_setting}: " + env(_MALLOC_VARS)
+  if not any(os.environ.get(n) for n in _MALLOC_VARS):
+    malloc += " (glibc defaults: dynamic mmap threshold, 128 KiB .. 32 MiB)"
+  load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+  return [
+    "## Environment",
+    "",
+    f"- machine: {platform.platform()}; CPU: {_cpu_model()}; "
+    f"os.cpu_count()={os.cpu_count()}, usable cores={affinity}",
+    "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+    f"- JAX devices: {jax.devices()}",
+    f"- threads: {torch_threads}; {env(_THREAD_VARS)}",
+    f"- malloc: {malloc}",
+    f"- load average at start (1, 5, 15 min): {load}"
+    " (the cores may be shared with other processes)",
+    f"- command: `{' '.join([os.path.basename(sys.executable), *sys.argv])}`",
+  ]
+
+
+# --------------------------------------------------------------------------------------
+# Rows.
+
+
+def _data(size: Size, seed: int = 0):
+  import numpy as np
+
+  rng = np.random.default_rng(seed)
+  images = rng.random(size.image_shape, dtype=np.float32)
+  classes = rng.integers(0, size.classes, size.batch)
+  one_hot = np.eye(size.classes, dtype=np.float32)[classes]
+  return images, classes, one_hot
+
+
+def _jax_row(section, impl, name, op, fn, args, keys):
+  """A row calling `jax.jit(fn)(keys[i], *args)` (or `fn(*args)` without keys)."""
+  import jax
+
+  jitted = jax.jit(fn)
+  full_args = (keys[0], *args) if keys is not None else args
+  memory = jitted.lower(*full_args).compile().memory_analysis()
+  if keys is None:
+    call = lambda i: jax.block_until_ready(jitted(*args))
+  else:
+    call = lambda i: jax.block_until_ready(jitted(keys[i], *args))
+  return Row(section, impl, name, op, call, memory)
+
+
+def _image_op_fn(op: Callable, **kwargs) -> Callable:
+  """Wraps an image-only op (random erasing, GridMask) as `fn(key, images, labels)`."""
+  takes_labels = "labels" in inspect.signature(op).parameters
+  if takes_labels:
+    return lambda key, x, y: op(key, x, y, **kwargs)
+  return lambda key, x, y: op(key, x, **kwargs)
+
+
+def jax_rows(size: Size, keys, notes: list[str]) -> list[Row]:
+  """The jitted copy, the mixjax ops alone, and the forward pass with and without them."""
+  import jax
+  import jax.numpy as jnp
+  import numpy as np
+
+  import mixjax
+
+  images, _, one_hot = _data(size)
+  x, y = jnp.asarray(images), jnp.asarray(one_hot)
+  rows = []
+
+  copy = _jax_row("op", "XLA", "jitted copy (reference)", ("copy", ""), lambda x: x + 0, (x,), None)
+  out = jax.jit(lambda x: x + 0)(x)
+  if out.unsafe_buffer_pointer() == x.unsafe_buffer_pointer():
+    notes.append(f"{size.name}: WARNING the jitted copy returned its input buffer.")
+  rows.append(copy)
+  scale = jnp.float32(1.0)
+  rows.append(
+    _jax_row(
+      "op", "XLA", "jitted x·s (loop fusion)", ("scale", ""), lambda x, s: x * s, (x, scale), None
+    )
+  )
+
+  ops = []
+  for mode in ("batch", "elem"):
+    for pairing in ("permute", "flip"):
+      ops.append(
+        ("mixup", mode, pairing, functools.partial(mixjax.mixup, mode=mode, pairing=pairing))
+      )
+  for mode in ("batch", "elem"):
+    for pairing in ("permute", "flip"):
+      ops.append(
+        ("cutmix", mode, pairing, functools.partial(mixjax.cutmix, mode=mode, pairing=pairing))
+      )
+  for mode in ("batch", "elem"):
+    ops.append(
+      (
+        "mixup_or_cutmix",
+        mode,
+        "permute",
+        functools.partial(mixjax.mixup_or_cutmix, mode=mode, pairing="permute"),
+      )
+    )
+  for optional in ("random_erasing", "gridmask"):
+    if hasattr(mixjax, optional):
+      ops.append((optional, "", "", _image_op_fn(getattr(mixjax, optional))))
+    else:
+      notes.append(f"mixjax.{optional} does not exist (yet): skipped.")
+  for op_name, mode, pairing, fn in ops:
+    name = " ".join(filter(None, [op_name, "/".join(filter(None, [mode, pairing]))]))
+    try:
+      rows.append(
+        _jax_row(
+          "op", "mixjax", name, (op_name, mode) if pairing == "permute" else None, fn, (x, y), keys
+        )
+      )
+    except Exception as e:  # noqa: BLE001 - an op under development must not stop the run.
+      notes.append(f"{size.name}: mixjax {name} failed and was skipped: {type(e).__name__}: {e}")
+
+  # The same ops inside a jitted function that also runs a small conv forward on the batch.
+  rng = np.random.default_rng(1)
+  kernel = (
+    jnp.asarray(rng.normal(size=(size.kernel, size.kernel, 3, size.features)), jnp.float32)
+    / size.kernel
+  )
+  readout = jnp.asarray(rng.normal(size=(size.features, size.classes)), jnp.float32)
+
+  def forward(x, y, kernel, readout):
+    h = jax.lax.conv_general_dilated(
+      x, kernel, (size.stride, size.stride), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+    )
+    logits = jnp.mean(jax.nn.relu(h), axis=(1, 2)) @ readout
+    return jnp.sum(logits * y)  # Uses both outputs of the op; a stand-in for a loss.
+
+  rows.append(
+    _jax_row(
+      "graph",
+      "mixjax",
+      "forward alone",
+      ("forward", ""),
+      lambda key, x, y, k, r: forward(x, y, k, r),
+      (x, y, kernel, readout),
+      keys,
+    )
+  )
+  graph_ops = [
+    ("mixup", "batch", "permute"),
+    ("mixup", "elem", "permute"),
+    ("mixup", "batch", "flip"),
+    ("cutmix", "batch", "permute"),
+    ("cutmix", "elem", "permute"),
+    ("mixup_or_cutmix", "elem", "permute"),
+  ]
+  for op_name, mode, pairing in graph_ops:
+    op = functools.partial(getattr(mixjax, op_name), mode=mode, pairing=pairing)
+
+    def mixed_forward(key, x, y, k, r, op=op):
+      return forward(*op(key, x, y), k, r)
+
+    rows.append(
+      _jax_row(
+        "graph",
+        "mixjax",
+        f"forward + {op_name} {mode}/{pairing}",
+        (op_name, mode),
+        mixed_forward,
+        (x, y, kernel, readout),
+        keys,
+      )
+    )
+  return rows
+
+
+def numpy_rows(size: Size) -> list[Row]:
+  """The NumPy host implementation (`numpy_ref.py`), drawing from `np.random.default_rng`."""
+  import numpy as np
+
+  spec = importlib.util.spec_from_file_location(
+    "numpy_ref", pathlib.Path(__file__).with_name("numpy_ref.py")
+  )
+  numpy_ref = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(numpy_ref)
+  images, _, one_hot = _data(size)
+  rng = np.random.default_rng(2)
+  rows = []
+  for op_name in ("mixup", "cutmix"):
+    for mode in ("batch", "elem"):
+      op = functools.partial(getattr(numpy_ref, op_name), rng, images, one_hot, mode=mode)
+      rows.append(
+        Row("op", "NumPy", f"{op_name} {mode}/permute", (op_name, mode), lambda i, op=op: op())
+      )
+  return rows
+
+
+def timm_rows(size: Size, notes: list[str]) -> list[Row]:
+  """timm's `Mixup`, in place on an NCHW CPU tensor, with class-index targets."""
+  if not (_has("timm") and _has("torch")):
+    notes.append("timm (or torch) is not installed: timm rows skipped.")
+    return []
+  import torch
+  from timm.data import Mixup
+
+  images, classes, _ = _data(size)
+  x = torch.from_numpy(images.transpose(0, 3, 1, 2).copy())
+  target = torch.from_numpy(classes)
+  variants = {
+    "mixup": {"mixup_alpha": 1.0, "cutmix_alpha": 0.0},
+    "cutmix": {"mixup_alpha": 0.0, "cutmix_alpha": 1.0},
+    "mixup_or_cutmix": {"mixup_alpha": 1.0, "cutmix_alpha": 1.0, "switch_prob": 0.5},
+  }
+  rows = []
+  for op_name, alphas in variants.items():
+    for mode in ("batch", "elem"):
+      mix = Mixup(**alphas, mode=mode, label_smoothing=0.0, num_classes=size.classes)
+      rows.append(
+        Row(
+          "op",
+          "timm",
+          f"{op_name} {mode}/flip (in place)",
+          (op_name, mode),
+          lambda i, mix=mix: mix(x, target),
+        )
+      )
+  return rows
+
+
+def torchvision_rows(size: Size, notes: list[str]) -> list[Row]:
+  """torchvision's `transforms.v2.MixUp` and `CutMix` (one λ per batch, partner = roll by 1)."""
+  if not (_has("torchvision") and _has("torch")):
+    notes.append("torchvision (or torch) is not installed: torchvision rows skipped.")
+    return []
+  import torch
+  from torchvision.transforms import v2
+
+  images, classes, _ = _data(size)
+  x = torch.from_numpy(images.transpose(0, 3, 1, 2).copy())
+  target = torch.from_numpy(classes)
+  rows = []
+  for op_name, cls in (("mixup", v2.MixUp), ("cutmix", v2.CutMix)):
+    transform = cls(alpha=1.0, num_classes=size.classes)
+    rows.append(
+      Row(
+        "op",
+        "torchvision",
+        f"{cls.__name__} batch/roll",
+        (op_name, "batch"),
+        lambda i, t=transform: t(x, target),
+      )
+    )
+  return rows
+
+
+# --------------------------------------------------------------------------------------
+# Timing.
+
+
+def measure(rows: list[Row], reps: int, rounds: int, warmup: int) -> None:
+  """Times `reps` calls of every row, interleaved over `rounds` rounds."""
+  for row in rows:
+    for i in range(warmup):
+      row.call(i)
+  per_round = max(1, math.ceil(reps / rounds))
+  calls = warmup
+  for r in range(rounds):
+    gc.collect()
+    gc.disable()
+    try:
+      shift = r % len(rows)
+      for row in rows[shift:] + rows[:shift]:
+        for j in range(per_round):
+          faults = _faults()
+          start = time.perf_counter()
+          row.call(calls + j)
+          row.times.append(time.perf_counter() - start)
+          row.faults.append(_faults() - faults)
+    finally:
+      gc.enable()
+    calls += per_round
+
+
+# --------------------------------------------------------------------------------------
+# Report.
+
+
+def _fmt_time(seconds: float) -> str:
+  return f"{seconds * 1e3:.3f}" if seconds < 1 else f"{seconds * 1e3:.0f}"
+
+
+def op_table(size: Size, rows: list[Row]) -> list[str]:
+  copy = next(r for r in rows if r.op == ("copy", "")).median
+  lines = [
+    f"### {size.name}: {size.image_shape} float32 images ({size.image_bytes / 2**20:.1f} MiB),"
+    f" [{size.batch}, {size.classes}] labels",
+    "",
+    "| impl | row | median ms | p25–p75 ms | min ms | GB/s | × copy | faults/call |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ]
+  for row in rows:
+    if row.section != "op":
+      continue
+    q = statistics.quantiles(row.times, n=4) if len(row.times) > 1 else [row.median] * 3
+    gbps = 2 * size.image_bytes / row.median / 1e9
+    lines.append(
+      f"| {row.impl} | {row.name} | {_fmt_time(row.median)} | {_fmt_time(q[0])}–{_fmt_time(q[2])}"
+      f" | {_fmt_time(min(row.times))} | {gbps:.1f} | {row.median / copy:.2f}"
+      f" | {statistics.median(row.faults):.0f} |"
+    )
+  return lines
+
+
+def graph_table(size: Size, rows: list[Row]) -> list[str]:
+  graph = [r for r in rows if r.section == "graph"]
+  base, base_min = graph[0].median, min(graph[0].times)
+  lines = [
+    f"### {size.name}: forward pass ({size.kernel}×{size.kernel} conv, stride {size.stride}, "
+    f"3→{size.features} features, ReLU, mean pool, readout · labels) with an op in front",
+    "",
+    "| jitted function | median ms | added µs | added % | min ms | added µs (min) | temp / batch |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ]
+  for row in graph:
+    added, fastest = row.median - base, min(row.times)
+    lines.append(
+      f"| {row.name} | {_fmt_time(row.median)} | {added * 1e6:+.0f} | {added / base * 100:+.1f}"
+      f" | {_fmt_time(fastest)} | {(fastest - base_min) * 1e6:+.0f}"
+      f" | {row.memory.temp_size_in_bytes / size.image_bytes:.2f} |"
+    )
+  return lines
+
+
+def memory_table(size: Size, rows: list[Row]) -> list[str]:
+  lines = [
+    f"### {size.name}: compiled memory, in units of one image batch"
+    f" ({size.image_bytes / 2**20:.1f} MiB)",
+    "",
+    "| row | arguments | outputs | aliased | temporaries |",
+    "| --- | ---: | ---: | ---: | ---: |",
+  ]
+  for row in rows:
+    if row.section != "op" or row.memory is None:
+      continue
+    m, b = row.memory, size.image_bytes
+    lines.append(
+      f"| {row.name} | {m.argument_size_in_bytes / b:.3f} | {m.output_size_in_bytes / b:.3f}"
+      f" | {m.alias_size_in_bytes / b:.3f} | {m.temp_size_in_bytes / b:.3f} |"
+    )
+  return lines
+
+
+def _find(rows: list[Row], impl: str, op: tuple[str, str], section: str = "op") -> Row | None:
+  return next((r for r in rows if r.impl == impl and r.op == op and r.section == section), None)
+
+
+def target_lines(results: dict[str, list[Row]]) -> list[str]:
+  """Checks the targets of the issue against the measured rows."""
+  lines = ["## Targets", ""]
+
+  def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+  modes = [("mixup", "batch"), ("mixup", "elem"), ("cutmix", "batch"), ("cutmix", "elem")]
+  if "imagenet" in results:
+    rows = results["imagenet"]
+    copy = _find(rows, "XLA", ("copy", "")).median
+    for op in modes:
+      for row in rows:
+        if (
+          row.impl == "mixjax"
+          and row.section == "op"
+          and row.name.split()[0] == op[0]
+          and (row.name.split()[1].startswith(op[1] + "/"))
+        ):
+          ratio = row.median / copy
+          lines.append(
+            f"- imagenet, mixjax {row.name}: {ratio:.2f}× copy (target ≤ 1.25×):"
+            f" {verdict(ratio <= 1.25)}"
+          )
+  all_modes = modes + [("mixup_or_cutmix", "batch"), ("mixup_or_cutmix", "elem")]
+  for size_name, rows in results.items():
+    for op in all_modes:
+      ours = _find(rows, "mixjax", op)
+      if ours is None:
+        continue
+      for peer in ("NumPy", "timm"):
+        if peer == "NumPy" and size_name != "cifar":
+          continue
+        theirs = _find(rows, peer, op)
+        if theirs is None:
+          continue
+        speedup = theirs.median / ours.median
+        best = min(theirs.times) / min(ours.times)
+        lines.append(
+          f"- {size_name}, {op[0]} {op[1]}: mixjax (permute) {speedup:.2f}× faster than"
+          f" {peer} (medians; {best:.2f}× by the fastest calls): {verdict(speedup > 1)}"
+        )
+  for size_name, rows in results.items():
+    worst = max(
+      (r for r in rows if r.section == "op" and r.impl == "mixjax"),
+      key=lambda r: r.memory.temp_size_in_bytes,
+    )
+    size = SIZES[size_name]
+    ratio = worst.memory.temp_size_in_bytes / size.image_bytes
+    lines.append(
+      f"- {size_name}: largest temporary of a mixjax op: {ratio:.3f} batch"
+      f" ({worst.name}) (target ≤ 1): {verdict(ratio <= 1)}"
+    )
+  return lines
+
+
+def scaling_lines(results: dict[str, list[Row]]) -> list[str]:
+  if not {"cifar", "imagenet"} <= results.keys():
+    return []
+  small = _find(results["cifar"], "XLA", ("copy", "")).median
+  large = _find(results["imagenet"], "XLA", ("copy", "")).median
+  bytes_ratio = SIZES["imagenet"].image_bytes / SIZES["cifar"].image_bytes
+  return [
+    f"- The jitted copy takes {large / small:.0f}× longer on the {bytes_ratio:.0f}× larger"
+    " batch: it really moves the data (and its output buffer is not its input's)."
+  ]
+
+
+def main(argv: list[str] | None = None) -> None:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument(
+    "--sizes", default="cifar,imagenet", help="comma-separated batch sizes: " + ", ".join(SIZES)
+  )
+  parser.add_argument(
+    "--reps",
+    type=int,
+    default=None,
+    help="timed calls per row (default: per size, 400 cifar, 40 imagenet)",
+  )
+  parser.add_argument(
+    "--rounds", type=int, default=10, help="interleaved rounds the repetitions are spread over"
+  )
+  parser.add_argument("--quick", action="store_true", help="a few repetitions: a smoke run")
+  parser.add_argument("--out", default=None, help="also write the markdown report here")
+  parser.add_argument(
+    "--malloc",
+    choices=sorted(MALLOC_SETTINGS),
+    default="inherit",
+    help="re-execute under this glibc malloc setting (see the module docstring)",
+  )
+  args = parser.parse_args(argv)
+  _maybe_reexec(args.malloc)
+  sizes = [SIZES[s.strip()] for s in args.sizes.split(",") if s.strip()]
+
+  import jax
+
+  lines = ["# mixjax ops benchmark", ""] + environment_lines(args.malloc) + [""]
+  print("\n".join(lines), flush=True)
+  notes: list[str] = []
+  results = {}
+  for size in sizes:
+    reps = args.reps or (size.quick_reps if args.quick else size.default_reps)
+    rounds = min(reps, 2 if args.quick else args.rounds)
+    warmup = 1 if args.quick else 2
+    keys = list(jax.random.split(jax.random.key(0), warmup + reps + rounds))
+    rows = (
+      jax_rows(size, keys, notes)
+      + numpy_rows(size)
+      + timm_rows(size, notes)
+      + torchvision_rows(size, notes)
+    )
+    print(
+      f"Timing {size.name}: {len(rows)} rows × {reps} calls over {rounds} rounds ...",
+      file=sys.stderr,
+      flush=True,
+    )
+    measure(rows, reps, rounds, warmup)
+    results[size.name] = rows
+    section = (
+      op_table(size, rows) + [""] + graph_table(size, rows) + [""] + memory_table(size, rows) + [""]
+    )
+    print("\n".join(section), flush=True)
+    lines += section
+  tail = target_lines(results) + scaling_lines(results)
+  load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+  tail += ["", f"Load average at the end (1, 5, 15 min): {load}."]
+  if notes:
+    tail += ["", "## Notes", ""] + [f"- {n}" for n in dict.fromkeys(notes)]
+  print("\n".join(tail), flush=True)
+  lines += tail
+  if args.out:
+    pathlib.Path(args.out).write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+  main()
