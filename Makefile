@@ -26,9 +26,12 @@ test-slow: install
 train: install
 	$(PY) -m mixjax.compare --workdir runs/digits
 
+# NumPy/torch/XLA timings swing with glibc malloc here; bench_ops.py re-executes itself with
+# fixed malloc tunables (--malloc no-faults, printed in its header).
 bench: install
 	$(PY) -m pip install -q -e '.[bench]'
-	$(PY) benchmarks/bench_ops.py
+	$(PY) benchmarks/bench_ops.py --malloc no-faults
+	$(PY) benchmarks/bench_train_step.py
 
 lint: install
 	$(PY) -m ruff check mixjax tests benchmarks configs train.py

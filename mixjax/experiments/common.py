@@ -1,0 +1,205 @@
+"""Helpers shared by the experiments: result files, mean ± std tables, timing, progress.
+
+Every experiment writes, to its output directory,
+
+* `results.json`: everything measured, machine-readable (see :func:`write_results`);
+* `results.md`: a title, the setup, and markdown tables formatted by :func:`markdown_table`
+  with `mean ± std` cells from :func:`mean_std`;
+* PNG plots (matplotlib with the Agg backend, see :func:`pyplot`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import platform
+import sys
+import time
+from collections.abc import Iterable
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def parse_seeds(text: str | int | Sequence[int]) -> list[int]:
+  """Seeds from `"0,1,2"`, `"0-4"` (inclusive range), an int or a sequence of ints.
+
+  Args:
+    text: the seeds.
+
+  Returns:
+    A non-empty list of distinct non-negative ints, in the given order.
+
+  Raises:
+    ValueError: for anything else.
+  """
+  if isinstance(text, int | np.integer) and not isinstance(text, bool):
+    values = [int(text)]
+  elif isinstance(text, str):
+    values = []
+    try:
+      for part in text.replace(" ", "").split(","):
+        if "-" in part[1:]:
+          low, high = part.split("-", 1)
+          values.extend(range(int(low), int(high) + 1))
+        else:
+          values.append(int(part))
+    except ValueError:
+      raise ValueError(
+          f"`seeds` must look like '0,1,2' or '0-4', got {text!r}."
+      ) from None
+  else:
+    values = [int(v) for v in text]
+  if not values or min(values) < 0 or len(set(values)) != len(values):
+    raise ValueError(f"`seeds` must be distinct non-negative ints, got {text!r}.")
+  return values
+
+
+def mean_std(values: Iterable[float]) -> tuple[float, float]:
+  """Mean and (population) standard deviation; std is 0 for a single value."""
+  array = np.asarray(list(values), np.float64)
+  if array.size == 0:
+    return math.nan, math.nan
+  return float(array.mean()), float(array.std())
+
+
+def format_mean_std(values: Iterable[float], digits: int = 2, *, scale: float = 1.0) -> str:
+  """`"0.85 ± 0.03"` over the values (times `scale`, e.g. 100 for percentages).
+
+  A single value is shown without `± 0`.
+  """
+  values = [float(v) * scale for v in values]
+  mean, std = mean_std(values)
+  if len(values) <= 1:
+    return f"{mean:.{digits}f}"
+  return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+  """A GitHub markdown table; cells are `str()`-ed, numbers right-aligned."""
+  cells = [[str(c) for c in row] for row in rows]
+  for row in cells:
+    if len(row) != len(headers):
+      raise ValueError(f"Row {row} has {len(row)} cells, expected {len(headers)}.")
+  widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+
+  def line(row):
+    return "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+
+  rule = "| " + " | ".join("-" * w for w in widths) + " |"
+  return "\n".join([line(list(headers)), rule] + [line(r) for r in cells])
+
+
+def _to_json(value: Any) -> Any:
+  if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    return _to_json(dataclasses.asdict(value))
+  if isinstance(value, dict):
+    return {str(k): _to_json(v) for k, v in value.items()}
+  if isinstance(value, list | tuple):
+    return [_to_json(v) for v in value]
+  if isinstance(value, np.ndarray) or type(value).__module__.startswith("jax"):
+    return _to_json(np.asarray(value).tolist())
+  if isinstance(value, np.generic):
+    return value.item()
+  if isinstance(value, float) and not math.isfinite(value):
+    return None
+  return value
+
+
+def environment() -> dict[str, Any]:
+  """Versions and hardware, recorded in every results.json."""
+  import jax  # Imported here so that this module stays cheap to import.
+
+  return {
+      "python": sys.version.split()[0],
+      "jax": jax.__version__,
+      "backend": jax.default_backend(),
+      "devices": [str(d) for d in jax.devices()],
+      "cpu_count": os.cpu_count(),
+      "platform": platform.platform(),
+  }
+
+
+def write_results(out_dir: str, results: dict[str, Any], markdown: str) -> None:
+  """Writes `results.json` (with :func:`environment` added) and `results.md`.
+
+  Args:
+    out_dir: the output directory, created if missing.
+    results: JSON-able data (NumPy / JAX arrays and dataclasses are converted).
+    markdown: the content of results.md.
+  """
+  os.makedirs(out_dir, exist_ok=True)
+  payload = dict(results)
+  payload.setdefault("environment", environment())
+  with open(os.path.join(out_dir, "results.json"), "w") as f:
+    json.dump(_to_json(payload), f, indent=2)
+    f.write("\n")
+  with open(os.path.join(out_dir, "results.md"), "w") as f:
+    f.write(markdown.rstrip() + "\n")
+
+
+def pyplot():
+  """matplotlib.pyplot with the non-interactive Agg backend selected."""
+  import matplotlib
+
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  return plt
+
+
+class Timer:
+  """Wall-clock timer: `with Timer() as t: ...; t.seconds`."""
+
+  def __init__(self):
+    self.start = time.perf_counter()
+    self.seconds = 0.0
+
+  def __enter__(self) -> Timer:
+    self.start = time.perf_counter()
+    return self
+
+  def __exit__(self, *exc) -> None:
+    self.seconds = time.perf_counter() - self.start
+
+  def elapsed(self) -> float:
+    return time.perf_counter() - self.start
+
+
+class Progress:
+  """Prints one line per run: `[3/24 0:42] gan: dataset=ring z=2 mixup seed=1 ...`.
+
+  Args:
+    name: the experiment name, the prefix of every line.
+    total: the number of runs, or None if unknown.
+    stream: where to print (default stdout, flushed after each line).
+  """
+
+  def __init__(self, name: str, total: int | None = None, stream=None):
+    self.name = name
+    self.total = total
+    self.count = 0
+    self.stream = stream
+    self.start = time.perf_counter()
+
+  def _clock(self) -> str:
+    seconds = int(time.perf_counter() - self.start)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+  def _print(self, text: str) -> None:
+    print(text, file=self.stream or sys.stdout, flush=True)
+
+  def start_run(self, description: str, count: int = 1) -> None:
+    """Announces the next run, or the next `count` runs done together."""
+    first = self.count + 1
+    self.count += count
+    runs = f"{first}" if count == 1 else f"{first}-{self.count}"
+    total = f"/{self.total}" if self.total else ""
+    self._print(f"[{runs}{total} {self._clock()}] {self.name}: {description}")
+
+  def note(self, text: str) -> None:
+    """Prints a detail line under the current run."""
+    self._print(f"    {text}")
