@@ -35,10 +35,13 @@ def self_weight(params: MixParams, image_size: tuple[int, int] | None = None) ->
   box_height = jnp.clip(jnp.minimum(box[:, 2], height) - jnp.maximum(box[:, 0], 0), 0)
   box_width = jnp.clip(jnp.minimum(box[:, 3], width) - jnp.maximum(box[:, 1], 0), 0)
   area = box_height * box_width
-  # Count the kept pixels in integers and divide once: `1 - area / (H·W)` rounds twice and
-  # can miss the kept fraction by an ulp.
+  # Divide the kept-pixel count once: `1 - area / (H·W)` cancels badly for small kept
+  # fractions (a fully pasted image got ±6e-8 instead of 0). XLA turns the division by a
+  # constant into a multiplication by its reciprocal, within 1 ulp of the exact fraction;
+  # for some H·W (55, 121, ...) that gives 1 - 2^-24 at area 0, so an empty box is
+  # selected explicitly to keep the own label bit-exact.
   kept = (height * width - area).astype(jnp.float32) / (height * width)
-  return lam * kept
+  return lam * jnp.where(area == 0, 1.0, kept)
 
 
 def _partner_of(x: jax.Array, params: MixParams) -> jax.Array:
@@ -61,7 +64,9 @@ def _box_mask(box: jax.Array, height: int, width: int) -> jax.Array:
   box = box[..., None, None, :]
   rows = jnp.arange(height, dtype=jnp.int32)[:, None]
   cols = jnp.arange(width, dtype=jnp.int32)[None, :]
-  inside = (rows >= box[..., 0]) & (rows < box[..., 2]) & (cols >= box[..., 1]) & (cols < box[..., 3])
+  inside_rows = (rows >= box[..., 0]) & (rows < box[..., 2])
+  inside_cols = (cols >= box[..., 1]) & (cols < box[..., 3])
+  inside = inside_rows & inside_cols
   return inside[..., None]
 
 

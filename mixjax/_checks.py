@@ -90,7 +90,9 @@ def check_images(images: Any, name: str = "images") -> tuple[int, int, int]:
   """Checks a floating `[B, H, W, C]` image batch and returns (B, H, W)."""
   shape = jnp.shape(images)
   if len(shape) != 4:
-    raise ValueError(f"`{name}` must be rank 4 [batch, height, width, channels], got shape {shape}.")
+    raise ValueError(
+        f"`{name}` must be rank 4 [batch, height, width, channels], got shape {shape}."
+    )
   dtype = jnp.result_type(images)
   if not jnp.issubdtype(dtype, jnp.floating):
     raise TypeError(

@@ -9,7 +9,9 @@ import numpy as np
 from mixjax import _checks
 
 
-def one_hot(labels: jax.typing.ArrayLike, num_classes: int, *, label_smoothing: float = 0.0) -> jax.Array:
+def one_hot(
+    labels: jax.typing.ArrayLike, num_classes: int, *, label_smoothing: float = 0.0
+) -> jax.Array:
   """One-hot targets, ready to be mixed.
 
   Args:

@@ -6,11 +6,9 @@ import jax
 
 from mixjax import _checks
 from mixjax._apply import apply_mix
-from mixjax._sampling import (
-    sample_cutmix_params,
-    sample_mixup_or_cutmix_params,
-    sample_mixup_params,
-)
+from mixjax._sampling import sample_cutmix_params
+from mixjax._sampling import sample_mixup_or_cutmix_params
+from mixjax._sampling import sample_mixup_params
 
 
 def mixup(
@@ -79,8 +77,8 @@ def cutmix(
   Returns:
     `(images, labels)` mixed.
   """
-  batch_size, height, width = _checks.check_images(images)
-  _checks.check_labels(labels)
+  _, height, width = _checks.check_images(images)
+  batch_size = _checks.check_labels(labels)
   _checks.check_inputs(images, batch_size, "images")
   params = sample_cutmix_params(
       key, batch_size, (height, width), alpha=alpha, mode=mode, pairing=pairing
@@ -117,8 +115,8 @@ def mixup_or_cutmix(
   Returns:
     `(images, labels)` mixed.
   """
-  batch_size, height, width = _checks.check_images(images)
-  _checks.check_labels(labels)
+  _, height, width = _checks.check_images(images)
+  batch_size = _checks.check_labels(labels)
   _checks.check_inputs(images, batch_size, "images")
   params = sample_mixup_or_cutmix_params(
       key,

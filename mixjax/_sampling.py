@@ -48,7 +48,9 @@ class MixParams:
   pairing: str = "permute"
 
 
-def sample_lambda(key: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...] = ()) -> jax.Array:
+def sample_lambda(
+    key: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...] = ()
+) -> jax.Array:
   """Samples λ ~ Beta(α, α).
 
   Args:
