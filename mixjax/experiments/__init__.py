@@ -26,12 +26,12 @@ from typing import Any
 
 # The one name -> module registry. Add a line here when adding an experiment.
 REGISTRY: dict[str, str] = {
-    "corrupted_labels": "mixjax.experiments.corrupted_labels",
-    "adversarial": "mixjax.experiments.adversarial",
-    "gan": "mixjax.experiments.gan",
-    "tabular": "mixjax.experiments.tabular",
-    "speech": "mixjax.experiments.speech",
-    "figures": "mixjax.experiments.figures",
+  "corrupted_labels": "mixjax.experiments.corrupted_labels",
+  "adversarial": "mixjax.experiments.adversarial",
+  "gan": "mixjax.experiments.gan",
+  "tabular": "mixjax.experiments.tabular",
+  "speech": "mixjax.experiments.speech",
+  "figures": "mixjax.experiments.figures",
 }
 
 
@@ -62,8 +62,8 @@ def load(name: str) -> types.ModuleType:
     if e.name != module_path:
       raise  # The module exists but one of its own imports is missing: show that.
     raise ExperimentNotAvailable(
-        f"Experiment {name!r} is registered but not available yet: module {module_path} "
-        f"does not exist. Available now: {available()}."
+      f"Experiment {name!r} is registered but not available yet: module {module_path} "
+      f"does not exist. Available now: {available()}."
     ) from e
   if not callable(getattr(module, "run", None)):
     raise ExperimentNotAvailable(f"Module {module_path} of experiment {name!r} has no run().")

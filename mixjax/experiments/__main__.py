@@ -25,28 +25,30 @@ _PROG = "python -m mixjax.experiments"
 
 def _common_arguments(parser: argparse.ArgumentParser, *, required: bool) -> None:
   parser.add_argument(
-      "name", metavar="NAME", choices=sorted(experiments.REGISTRY),
-      help=f"the experiment, one of: {', '.join(sorted(experiments.REGISTRY))}",
+    "name",
+    metavar="NAME",
+    choices=sorted(experiments.REGISTRY),
+    help=f"the experiment, one of: {', '.join(sorted(experiments.REGISTRY))}",
   )
   parser.add_argument("--out", required=required, help="output directory (created)")
   parser.add_argument("--quick", action="store_true", help="a tiny version, for smoke tests")
   parser.add_argument(
-      "--seeds", type=common.parse_seeds, default=None,
-      help="seeds, e.g. '0,1,2' or '0-4' (default: the experiment's own)",
+    "--seeds",
+    type=common.parse_seeds,
+    default=None,
+    help="seeds, e.g. '0,1,2' or '0-4' (default: the experiment's own)",
   )
 
 
 def _full_parser(name: str | None, module) -> argparse.ArgumentParser:
   parser = argparse.ArgumentParser(
-      prog=_PROG,
-      description="Run one mixjax experiment; it writes results.json, results.md and PNGs.",
-      epilog=f"available now: {', '.join(experiments.available())}",
+    prog=_PROG,
+    description="Run one mixjax experiment; it writes results.json, results.md and PNGs.",
+    epilog=f"available now: {', '.join(experiments.available())}",
   )
   _common_arguments(parser, required=True)
   if module is not None and hasattr(module, "add_arguments"):
-    group = parser.add_argument_group(
-        f"{name} options", argument_default=argparse.SUPPRESS
-    )
+    group = parser.add_argument_group(f"{name} options", argument_default=argparse.SUPPRESS)
     module.add_arguments(group)
   return parser
 

@@ -233,15 +233,7 @@ def _plot(path, results, method_names, epsilons) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-  floats = lambda s: tuple(float(x) for x in s.split(","))
-  ints = lambda s: tuple(int(x) for x in s.split(",") if x)
-  parser.add_argument("--epsilons", type=floats, help="e.g. 0,0.05,0.1 (fraction of range)")
+  parser.add_argument("--epsilons", type=runs.floats, help="e.g. 0,0.05,0.1 (fraction of range)")
   parser.add_argument("--alpha", type=float, help="mixup α of the mixup model")
   parser.add_argument("--num_steps", type=int, help="I-FGSM steps")
-  parser.add_argument("--dataset")
-  parser.add_argument("--model")
-  parser.add_argument("--epochs", type=int)
-  parser.add_argument("--milestones", type=ints)
-  parser.add_argument("--batch_size", type=int)
-  parser.add_argument("--learning_rate", type=float)
-  parser.add_argument("--augment", choices=("none", "crop_flip"))
+  runs.add_recipe_arguments(parser)

@@ -48,9 +48,7 @@ def parse_seeds(text: str | int | Sequence[int]) -> list[int]:
         else:
           values.append(int(part))
     except ValueError:
-      raise ValueError(
-          f"`seeds` must look like '0,1,2' or '0-4', got {text!r}."
-      ) from None
+      raise ValueError(f"`seeds` must look like '0,1,2' or '0-4', got {text!r}.") from None
   else:
     values = [int(v) for v in text]
   if not values or min(values) < 0 or len(set(values)) != len(values):
@@ -114,12 +112,12 @@ def environment() -> dict[str, Any]:
   import jax  # Imported here so that this module stays cheap to import.
 
   return {
-      "python": sys.version.split()[0],
-      "jax": jax.__version__,
-      "backend": jax.default_backend(),
-      "devices": [str(d) for d in jax.devices()],
-      "cpu_count": os.cpu_count(),
-      "platform": platform.platform(),
+    "python": sys.version.split()[0],
+    "jax": jax.__version__,
+    "backend": jax.default_backend(),
+    "devices": [str(d) for d in jax.devices()],
+    "cpu_count": os.cpu_count(),
+    "platform": platform.platform(),
   }
 
 

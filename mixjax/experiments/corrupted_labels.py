@@ -163,15 +163,7 @@ def _plot(path, results, noise_levels, grid) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-  floats = lambda s: tuple(float(x) for x in s.split(","))
-  ints = lambda s: tuple(int(x) for x in s.split(",") if x)
-  parser.add_argument("--noise_levels", type=floats, help="e.g. 0.2,0.5,0.8")
-  parser.add_argument("--alphas", type=floats, help="mixup α values, e.g. 1,8,32")
+  parser.add_argument("--noise_levels", type=runs.floats, help="e.g. 0.2,0.5,0.8")
+  parser.add_argument("--alphas", type=runs.floats, help="mixup α values, e.g. 1,8,32")
   parser.add_argument("--dropout", type=float, help="dropout rate of the dropout methods")
-  parser.add_argument("--dataset", help="digits (offline) or a tfds name, e.g. cifar10")
-  parser.add_argument("--model", help="mlp, small_cnn, preact_resnet18, ...")
-  parser.add_argument("--epochs", type=int)
-  parser.add_argument("--milestones", type=ints, help="epochs where lr ×0.1, e.g. 100,150")
-  parser.add_argument("--batch_size", type=int)
-  parser.add_argument("--learning_rate", type=float)
-  parser.add_argument("--augment", choices=("none", "crop_flip"))
+  runs.add_recipe_arguments(parser)

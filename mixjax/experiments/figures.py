@@ -60,14 +60,16 @@ def photo_batch() -> tuple[np.ndarray, np.ndarray, list[str]]:
   from sklearn.datasets import load_sample_images
 
   photos = load_sample_images()
-  by_name = {os.path.splitext(os.path.basename(f))[0]: im
-             for f, im in zip(photos.filenames, photos.images, strict=True)}
+  by_name = {
+    os.path.splitext(os.path.basename(f))[0]: im
+    for f, im in zip(photos.filenames, photos.images, strict=True)
+  }
   tiles, labels = [], []
   for label, name in enumerate(PHOTO_NAMES):
     photo = by_name[name]
     top = (photo.shape[0] - TILE) // 2
     for left in TILE_LEFTS[name]:
-      tiles.append(photo[top: top + TILE, left: left + TILE])
+      tiles.append(photo[top : top + TILE, left : left + TILE])
       labels.append(label)
   return np.stack(tiles).astype(np.float32) / 255.0, np.asarray(labels, np.int32), list(PHOTO_NAMES)
 
@@ -76,18 +78,39 @@ def _ops() -> list[tuple[str, dict[str, Any], Any]]:
   """(row name, settings, sampler of MixParams from (key, batch_size, image_size)) per op."""
   flip = {"pairing": "flip"}
   return [
-      ("mixup, batch (α=1)", {"op": "mixup", "mode": "batch", "alpha": 1.0},
-       lambda k, b, hw: mixjax.sample_mixup_params(k, b, alpha=1.0, mode="batch", **flip)),
-      ("mixup, elem (α=1)", {"op": "mixup", "mode": "elem", "alpha": 1.0},
-       lambda k, b, hw: mixjax.sample_mixup_params(k, b, alpha=1.0, mode="elem", **flip)),
-      ("CutMix, batch (α=1)", {"op": "cutmix", "mode": "batch", "alpha": 1.0},
-       lambda k, b, hw: mixjax.sample_cutmix_params(k, b, hw, alpha=1.0, mode="batch", **flip)),
-      ("CutMix, elem (α=1)", {"op": "cutmix", "mode": "elem", "alpha": 1.0},
-       lambda k, b, hw: mixjax.sample_cutmix_params(k, b, hw, alpha=1.0, mode="elem", **flip)),
-      ("mixup or CutMix, elem", {"op": "mixup_or_cutmix", "mode": "elem", "mixup_alpha": 0.8,
-                                 "cutmix_alpha": 1.0, "switch_prob": 0.5},
-       lambda k, b, hw: mixjax.sample_mixup_or_cutmix_params(
-           k, b, hw, mixup_alpha=0.8, cutmix_alpha=1.0, switch_prob=0.5, mode="elem", **flip)),
+    (
+      "mixup, batch (α=1)",
+      {"op": "mixup", "mode": "batch", "alpha": 1.0},
+      lambda k, b, hw: mixjax.sample_mixup_params(k, b, alpha=1.0, mode="batch", **flip),
+    ),
+    (
+      "mixup, elem (α=1)",
+      {"op": "mixup", "mode": "elem", "alpha": 1.0},
+      lambda k, b, hw: mixjax.sample_mixup_params(k, b, alpha=1.0, mode="elem", **flip),
+    ),
+    (
+      "CutMix, batch (α=1)",
+      {"op": "cutmix", "mode": "batch", "alpha": 1.0},
+      lambda k, b, hw: mixjax.sample_cutmix_params(k, b, hw, alpha=1.0, mode="batch", **flip),
+    ),
+    (
+      "CutMix, elem (α=1)",
+      {"op": "cutmix", "mode": "elem", "alpha": 1.0},
+      lambda k, b, hw: mixjax.sample_cutmix_params(k, b, hw, alpha=1.0, mode="elem", **flip),
+    ),
+    (
+      "mixup or CutMix, elem",
+      {
+        "op": "mixup_or_cutmix",
+        "mode": "elem",
+        "mixup_alpha": 0.8,
+        "cutmix_alpha": 1.0,
+        "switch_prob": 0.5,
+      },
+      lambda k, b, hw: mixjax.sample_mixup_or_cutmix_params(
+        k, b, hw, mixup_alpha=0.8, cutmix_alpha=1.0, switch_prob=0.5, mode="elem", **flip
+      ),
+    ),
   ]
 
 
@@ -117,8 +140,13 @@ def _mix_all(key, images, targets, samplers):
   return [_mix(k, images, targets, sampler) for k, sampler in zip(keys, samplers, strict=True)]
 
 
-def mix_rows(key: jax.Array, images: np.ndarray, labels: np.ndarray, names: Sequence[str],
-             ops: Sequence[tuple[str, dict[str, Any], Any]] | None = None) -> list[dict[str, Any]]:
+def mix_rows(
+  key: jax.Array,
+  images: np.ndarray,
+  labels: np.ndarray,
+  names: Sequence[str],
+  ops: Sequence[tuple[str, dict[str, Any], Any]] | None = None,
+) -> list[dict[str, Any]]:
   """Applies every op to the batch, each with its own key split from `key`.
 
   Args:
@@ -141,18 +169,22 @@ def mix_rows(key: jax.Array, images: np.ndarray, labels: np.ndarray, names: Sequ
   rows = []
   for (name, settings, _), (mixed, soft, weight, params) in zip(ops, outputs, strict=True):
     partner = np.asarray(params.partner)
-    rows.append({
+    rows.append(
+      {
         "name": name,
         "settings": settings,
         "images": np.asarray(mixed),
-        "labels": [label_text(s, names, int(a), int(b))
-                   for s, a, b in zip(soft, labels, labels[partner], strict=True)],
+        "labels": [
+          label_text(s, names, int(a), int(b))
+          for s, a, b in zip(soft, labels, labels[partner], strict=True)
+        ],
         "soft_labels": np.asarray(soft),
         "self_weight": np.asarray(weight),
         "lam": np.broadcast_to(np.asarray(params.lam), (batch,)),
         "box": None if params.box is None else np.broadcast_to(params.box, (batch, 4)),
         "partner": partner,
-    })
+      }
+    )
   return rows
 
 
@@ -165,27 +197,50 @@ def _show(ax, image: np.ndarray, title: str, box: np.ndarray | None, fontsize: f
     ax.imshow(np.clip(image, 0.0, 1.0), interpolation="nearest")
   if box is not None and (box[2] > box[0]) and (box[3] > box[1]):
     top, left, bottom, right = (int(v) for v in box)
-    ax.add_patch(Rectangle((left - 0.5, top - 0.5), right - left, bottom - top, fill=False,
-                           edgecolor="tab:red", linewidth=1.0))
+    ax.add_patch(
+      Rectangle(
+        (left - 0.5, top - 0.5),
+        right - left,
+        bottom - top,
+        fill=False,
+        edgecolor="tab:red",
+        linewidth=1.0,
+      )
+    )
   ax.set_title(title, fontsize=fontsize)
   ax.set_xticks([])
   ax.set_yticks([])
 
 
-def plot_rows(path: str, images: np.ndarray, labels: np.ndarray, names: Sequence[str],
-              rows: list[dict[str, Any]], *, panel: float, dpi: int, title: str) -> None:
+def plot_rows(
+  path: str,
+  images: np.ndarray,
+  labels: np.ndarray,
+  names: Sequence[str],
+  rows: list[dict[str, Any]],
+  *,
+  panel: float,
+  dpi: int,
+  title: str,
+) -> None:
   """One column per example; rows: inputs, partners, then one row per op."""
   plt = common.pyplot()
   batch = images.shape[0]
   partner = rows[0]["partner"]
-  all_rows = [("input", images, [names[c] for c in labels], [None] * batch),
-              ("partner (flip)", images[partner], [names[c] for c in labels[partner]],
-               [None] * batch)]
+  all_rows = [
+    ("input", images, [names[c] for c in labels], [None] * batch),
+    ("partner (flip)", images[partner], [names[c] for c in labels[partner]], [None] * batch),
+  ]
   for row in rows:
     boxes = row["box"] if row["box"] is not None else [None] * batch
     all_rows.append((row["name"], row["images"], row["labels"], boxes))
-  fig, axes = plt.subplots(len(all_rows), batch, squeeze=False, layout="constrained",
-                           figsize=(panel * batch + 0.6, (panel + 0.25) * len(all_rows) + 0.4))
+  fig, axes = plt.subplots(
+    len(all_rows),
+    batch,
+    squeeze=False,
+    layout="constrained",
+    figsize=(panel * batch + 0.6, (panel + 0.25) * len(all_rows) + 0.4),
+  )
   fontsize = 7 if panel < 1.6 else 8
   for i, (name, row_images, row_labels, boxes) in enumerate(all_rows):
     for j in range(batch):
@@ -211,8 +266,9 @@ def _table(figure_rows: dict[str, list[dict[str, Any]]]) -> str:
   return "\n\n".join(blocks)
 
 
-def run(out_dir: str, *, quick: bool = False, seeds: Sequence[int] | None = None,
-        **options: Any) -> dict[str, Any]:
+def run(
+  out_dir: str, *, quick: bool = False, seeds: Sequence[int] | None = None, **options: Any
+) -> dict[str, Any]:
   """Draws digits.png and photos.png; writes results.json and results.md.
 
   Args:
@@ -237,38 +293,57 @@ def run(out_dir: str, *, quick: bool = False, seeds: Sequence[int] | None = None
     images, labels, names = digit_batch()
     rows = mix_rows(key_digits, images, labels, names)
     path = os.path.join(out_dir, "digits.png")
-    plot_rows(path, images, labels, names, rows, panel=1.15, dpi=80 if quick else 120,
-              title=f"sklearn digits, pairing='flip' (seed {seed}); titles: mixed labels")
+    plot_rows(
+      path,
+      images,
+      labels,
+      names,
+      rows,
+      panel=1.15,
+      dpi=80 if quick else 120,
+      title=f"sklearn digits, pairing='flip' (seed {seed}); titles: mixed labels",
+    )
     recorded["digits"], files = _record(rows), files + [path]
     progress.start_run("photos.png: tiles of china.jpg and flower.jpg")
     images, labels, names = photo_batch()
     rows = mix_rows(key_photos, images, labels, names)
     path = os.path.join(out_dir, "photos.png")
-    plot_rows(path, images, labels, names, rows, panel=1.9, dpi=60 if quick else 90,
-              title=f"scikit-learn sample photos, {TILE}x{TILE} tiles, pairing='flip' "
-              f"(seed {seed}); red: CutMix boxes")
+    plot_rows(
+      path,
+      images,
+      labels,
+      names,
+      rows,
+      panel=1.9,
+      dpi=60 if quick else 90,
+      title=f"scikit-learn sample photos, {TILE}x{TILE} tiles, pairing='flip' "
+      f"(seed {seed}); red: CutMix boxes",
+    )
     recorded["photos"], files = _record(rows), files + [path]
   table = _table(recorded)
   print(table, flush=True)
-  markdown = "\n".join([
+  markdown = "\n".join(
+    [
       "# What mixing does to real images",
       "",
       "Each cell is the mixed label of one panel (weight·class, heaviest first). Partner of "
       "column i: column B-1-i (`pairing='flip'`). Figures: "
-      + ", ".join(os.path.basename(f) for f in files) + ".",
+      + ", ".join(os.path.basename(f) for f in files)
+      + ".",
       "",
       table,
       "",
       f"Wall time {timer.seconds:.1f} s.",
-  ])
+    ]
+  )
   results = {
-      "experiment": "figures",
-      "quick": quick,
-      "seed": seed,
-      "files": [os.path.basename(f) for f in files],
-      "figures": recorded,
-      "table": table,
-      "seconds": timer.seconds,
+    "experiment": "figures",
+    "quick": quick,
+    "seed": seed,
+    "files": [os.path.basename(f) for f in files],
+    "figures": recorded,
+    "table": table,
+    "seconds": timer.seconds,
   }
   common.write_results(out_dir, results, markdown)
   return results

@@ -85,8 +85,13 @@ class GanConfig:
 
 
 QUICK = dict(
-    latent_dims=(2,), seeds=(0,), steps=500, disc_steps=2, hidden=64, learning_rate=1e-3,
-    num_evals=4,
+  latent_dims=(2,),
+  seeds=(0,),
+  steps=500,
+  disc_steps=2,
+  hidden=64,
+  learning_rate=1e-3,
+  num_evals=4,
 )
 
 
@@ -126,8 +131,9 @@ def padded_modes(data: Dataset) -> tuple[jax.Array, jax.Array]:
   return jnp.asarray(modes), jnp.int32(len(data.modes))
 
 
-def sample_data(key: jax.Array, modes: jax.Array, num_modes: jax.Array, std: jax.Array,
-                num: int) -> jax.Array:
+def sample_data(
+  key: jax.Array, modes: jax.Array, num_modes: jax.Array, std: jax.Array, num: int
+) -> jax.Array:
   """float32 `[num, 2]` samples from the mixture of the first `num_modes` of `modes`."""
   key_mode, key_noise = jax.random.split(key)
   index = jax.random.randint(key_mode, (num,), 0, num_modes)
@@ -170,13 +176,13 @@ class TrainState(NamedTuple):
 
 def make_networks(config: GanConfig, latent_dim: int) -> Networks:
   return Networks(
-      generator=MLP(config.hidden, config.num_layers, 2),
-      discriminator=MLP(config.hidden, config.num_layers, 1),
-      optimizer=optax.adam(config.learning_rate, b1=config.b1, b2=config.b2),
-      latent_dim=latent_dim,
-      batch_size=config.batch_size,
-      disc_steps=config.disc_steps,
-      mix_mode=config.mix_mode,
+    generator=MLP(config.hidden, config.num_layers, 2),
+    discriminator=MLP(config.hidden, config.num_layers, 1),
+    optimizer=optax.adam(config.learning_rate, b1=config.b1, b2=config.b2),
+    latent_dim=latent_dim,
+    batch_size=config.batch_size,
+    disc_steps=config.disc_steps,
+    mix_mode=config.mix_mode,
   )
 
 
@@ -185,7 +191,7 @@ def init_state(key: jax.Array, nets: Networks) -> TrainState:
   gen = nets.generator.init(key_gen, jnp.zeros((1, nets.latent_dim)))
   disc = nets.discriminator.init(key_disc, jnp.zeros((1, 2)))
   return TrainState(
-      gen, disc, nets.optimizer.init(gen), nets.optimizer.init(disc), jnp.zeros((), jnp.int32)
+    gen, disc, nets.optimizer.init(gen), nets.optimizer.init(disc), jnp.zeros((), jnp.int32)
   )
 
 
@@ -205,7 +211,7 @@ def discriminator_loss(disc, gen, key, alpha, data, nets: Networks) -> jax.Array
   realness = jnp.concatenate([jnp.ones((batch, 1)), jnp.zeros((batch, 1))])
   # Flip pairing: real i <-> fake B-1-i; the label mixes to λ (real side) and 1-λ (fake side).
   inputs, realness = mixjax.mixup(
-      key_mix, inputs, realness, alpha=alpha, mode=nets.mix_mode, pairing="flip"
+    key_mix, inputs, realness, alpha=alpha, mode=nets.mix_mode, pairing="flip"
   )
   logits = nets.discriminator.apply(disc, inputs)[:, 0]
   return optax.sigmoid_binary_cross_entropy(logits, realness[:, 0]).mean()
@@ -229,7 +235,7 @@ def train_step(state: TrainState, key, alpha, data, nets: Networks) -> TrainStat
     return (optax.apply_updates(disc, updates), disc_opt), None
 
   (disc, disc_opt), _ = jax.lax.scan(
-      disc_update, (state.disc, state.disc_opt), jax.random.split(key_disc, nets.disc_steps)
+    disc_update, (state.disc, state.disc_opt), jax.random.split(key_disc, nets.disc_steps)
   )
   grads = jax.grad(generator_loss)(state.gen, disc, key_gen, nets)
   updates, gen_opt = nets.optimizer.update(grads, state.gen_opt, state.gen)
@@ -275,10 +281,10 @@ def mode_metrics(samples: np.ndarray, data: Dataset, min_mode_samples: int) -> d
   else:
     kl = math.log(num_modes)
   return {
-      "modes": int((counts >= min_mode_samples).sum()),
-      "high_quality": float(good.mean()),
-      "mode_kl": kl,
-      "counts": counts.tolist(),
+    "modes": int((counts >= min_mode_samples).sum()),
+    "high_quality": float(good.mean()),
+    "mode_kl": kl,
+    "counts": counts.tolist(),
   }
 
 
@@ -308,8 +314,9 @@ def _check_config(config: GanConfig) -> None:
     if not isinstance(value, int) or value < 1:
       raise ValueError(f"`{field}` must be a positive int, got {value!r}.")
   if not config.seeds or not config.latent_dims or not config.datasets or not config.methods:
-    raise ValueError(f"`seeds`, `latent_dims`, `datasets` and `methods` must be non-empty: "
-                     f"{config}.")
+    raise ValueError(
+      f"`seeds`, `latent_dims`, `datasets` and `methods` must be non-empty: {config}."
+    )
   if config.alpha < 0:
     raise ValueError(f"`alpha` must be >= 0, got {config.alpha!r}.")
 
@@ -350,8 +357,14 @@ def make_trainer(config: GanConfig, latent_dim: int):
   return nets, init_fn, train_fn, generate_fn
 
 
-def train_group(config: GanConfig, data: Dataset, trainer, methods: Sequence[str],
-                seeds: Sequence[int], report=None) -> list[dict[str, Any]]:
+def train_group(
+  config: GanConfig,
+  data: Dataset,
+  trainer,
+  methods: Sequence[str],
+  seeds: Sequence[int],
+  report=None,
+) -> list[dict[str, Any]]:
   """Trains one GAN per `(methods[r], seeds[r])` side by side on the same data.
 
   A run's initialisation, data and noise depend only on its seed, so a plain and a mixup
@@ -389,7 +402,7 @@ def train_group(config: GanConfig, data: Dataset, trainer, methods: Sequence[str
         metrics = mode_metrics(run_samples, data, config.min_mode_samples)
         result["final"] = metrics
         result["curve"].append(
-            {"step": point, **{k: v for k, v in metrics.items() if k != "counts"}}
+          {"step": point, **{k: v for k, v in metrics.items() if k != "counts"}}
         )
         if point in snapshot_points:
           result["snapshots"][point] = run_samples
@@ -412,9 +425,13 @@ def summarize(config: GanConfig, runs: list[dict[str, Any]]) -> list[dict[str, A
   for dataset in config.datasets:
     for latent_dim in config.latent_dims:
       for method in config.methods:
-        group = [r for r in runs if (r["dataset"], r["latent_dim"], r["method"]) ==
-                 (dataset, latent_dim, method)]
-        rows.append({
+        group = [
+          r
+          for r in runs
+          if (r["dataset"], r["latent_dim"], r["method"]) == (dataset, latent_dim, method)
+        ]
+        rows.append(
+          {
             "dataset": dataset,
             "num_modes": group[0]["num_modes"],
             "latent_dim": latent_dim,
@@ -425,17 +442,26 @@ def summarize(config: GanConfig, runs: list[dict[str, Any]]) -> list[dict[str, A
             "high_quality": [r["final"]["high_quality"] for r in group],
             "mode_kl": [r["final"]["mode_kl"] for r in group],
             "late_modes": [_late_modes(r["curve"], config.steps) for r in group],
-        })
+          }
+        )
   return rows
 
 
 def results_table(summary: list[dict[str, Any]]) -> str:
-  headers = ["dataset", "z dim", "method", "modes covered", "modes, last 25% of training",
-             "high-quality samples (%)", "KL(modes ‖ uniform)"]
+  headers = [
+    "dataset",
+    "z dim",
+    "method",
+    "modes covered",
+    "modes, last 25% of training",
+    "high-quality samples (%)",
+    "KL(modes ‖ uniform)",
+  ]
   rows = []
   for row in summary:
     method = "mixup GAN (α={:g})".format(row["alpha"]) if row["method"] == "mixup" else "GAN"
-    rows.append([
+    rows.append(
+      [
         row["dataset"],
         row["latent_dim"],
         method,
@@ -443,7 +469,8 @@ def results_table(summary: list[dict[str, Any]]) -> str:
         f"{common.format_mean_std(row['late_modes'], 1)} / {row['num_modes']}",
         common.format_mean_std(row["high_quality"], 1, scale=100),
         common.format_mean_std(row["mode_kl"], 2),
-    ])
+      ]
+    )
   return common.markdown_table(headers, rows)
 
 
@@ -454,8 +481,7 @@ def _axis_limit(data: Dataset) -> float:
 def _scatter(ax, samples: np.ndarray, data: Dataset, title: str) -> None:
   limit = _axis_limit(data)
   ax.scatter(samples[:, 0], samples[:, 1], s=1.5, alpha=0.35, color="tab:blue", linewidths=0)
-  ax.scatter(data.modes[:, 0], data.modes[:, 1], s=30, marker="x", color="tab:red",
-             linewidths=1.0)
+  ax.scatter(data.modes[:, 0], data.modes[:, 1], s=30, marker="x", color="tab:red", linewidths=1.0)
   ax.set_xlim(-limit, limit)
   ax.set_ylim(-limit, limit)
   ax.set_aspect("equal")
@@ -473,8 +499,12 @@ def plot_samples(path: str, config: GanConfig, runs: list[dict[str, Any]]) -> No
   plt = common.pyplot()
   row_keys = [(d, m) for d in config.datasets for m in config.methods]
   col_keys = [(z, s) for z in config.latent_dims for s in config.seeds]
-  fig, axes = plt.subplots(len(row_keys), len(col_keys), squeeze=False,
-                           figsize=(1.7 * len(col_keys) + 0.6, 1.8 * len(row_keys)))
+  fig, axes = plt.subplots(
+    len(row_keys),
+    len(col_keys),
+    squeeze=False,
+    figsize=(1.7 * len(col_keys) + 0.6, 1.8 * len(row_keys)),
+  )
   index = {(r["dataset"], r["method"], r["latent_dim"], r["seed"]): r for r in runs}
   for i, (dataset, method) in enumerate(row_keys):
     data = DATASETS[dataset]()
@@ -482,8 +512,10 @@ def plot_samples(path: str, config: GanConfig, runs: list[dict[str, Any]]) -> No
       run = index[(dataset, method, latent_dim, seed)]
       final = run["final"]
       samples = run["snapshots"][config.steps]
-      title = (f"z={latent_dim} seed={seed}\n{final['modes']}/{len(data.modes)} modes, "
-               f"{100 * final['high_quality']:.0f}% hq")
+      title = (
+        f"z={latent_dim} seed={seed}\n{final['modes']}/{len(data.modes)} modes, "
+        f"{100 * final['high_quality']:.0f}% hq"
+      )
       _scatter(axes[i, j], samples, data, title)
     axes[i, 0].set_ylabel(f"{dataset}\n{_method_label(method, config)}", fontsize=8)
   fig.suptitle(f"Samples after {config.steps} generator steps (red x: true modes)", fontsize=9)
@@ -498,8 +530,12 @@ def plot_snapshots(path: str, config: GanConfig, runs: list[dict[str, Any]]) -> 
   seed, latent_dim = config.seeds[0], config.latent_dims[0]
   points = _snapshot_points(config.steps)
   row_keys = [(d, m) for d in config.datasets for m in config.methods]
-  fig, axes = plt.subplots(len(row_keys), len(points), squeeze=False,
-                           figsize=(1.7 * len(points) + 0.6, 1.8 * len(row_keys)))
+  fig, axes = plt.subplots(
+    len(row_keys),
+    len(points),
+    squeeze=False,
+    figsize=(1.7 * len(points) + 0.6, 1.8 * len(row_keys)),
+  )
   index = {(r["dataset"], r["method"], r["latent_dim"], r["seed"]): r for r in runs}
   for i, (dataset, method) in enumerate(row_keys):
     data = DATASETS[dataset]()
@@ -516,19 +552,28 @@ def plot_snapshots(path: str, config: GanConfig, runs: list[dict[str, Any]]) -> 
 def plot_curves(path: str, config: GanConfig, runs: list[dict[str, Any]]) -> None:
   """Covered modes vs generator step: mean over seeds, band from min to max."""
   plt = common.pyplot()
-  fig, axes = plt.subplots(1, len(config.datasets), squeeze=False,
-                           figsize=(4.5 * len(config.datasets), 3.2))
+  fig, axes = plt.subplots(
+    1, len(config.datasets), squeeze=False, figsize=(4.5 * len(config.datasets), 3.2)
+  )
   styles = ["-", "--", ":", "-."]
   for j, dataset in enumerate(config.datasets):
     ax = axes[0, j]
     for method, color in zip(config.methods, ["tab:gray", "tab:blue"], strict=False):
       for latent_dim, style in zip(config.latent_dims, styles * 4, strict=False):
-        group = [r for r in runs if (r["dataset"], r["method"], r["latent_dim"]) ==
-                 (dataset, method, latent_dim)]
+        group = [
+          r
+          for r in runs
+          if (r["dataset"], r["method"], r["latent_dim"]) == (dataset, method, latent_dim)
+        ]
         steps = [c["step"] for c in group[0]["curve"]]
         values = np.array([[c["modes"] for c in r["curve"]] for r in group], np.float64)
-        ax.plot(steps, values.mean(0), style, color=color,
-                label=f"{_method_label(method, config)}, z={latent_dim}")
+        ax.plot(
+          steps,
+          values.mean(0),
+          style,
+          color=color,
+          label=f"{_method_label(method, config)}, z={latent_dim}",
+        )
         ax.fill_between(steps, values.min(0), values.max(0), color=color, alpha=0.12)
     ax.set_xscale("log")
     ax.set_xlabel("generator step")
@@ -542,8 +587,9 @@ def plot_curves(path: str, config: GanConfig, runs: list[dict[str, Any]]) -> Non
   plt.close(fig)
 
 
-def run(out_dir: str, *, quick: bool = False, seeds: Sequence[int] | None = None,
-        **options) -> dict[str, Any]:
+def run(
+  out_dir: str, *, quick: bool = False, seeds: Sequence[int] | None = None, **options
+) -> dict[str, Any]:
   """Trains plain and mixup GANs on the toy mixtures; writes results and plots.
 
   Args:
@@ -558,8 +604,7 @@ def run(out_dir: str, *, quick: bool = False, seeds: Sequence[int] | None = None
   """
   config = make_config(quick=quick, seeds=seeds, **options)
   os.makedirs(out_dir, exist_ok=True)
-  total = (len(config.datasets) * len(config.latent_dims) * len(config.methods)
-           * len(config.seeds))
+  total = len(config.datasets) * len(config.latent_dims) * len(config.methods) * len(config.seeds)
   progress = common.Progress("gan", total)
   group_methods = [m for m in config.methods for _ in config.seeds]
   group_seeds = [s for _ in config.methods for s in config.seeds]
@@ -572,27 +617,39 @@ def run(out_dir: str, *, quick: bool = False, seeds: Sequence[int] | None = None
         num_modes = len(data.modes)
         labels = " and ".join(_method_label(m, config) for m in config.methods)
         progress.start_run(
-            f"{dataset} z={latent_dim}: {labels} x seeds {list(config.seeds)} "
-            f"({len(group_seeds)} runs side by side), {config.steps} generator steps x "
-            f"{config.disc_steps} discriminator steps",
-            count=len(group_seeds),
+          f"{dataset} z={latent_dim}: {labels} x seeds {list(config.seeds)} "
+          f"({len(group_seeds)} runs side by side), {config.steps} generator steps x "
+          f"{config.disc_steps} discriminator steps",
+          count=len(group_seeds),
         )
 
         def report(step, finals, num_modes=num_modes):
-          progress.note(f"step {step}/{config.steps}: modes " + ", ".join(
+          progress.note(
+            f"step {step}/{config.steps}: modes "
+            + ", ".join(
               f"{m} s{s} {f['modes']}/{num_modes}"
-              for m, s, f in zip(group_methods, group_seeds, finals, strict=True)))
+              for m, s, f in zip(group_methods, group_seeds, finals, strict=True)
+            )
+          )
 
         results = train_group(config, data, trainer, group_methods, group_seeds, report)
         for method, seed, result in zip(group_methods, group_seeds, results, strict=True):
           final = result["final"]
           progress.note(
-              f"{_method_label(method, config)} seed={seed}: modes {final['modes']}/{num_modes}, "
-              f"high quality {100 * final['high_quality']:.1f}%, KL {final['mode_kl']:.2f}"
+            f"{_method_label(method, config)} seed={seed}: modes {final['modes']}/{num_modes}, "
+            f"high quality {100 * final['high_quality']:.1f}%, KL {final['mode_kl']:.2f}"
           )
-          runs.append({"dataset": dataset, "num_modes": num_modes, "latent_dim": latent_dim,
-                       "method": method, "alpha": _method_alpha(method, config), "seed": seed,
-                       **result})
+          runs.append(
+            {
+              "dataset": dataset,
+              "num_modes": num_modes,
+              "latent_dim": latent_dim,
+              "method": method,
+              "alpha": _method_alpha(method, config),
+              "seed": seed,
+              **result,
+            }
+          )
         progress.note(f"{results[0]['seconds']:.1f} s for the {len(results)} runs")
     plot_samples(os.path.join(out_dir, "samples.png"), config, runs)
     plot_snapshots(os.path.join(out_dir, "snapshots.png"), config, runs)
@@ -600,7 +657,8 @@ def run(out_dir: str, *, quick: bool = False, seeds: Sequence[int] | None = None
   summary = summarize(config, runs)
   table = results_table(summary)
   seconds = timer.seconds
-  markdown = "\n".join([
+  markdown = "\n".join(
+    [
       "# mixup GAN on toy mixtures (Zhang et al. 2018, section 3.6)",
       "",
       f"{len(config.seeds)} seed(s) {list(config.seeds)}; {config.steps} generator steps, "
@@ -616,16 +674,17 @@ def run(out_dir: str, *, quick: bool = False, seeds: Sequence[int] | None = None
       "",
       f"Wall time {seconds:.0f} s{' (quick)' if quick else ''}. Plots: samples.png, "
       "snapshots.png, modes_vs_step.png.",
-  ])
+    ]
+  )
   print(table, flush=True)
   results = {
-      "experiment": "gan",
-      "quick": quick,
-      "config": config,
-      "summary": summary,
-      "runs": [{k: v for k, v in r.items() if k != "snapshots"} for r in runs],
-      "table": table,
-      "seconds": seconds,
+    "experiment": "gan",
+    "quick": quick,
+    "config": config,
+    "summary": summary,
+    "runs": [{k: v for k, v in r.items() if k != "snapshots"} for r in runs],
+    "table": table,
+    "seconds": seconds,
   }
   common.write_results(out_dir, results, markdown)
   return results
@@ -642,19 +701,28 @@ def _comma_list(kind):
 def add_arguments(parser) -> None:
   """Command-line options: each one overrides the GanConfig field of the same name."""
   parser.add_argument("--steps", type=int, help="generator steps (default 4000)")
-  parser.add_argument("--disc-steps", dest="disc_steps", type=int,
-                      help="discriminator steps per generator step (default 5)")
+  parser.add_argument(
+    "--disc-steps",
+    dest="disc_steps",
+    type=int,
+    help="discriminator steps per generator step (default 5)",
+  )
   parser.add_argument("--hidden", type=int, help="units per hidden layer (default 128)")
   parser.add_argument("--num-layers", dest="num_layers", type=int, help="hidden layers (3)")
   parser.add_argument("--batch-size", dest="batch_size", type=int, help="batch (default 128)")
-  parser.add_argument("--learning-rate", dest="learning_rate", type=float,
-                      help="Adam lr (default 3e-4)")
+  parser.add_argument(
+    "--learning-rate", dest="learning_rate", type=float, help="Adam lr (default 3e-4)"
+  )
   parser.add_argument("--alpha", type=float, help="mixup GAN's Beta(α, α) (default 0.2)")
-  parser.add_argument("--mix-mode", dest="mix_mode", choices=["batch", "elem"],
-                      help="one λ per pair or per batch (default elem)")
+  parser.add_argument(
+    "--mix-mode",
+    dest="mix_mode",
+    choices=["batch", "elem"],
+    help="one λ per pair or per batch (default elem)",
+  )
   parser.add_argument("--datasets", type=_comma_list(str), help="e.g. ring,grid")
-  parser.add_argument("--latent-dims", dest="latent_dims", type=_comma_list(int),
-                      help="e.g. 2,10")
+  parser.add_argument("--latent-dims", dest="latent_dims", type=_comma_list(int), help="e.g. 2,10")
   parser.add_argument("--methods", type=_comma_list(str), help="e.g. plain,mixup")
-  parser.add_argument("--num-samples", dest="num_samples", type=int,
-                      help="samples for the metrics (default 2500)")
+  parser.add_argument(
+    "--num-samples", dest="num_samples", type=int, help="samples for the metrics (default 2500)"
+  )

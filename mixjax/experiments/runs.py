@@ -7,6 +7,7 @@ exists and resumes the interrupted one from its checkpoints.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from typing import Any
@@ -54,3 +55,24 @@ def train_once(config: ml_collections.ConfigDict, workdir: str, *, need_state: b
   if need_state:
     return summary, records, state
   return summary, records
+
+
+def floats(text: str) -> tuple[float, ...]:
+  """`"0.2,0.5"` -> (0.2, 0.5), for command-line lists."""
+  return tuple(float(x) for x in text.split(",") if x)
+
+
+def ints(text: str) -> tuple[int, ...]:
+  """`"100,150"` -> (100, 150); `""` -> ()."""
+  return tuple(int(x) for x in text.split(",") if x)
+
+
+def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
+  """The training-recipe options shared by the experiments that train through train.py."""
+  parser.add_argument("--dataset", help="digits (offline) or a tfds name, e.g. cifar10")
+  parser.add_argument("--model", help="mlp, small_cnn, preact_resnet18, ...")
+  parser.add_argument("--epochs", type=int)
+  parser.add_argument("--milestones", type=ints, help="epochs where lr ×0.1, e.g. 100,150")
+  parser.add_argument("--batch_size", type=int)
+  parser.add_argument("--learning_rate", type=float)
+  parser.add_argument("--augment", choices=("none", "crop_flip"))
