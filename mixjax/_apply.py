@@ -59,15 +59,19 @@ def _blend(x: jax.Array, x_partner: jax.Array, lam: jax.Array) -> jax.Array:
   return jnp.where(lam == 1.0, x, mixed.astype(x.dtype))
 
 
-def _box_mask(box: jax.Array, height: int, width: int) -> jax.Array:
-  """Boolean `[H, W, 1]` (batch box) or `[B, H, W, 1]` (elem boxes) from iota comparisons."""
+def _box_mask(box: jax.Array, height: int, width: int, channels: int) -> jax.Array:
+  """Boolean `[H, W·C]` (batch box) or `[B, H, W·C]` (elem boxes) from iota comparisons.
+
+  The mask is laid out over the image's rows of `W·C` values (channels innermost), so that
+  the select runs over contiguous rows: XLA:CPU vectorises it, where a `[..., W, 1]` mask
+  broadcast over C became a per-pixel branch.
+  """
   box = box[..., None, None, :]
   rows = jnp.arange(height, dtype=jnp.int32)[:, None]
-  cols = jnp.arange(width, dtype=jnp.int32)[None, :]
+  cols = jnp.arange(width * channels, dtype=jnp.int32)[None, :]
   inside_rows = (rows >= box[..., 0]) & (rows < box[..., 2])
-  inside_cols = (cols >= box[..., 1]) & (cols < box[..., 3])
-  inside = inside_rows & inside_cols
-  return inside[..., None]
+  inside_cols = (cols >= box[..., 1] * channels) & (cols < box[..., 3] * channels)
+  return inside_rows & inside_cols
 
 
 def apply_mix(inputs, labels: jax.Array, params: MixParams):
@@ -103,9 +107,10 @@ def apply_mix(inputs, labels: jax.Array, params: MixParams):
     _, height, width = _checks.check_images(inputs, "inputs")
     _checks.check_inputs(inputs, batch_size)
     image_size = (height, width)
-    x_partner = _partner_of(inputs, params)
-    pasted = _box_mask(params.box, height, width)
-    mixed = jnp.where(pasted, x_partner, _blend(inputs, x_partner, lam))
+    rows = inputs.reshape(inputs.shape[:2] + (-1,))  # [B, H, W·C]
+    x_partner = _partner_of(rows, params)
+    pasted = _box_mask(params.box, height, width, inputs.shape[3])
+    mixed = jnp.where(pasted, x_partner, _blend(rows, x_partner, lam)).reshape(inputs.shape)
   weight = self_weight(params, image_size)
   mixed_labels = _blend(labels, _partner_of(labels, params), weight)
   return mixed, mixed_labels
