@@ -18,13 +18,13 @@ $(VENV)/.installed: pyproject.toml
 test: install
 	$(PY) -m pytest $(TEST_ARGS)
 
-# The long end-to-end runs (full digits training, resume after SIGKILL, two processes).
+# Tests marked slow (two full 30-epoch digits runs checking >= 97% test accuracy).
 test-slow: install
 	$(PY) -m pytest $(TEST_ARGS) -m slow
 
 # The main job: digits, ERM vs mixup, side-by-side table.
 train: install
-	$(PY) -m mixjax.compare --workdir runs/digits
+	$(PY) -m mixjax.compare --config configs/digits.py --workdir runs/digits
 
 # NumPy/torch/XLA timings swing with glibc malloc here; bench_ops.py re-executes itself with
 # fixed malloc tunables (--malloc no-faults, printed in its header).
