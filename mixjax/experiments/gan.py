@@ -17,16 +17,16 @@ Data (the toy mixtures used by Metz et al. 2017 and Srivastava et al. 2017, VEEG
 * `ring`: 8 Gaussians, means evenly spaced on a circle of radius 2, std 0.02;
 * `grid`: 25 Gaussians, means on the grid {-4, -2, 0, 2, 4}², std 0.05.
 
-Models as in the paper: generator and discriminator are MLPs with 3 hidden ReLU layers,
-batch 128, 5 discriminator steps per generator step, Adam; the generator's noise is 2-D
-(the paper) or 10-D. What differs, to fit a CPU budget (see :class:`GanConfig`): the paper
-trains 512-unit layers for 20,000 generator steps, which costs about 60 ms per generator
-step on 2 CPU cores, i.e. some 8 hours for the 24 runs here; the defaults use 128 units
-and 4,000 steps, and train the 6 runs of a (dataset, noise size) pair side by side with
-`jax.vmap`. λ is drawn per mixed example (`mix_mode="elem"`) and Adam uses lr 3e-4,
-β = (0.5, 0.99): in a pilot (z = 2, 3 seeds, 4,000 steps) lr 1e-3 left the mixup GAN's
-ring runs erratic (about 20% high-quality samples), lr 1e-4 had not learned the grid yet,
-and at lr 1e-3 one λ per pair varied less across seeds than one λ per batch.
+Models: generator and discriminator are MLPs with 3 hidden ReLU layers, batch 128, 5
+discriminator steps per generator step, Adam; the generator's noise is 2-D or 10-D. The
+paper's networks have 512 units per layer; at that width and 20,000 generator steps a
+generator step costs about 60 ms on 2 CPU cores, i.e. some 8 hours for the 24 runs here,
+so the defaults use 128 units and 4,000 steps and train the 6 runs of a (dataset, noise
+size) pair side by side with `jax.vmap`. λ is drawn per mixed example
+(`mix_mode="elem"`) and Adam uses lr 3e-4, β = (0.5, 0.99): in a pilot (z = 2, 3 seeds,
+4,000 steps) lr 1e-3 left the mixup GAN's ring runs erratic (about 20% high-quality
+samples), lr 1e-4 had not learned the grid yet, and at lr 1e-3 one λ per pair varied
+less across seeds than one λ per batch.
 
 Metrics on 2,500 samples from the final generator (as in VEEGAN and PacGAN, Lin et al.
 2018): a sample is *high quality* if it lies within 3 std of its nearest mode; a mode is
@@ -66,14 +66,14 @@ class GanConfig:
   """The experiment's settings; `run(..., **options)` overrides fields by name."""
 
   datasets: tuple[str, ...] = ("ring", "grid")  # Keys of DATASETS.
-  latent_dims: tuple[int, ...] = (2, 10)  # Noise sizes; the paper's generator takes 2-D noise.
+  latent_dims: tuple[int, ...] = (2, 10)  # Noise sizes.
   methods: tuple[str, ...] = METHODS  # "plain" (α = 0) and/or "mixup".
   seeds: tuple[int, ...] = (0, 1, 2)  # One run per seed; plain and mixup share the init.
-  alpha: float = 0.2  # Beta(α, α) of the mixup GAN (the paper's figure uses α = 0.2).
+  alpha: float = 0.2  # Beta(α, α) of the mixup GAN.
   mix_mode: str = "elem"  # One λ per real/fake pair ("elem") or per batch ("batch").
-  steps: int = 4000  # Generator steps (the paper: 20,000; fewer to fit a CPU budget).
-  disc_steps: int = 5  # Discriminator steps per generator step (the paper: 5).
-  batch_size: int = 128  # Real and fake examples per discriminator step (the paper: 128).
+  steps: int = 4000  # Generator steps (fewer than a GPU run would use, for a CPU budget).
+  disc_steps: int = 5  # Discriminator steps per generator step.
+  batch_size: int = 128  # Real and fake examples per discriminator step.
   hidden: int = 128  # Units per hidden layer (the paper: 512).
   num_layers: int = 3  # Hidden layers in both networks (the paper: 3).
   learning_rate: float = 3e-4  # Adam step size for both networks.

@@ -1,9 +1,8 @@
 """ERM vs mixup on Google Speech Commands spectrograms (Zhang et al. 2017, section 3.3).
 
-The paper applies mixup to speech: one-second utterances of the Google commands dataset
-(Warden 2017; 30 classes in the version it used) turned into spectrograms, mixed at the
-spectrogram level just before the network, with a LeNet and a VGG-11 and α in
-{0.1, 0.2}; mixup helped most with the larger VGG-11.
+The paper applies mixup to speech: one-second utterances of the Google speech commands
+dataset (Warden 2017) turned into spectrograms and mixed at the spectrogram level just
+before the network. Its models and exact settings are not reproduced here.
 
 Here: tfds `speech_commands` (version 0.02 of the recordings, 12 classes: ten words,
 silence and unknown), log-mel spectrograms [98, 40, 1] computed once with tf.signal
