@@ -315,6 +315,65 @@ class ArraySource(Source):
     """int32 `[num_train]`: the training labels (after label noise, if any)."""
     return self._train_labels
 
+  @classmethod
+  def from_splits(
+      cls,
+      name: str,
+      *,
+      num_classes: int,
+      train_inputs: np.ndarray,
+      train_labels: np.ndarray,
+      test_inputs: np.ndarray,
+      test_labels: np.ndarray,
+      seed: int,
+      label_noise: float = 0.0,
+      process_index: int = 0,
+      process_count: int = 1,
+      **kwargs: Any,
+  ) -> ArraySource:
+    """Builds a source from in-memory splits, corrupting `label_noise` of the train labels.
+
+    Args:
+      name: the dataset's name.
+      num_classes: the number of classes.
+      train_inputs: `[num_train, *input_shape]`, raw.
+      train_labels: int `[num_train]`, clean; label noise is applied here (by `seed`).
+      test_inputs: `[num_test, *input_shape]`.
+      test_labels: int `[num_test]`.
+      seed: seeds the label noise and the epoch orders.
+      label_noise: fraction of training labels redrawn uniformly (`corrupt_labels`).
+      process_index: this process.
+      process_count: the number of processes.
+      **kwargs: further arguments of the class (e.g. `class_names`).
+
+    Returns:
+      A source of class `cls`.
+    """
+    from mixjax.data import noise  # Imported here: noise imports this module.
+
+    train_labels, corrupted = noise.corrupt_labels(
+        train_labels, fraction=label_noise, num_classes=num_classes, seed=seed
+    )
+    info = DatasetInfo(
+        name=name,
+        num_classes=num_classes,
+        input_shape=tuple(train_inputs.shape[1:]),
+        num_train=len(train_labels),
+        num_test=len(test_labels),
+    )
+    return cls(
+        info=info,
+        train_inputs=train_inputs,
+        train_labels=train_labels,
+        test_inputs=test_inputs,
+        test_labels=test_labels,
+        seed=seed,
+        process_index=process_index,
+        process_count=process_count,
+        corrupted_indices=corrupted,
+        **kwargs,
+    )
+
   @property
   def test_labels(self) -> np.ndarray:
     """int32 `[num_test]`: the test labels."""

@@ -36,7 +36,6 @@ import tensorflow as tf
 from sklearn import model_selection
 
 from mixjax.data import base
-from mixjax.data import noise
 
 # tf.data runs on the host only; keep TensorFlow off any accelerator that JAX uses.
 try:
@@ -196,26 +195,17 @@ def load_folder_source(
       ) from e
     train_idx, test_idx = np.sort(train_idx), np.sort(test_idx)
 
-  y_train, corrupted = noise.corrupt_labels(
-    labels[train_idx], fraction=label_noise, num_classes=len(class_names), seed=seed
-  )
-  info = base.DatasetInfo(
-    name="folder",
+  source = FolderSource.from_splits(
+    "folder",
     num_classes=len(class_names),
-    input_shape=tuple(images.shape[1:]),
-    num_train=len(train_idx),
-    num_test=len(test_idx),
-  )
-  source = FolderSource(
-    info=info,
     train_inputs=images[train_idx],
-    train_labels=y_train,
+    train_labels=labels[train_idx],
     test_inputs=images[test_idx],
     test_labels=labels[test_idx],
     seed=seed,
+    label_noise=label_noise,
     process_index=process_index,
     process_count=process_count,
-    corrupted_indices=corrupted,
     class_names=class_names,
   )
   source.train_files = tuple(files[i] for i in train_idx)

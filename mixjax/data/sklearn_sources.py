@@ -19,7 +19,6 @@ from sklearn import datasets as sk_datasets
 from sklearn import model_selection
 
 from mixjax.data import base
-from mixjax.data import noise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,24 +95,15 @@ def load_sklearn_source(
         f"`test_fraction`={test_fraction} cannot split {name!r} ({len(labels)} examples, "
         f"{num_classes} classes) with stratification: {e}"
     ) from e
-  y_train, corrupted = noise.corrupt_labels(
-      y_train, fraction=label_noise, num_classes=num_classes, seed=seed
-  )
-  info = base.DatasetInfo(
-      name=name,
+  return base.ArraySource.from_splits(
+      name,
       num_classes=num_classes,
-      input_shape=tuple(inputs.shape[1:]),
-      num_train=len(y_train),
-      num_test=len(y_test),
-  )
-  return base.ArraySource(
-      info=info,
       train_inputs=np.ascontiguousarray(x_train),
       train_labels=y_train,
       test_inputs=np.ascontiguousarray(x_test),
       test_labels=y_test,
       seed=seed,
+      label_noise=label_noise,
       process_index=process_index,
       process_count=process_count,
-      corrupted_indices=corrupted,
   )

@@ -39,7 +39,6 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from mixjax.data import base
-from mixjax.data import noise
 from mixjax.data import tfds_source
 
 NAME = "speech_commands"
@@ -199,26 +198,17 @@ class SpeechData:
       An :class:`mixjax.data.base.ArraySource` named `speech_commands`.
     """
     seed = base.check_seed(seed)
-    train_labels, corrupted = noise.corrupt_labels(
-      self.train_labels, fraction=label_noise, num_classes=self.num_classes, seed=seed
-    )
-    info = base.DatasetInfo(
-      name=NAME,
+    return base.ArraySource.from_splits(
+      NAME,
       num_classes=self.num_classes,
-      input_shape=self.spectrogram.input_shape,
-      num_train=len(train_labels),
-      num_test=len(self.test_labels),
-    )
-    return base.ArraySource(
-      info=info,
       train_inputs=self.train_inputs,
-      train_labels=train_labels,
+      train_labels=self.train_labels,
       test_inputs=self.test_inputs,
       test_labels=self.test_labels,
       seed=seed,
+      label_noise=label_noise,
       process_index=process_index,
       process_count=process_count,
-      corrupted_indices=corrupted,
     )
 
 

@@ -36,7 +36,6 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from mixjax.data import base
-from mixjax.data import noise
 
 # tf.data runs on the host only; keep TensorFlow off any accelerator that JAX uses.
 try:
@@ -245,26 +244,17 @@ def _load_in_memory(
   num_classes = builder.info.features["label"].num_classes
   x_train, y_train = _load_arrays(builder, "train", data_dir)
   x_test, y_test = _load_arrays(builder, _test_split(builder), data_dir)
-  y_train, corrupted = noise.corrupt_labels(
-      y_train, fraction=label_noise, num_classes=num_classes, seed=seed
-  )
-  info = base.DatasetInfo(
-      name=name,
+  return base.ArraySource.from_splits(
+      name,
       num_classes=num_classes,
-      input_shape=tuple(x_train.shape[1:]),
-      num_train=len(y_train),
-      num_test=len(y_test),
-  )
-  return base.ArraySource(
-      info=info,
       train_inputs=x_train,
       train_labels=y_train,
       test_inputs=x_test,
       test_labels=y_test,
       seed=seed,
+      label_noise=label_noise,
       process_index=process_index,
       process_count=process_count,
-      corrupted_indices=corrupted,
   )
 
 
