@@ -95,8 +95,8 @@ def apply_mix(inputs, labels: jax.Array, params: MixParams):
   batch_size = _checks.check_labels(labels)
   if params.partner.shape != (batch_size,):
     raise ValueError(
-        f"`params.partner` must have shape ({batch_size},) to match `labels`, "
-        f"got {params.partner.shape}."
+      f"`params.partner` must have shape ({batch_size},) to match `labels`, "
+      f"got {params.partner.shape}."
     )
   lam = jnp.asarray(params.lam, jnp.float32)
   if params.box is None:

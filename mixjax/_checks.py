@@ -60,8 +60,8 @@ def check_labels(labels: Any) -> int:
   shape, dtype = jnp.shape(labels), jnp.result_type(labels)
   if len(shape) != 2 or not jnp.issubdtype(dtype, jnp.floating):
     raise ValueError(
-        f"`labels` must be a 2-D floating array [batch, num_classes] (one-hot or soft; see "
-        f"mixjax.one_hot), got shape {shape} and dtype {dtype}."
+      f"`labels` must be a 2-D floating array [batch, num_classes] (one-hot or soft; see "
+      f"mixjax.one_hot), got shape {shape} and dtype {dtype}."
     )
   return shape[0]
 
@@ -76,13 +76,13 @@ def check_inputs(inputs: Any, batch_size: int, name: str = "inputs") -> None:
     dtype, shape = jnp.result_type(leaf), jnp.shape(leaf)
     if not jnp.issubdtype(dtype, jnp.floating):
       raise TypeError(
-          f"{where} must be floating to be mixed, got dtype {dtype}; convert it first, "
-          f"e.g. `x.astype(jnp.float32) / 255`."
+        f"{where} must be floating to be mixed, got dtype {dtype}; convert it first, "
+        f"e.g. `x.astype(jnp.float32) / 255`."
       )
     if len(shape) < 1 or shape[0] != batch_size:
       raise ValueError(
-          f"{where} has shape {shape}, but its leading (batch) dimension must equal the "
-          f"batch size of `labels`, {batch_size}."
+        f"{where} has shape {shape}, but its leading (batch) dimension must equal the "
+        f"batch size of `labels`, {batch_size}."
       )
 
 
@@ -91,12 +91,12 @@ def check_images(images: Any, name: str = "images") -> tuple[int, int, int]:
   shape = jnp.shape(images)
   if len(shape) != 4:
     raise ValueError(
-        f"`{name}` must be rank 4 [batch, height, width, channels], got shape {shape}."
+      f"`{name}` must be rank 4 [batch, height, width, channels], got shape {shape}."
     )
   dtype = jnp.result_type(images)
   if not jnp.issubdtype(dtype, jnp.floating):
     raise TypeError(
-        f"`{name}` must be floating to be mixed, got dtype {dtype}; convert it first, "
-        f"e.g. `x.astype(jnp.float32) / 255`."
+      f"`{name}` must be floating to be mixed, got dtype {dtype}; convert it first, "
+      f"e.g. `x.astype(jnp.float32) / 255`."
     )
   return shape[0], shape[1], shape[2]

@@ -54,8 +54,7 @@ def check_area_range(area_range: Any, name: str = "area_range") -> tuple[Any, An
   values = _concrete_pair(low, high, name)
   if values is not None and not 0.0 < values[0] <= values[1] <= 1.0:
     raise ValueError(
-        f"`{name}` must be (low, high) area fractions with 0 < low <= high <= 1, "
-        f"got {tuple(values)}."
+      f"`{name}` must be (low, high) area fractions with 0 < low <= high <= 1, got {tuple(values)}."
     )
   return low, high
 
@@ -66,8 +65,8 @@ def check_aspect_range(aspect_range: Any, name: str = "aspect_range") -> tuple[A
   values = _concrete_pair(low, high, name)
   if values is not None and not (0.0 < values[0] <= values[1] and math.isfinite(values[1])):
     raise ValueError(
-        f"`{name}` must be (low, high) height/width ratios with 0 < low <= high < inf, "
-        f"got {tuple(values)}."
+      f"`{name}` must be (low, high) height/width ratios with 0 < low <= high < inf, "
+      f"got {tuple(values)}."
     )
   return low, high
 
@@ -78,7 +77,7 @@ def check_image_size(image_size: Any) -> tuple[int, int]:
   ok = ok and all(isinstance(s, int | np.integer) and s >= 1 for s in image_size)
   if not ok:
     raise ValueError(
-        f"`image_size` must be (height, width), two positive ints, got {image_size!r}."
+      f"`image_size` must be (height, width), two positive ints, got {image_size!r}."
     )
   return int(image_size[0]), int(image_size[1])
 
@@ -95,8 +94,8 @@ def check_fill(fill: Any, name: str, num_channels: int) -> None:
     raise TypeError(f"`{name}` must be a real number, got dtype {dtype}.")
   if jnp.shape(fill) not in ((), (num_channels,)):
     raise ValueError(
-        f"`{name}` must be a scalar or a per-channel vector of shape ({num_channels},), "
-        f"got shape {jnp.shape(fill)}."
+      f"`{name}` must be a scalar or a per-channel vector of shape ({num_channels},), "
+      f"got shape {jnp.shape(fill)}."
     )
 
 
@@ -115,8 +114,8 @@ def fill_like(fill: Any, images: jax.Array, name: str) -> jax.Array:
     ok = False
   if not ok:
     raise ValueError(
-        f"`{name}` must broadcast to the images' shape {images.shape} (a scalar, a [C] "
-        f"vector or a full-size array), got shape {shape}."
+      f"`{name}` must broadcast to the images' shape {images.shape} (a scalar, a [C] "
+      f"vector or a full-size array), got shape {shape}."
     )
   return jnp.asarray(fill).astype(images.dtype)
 
@@ -128,7 +127,7 @@ def check_box_like(params: Any, name: str, batch_size: int) -> jax.Array:
     raise TypeError(f"`{name}` must be an integer array, got dtype {dtype}.")
   if shape not in ((4,), (batch_size, 4)):
     raise ValueError(
-        f"`{name}` must have shape (4,) or ({batch_size}, 4) to match the images, got {shape}."
+      f"`{name}` must have shape (4,) or ({batch_size}, 4) to match the images, got {shape}."
     )
   return jnp.asarray(params, jnp.int32)
 
@@ -139,14 +138,14 @@ def _erase_shape(batch_size: int, mode: str) -> tuple[int, ...]:
 
 
 def sample_erasing_params(
-    key: jax.Array,
-    batch_size: int,
-    image_size: tuple[int, int],
-    *,
-    probability: jax.typing.ArrayLike = 0.5,
-    area_range: Any = (0.02, 0.4),
-    aspect_range: Any = (0.3, 3.3),
-    mode: str = "elem",
+  key: jax.Array,
+  batch_size: int,
+  image_size: tuple[int, int],
+  *,
+  probability: jax.typing.ArrayLike = 0.5,
+  area_range: Any = (0.02, 0.4),
+  aspect_range: Any = (0.3, 3.3),
+  mode: str = "elem",
 ) -> jax.Array:
   """Samples the rectangles of a Random Erasing of a batch.
 
@@ -194,14 +193,14 @@ def sample_erasing_params(
   key_erase, key_area, key_aspect, key_top, key_left = jax.random.split(key, 5)
   erase = jax.random.bernoulli(key_erase, jnp.asarray(probability, jnp.float32), shape)
   area = jax.random.uniform(
-      key_area, shape, jnp.float32, jnp.asarray(area_low, jnp.float32), area_high
+    key_area, shape, jnp.float32, jnp.asarray(area_low, jnp.float32), area_high
   ) * (height * width)
   log_aspect = jax.random.uniform(
-      key_aspect,
-      shape,
-      jnp.float32,
-      jnp.log(jnp.asarray(aspect_low, jnp.float32)),
-      jnp.log(jnp.asarray(aspect_high, jnp.float32)),
+    key_aspect,
+    shape,
+    jnp.float32,
+    jnp.log(jnp.asarray(aspect_low, jnp.float32)),
+    jnp.log(jnp.asarray(aspect_high, jnp.float32)),
   )
   aspect = jnp.exp(log_aspect)
   box_h = jnp.clip(jnp.round(jnp.sqrt(area * aspect)), 1, height).astype(jnp.int32)
@@ -232,16 +231,16 @@ def box_mask(boxes: jax.Array, height: int, width: int) -> jax.Array:
   rows = jnp.arange(height, dtype=jnp.int32)[:, None]
   cols = jnp.arange(width, dtype=jnp.int32)[None, :]
   inside = (
-      (rows >= boxes[..., 0])
-      & (rows < boxes[..., 2])
-      & (cols >= boxes[..., 1])
-      & (cols < boxes[..., 3])
+    (rows >= boxes[..., 0])
+    & (rows < boxes[..., 2])
+    & (cols >= boxes[..., 1])
+    & (cols < boxes[..., 3])
   )
   return inside[..., None]
 
 
 def apply_erasing(
-    images: jax.Array, boxes: jax.typing.ArrayLike, *, value: jax.typing.ArrayLike = 0.0
+  images: jax.Array, boxes: jax.typing.ArrayLike, *, value: jax.typing.ArrayLike = 0.0
 ) -> jax.Array:
   """Overwrites the pixels inside `boxes` with `value` (deterministic).
 
@@ -276,14 +275,14 @@ def apply_erasing(
 
 
 def random_erasing(
-    key: jax.Array,
-    images: jax.Array,
-    *,
-    probability: jax.typing.ArrayLike = 0.5,
-    area_range: Any = (0.02, 0.4),
-    aspect_range: Any = (0.3, 3.3),
-    value: str | jax.typing.ArrayLike = "random",
-    mode: str = "elem",
+  key: jax.Array,
+  images: jax.Array,
+  *,
+  probability: jax.typing.ArrayLike = 0.5,
+  area_range: Any = (0.02, 0.4),
+  aspect_range: Any = (0.3, 3.3),
+  value: str | jax.typing.ArrayLike = "random",
+  mode: str = "elem",
 ) -> jax.Array:
   """Random Erasing (Zhong et al. 2017): overwrite a random rectangle of each image.
 
@@ -324,20 +323,18 @@ def random_erasing(
   images = jnp.asarray(images)
   random_value = isinstance(value, str)
   if random_value and value != "random":
-    raise ValueError(
-        f"`value` must be 'random', a number or a per-channel vector, got {value!r}."
-    )
+    raise ValueError(f"`value` must be 'random', a number or a per-channel vector, got {value!r}.")
   if not random_value:
     check_fill(value, "value", images.shape[-1])
   key_boxes, key_noise = jax.random.split(key)
   boxes = sample_erasing_params(
-      key_boxes,
-      batch_size,
-      (height, width),
-      probability=probability,
-      area_range=area_range,
-      aspect_range=aspect_range,
-      mode=mode,
+    key_boxes,
+    batch_size,
+    (height, width),
+    probability=probability,
+    area_range=area_range,
+    aspect_range=aspect_range,
+    mode=mode,
   )
   if random_value:
     value = jax.random.normal(key_noise, images.shape, images.dtype)

@@ -52,8 +52,8 @@ def check_d_range(d_range: Any) -> tuple[int, int]:
   ok = ok and all(isinstance(d, int | np.integer) and not isinstance(d, bool) for d in d_range)
   if not ok or not 2 <= d_range[0] <= d_range[1]:
     raise ValueError(
-        f"`d_range` must be (d_min, d_max), ints with 2 <= d_min <= d_max (unit sizes in "
-        f"pixels), got {d_range!r}."
+      f"`d_range` must be (d_min, d_max), ints with 2 <= d_min <= d_max (unit sizes in "
+      f"pixels), got {d_range!r}."
     )
   return int(d_range[0]), int(d_range[1])
 
@@ -67,20 +67,19 @@ def check_ratio(ratio: Any) -> None:
   value = float(np.asarray(ratio))
   if not 0.0 < value < 1.0:
     raise ValueError(
-        f"`ratio` must be in (0, 1) (the kept fraction of each unit along each axis), "
-        f"got {value!r}."
+      f"`ratio` must be in (0, 1) (the kept fraction of each unit along each axis), got {value!r}."
     )
 
 
 def sample_gridmask_params(
-    key: jax.Array,
-    batch_size: int,
-    image_size: tuple[int, int],
-    *,
-    d_range: tuple[int, int] | None = None,
-    ratio: jax.typing.ArrayLike = 0.6,
-    probability: jax.typing.ArrayLike = 1.0,
-    mode: str = "elem",
+  key: jax.Array,
+  batch_size: int,
+  image_size: tuple[int, int],
+  *,
+  d_range: tuple[int, int] | None = None,
+  ratio: jax.typing.ArrayLike = 0.6,
+  probability: jax.typing.ArrayLike = 1.0,
+  mode: str = "elem",
 ) -> jax.Array:
   """Samples the grids of a GridMask of a batch.
 
@@ -159,7 +158,7 @@ def grid_mask(grid: jax.Array, height: int, width: int) -> jax.Array:
 
 
 def apply_gridmask(
-    images: jax.Array, grid: jax.typing.ArrayLike, *, fill: jax.typing.ArrayLike = 0.0
+  images: jax.Array, grid: jax.typing.ArrayLike, *, fill: jax.typing.ArrayLike = 0.0
 ) -> jax.Array:
   """Replaces the pixels dropped by `grid` with `fill` (deterministic).
 
@@ -193,14 +192,14 @@ def apply_gridmask(
 
 
 def gridmask(
-    key: jax.Array,
-    images: jax.Array,
-    *,
-    d_range: tuple[int, int] | None = None,
-    ratio: jax.typing.ArrayLike = 0.6,
-    probability: jax.typing.ArrayLike = 1.0,
-    mode: str = "elem",
-    fill: jax.typing.ArrayLike = 0.0,
+  key: jax.Array,
+  images: jax.Array,
+  *,
+  d_range: tuple[int, int] | None = None,
+  ratio: jax.typing.ArrayLike = 0.6,
+  probability: jax.typing.ArrayLike = 1.0,
+  mode: str = "elem",
+  fill: jax.typing.ArrayLike = 0.0,
 ) -> jax.Array:
   """GridMask (Chen et al. 2020): drop a regular grid of squares from each image.
 
@@ -239,12 +238,12 @@ def gridmask(
   images = jnp.asarray(images)
   _erasing.check_fill(fill, "fill", images.shape[-1])
   grid = sample_gridmask_params(
-      key,
-      batch_size,
-      (height, width),
-      d_range=d_range,
-      ratio=ratio,
-      probability=probability,
-      mode=mode,
+    key,
+    batch_size,
+    (height, width),
+    d_range=d_range,
+    ratio=ratio,
+    probability=probability,
+    mode=mode,
   )
   return apply_gridmask(images, grid, fill=fill)

@@ -10,7 +10,7 @@ from mixjax import _checks
 
 
 def one_hot(
-    labels: jax.typing.ArrayLike, num_classes: int, *, label_smoothing: float = 0.0
+  labels: jax.typing.ArrayLike, num_classes: int, *, label_smoothing: float = 0.0
 ) -> jax.Array:
   """One-hot targets, ready to be mixed.
 
@@ -39,7 +39,7 @@ def one_hot(
     if values.size and (values.min() < 0 or values.max() >= num_classes):
       bad = values[(values < 0) | (values >= num_classes)]
       raise ValueError(
-          f"`labels` must lie in [0, {num_classes}), got out-of-range values {bad[:5].tolist()}."
+        f"`labels` must lie in [0, {num_classes}), got out-of-range values {bad[:5].tolist()}."
       )
   targets = jax.nn.one_hot(labels, num_classes, dtype=jnp.float32)
   eps = jnp.asarray(label_smoothing, jnp.float32)

@@ -12,13 +12,13 @@ from mixjax._sampling import sample_mixup_params
 
 
 def mixup(
-    key: jax.Array,
-    inputs,
-    labels: jax.Array,
-    *,
-    alpha: jax.typing.ArrayLike = 1.0,
-    mode: str = "batch",
-    pairing: str = "permute",
+  key: jax.Array,
+  inputs,
+  labels: jax.Array,
+  *,
+  alpha: jax.typing.ArrayLike = 1.0,
+  mode: str = "batch",
+  pairing: str = "permute",
 ):
   """mixup (Zhang et al. 2017): convex combinations of examples and their labels.
 
@@ -53,13 +53,13 @@ def mixup(
 
 
 def cutmix(
-    key: jax.Array,
-    images: jax.Array,
-    labels: jax.Array,
-    *,
-    alpha: jax.typing.ArrayLike = 1.0,
-    mode: str = "batch",
-    pairing: str = "permute",
+  key: jax.Array,
+  images: jax.Array,
+  labels: jax.Array,
+  *,
+  alpha: jax.typing.ArrayLike = 1.0,
+  mode: str = "batch",
+  pairing: str = "permute",
 ):
   """CutMix (Yun et al. 2019): paste a box from the partner image.
 
@@ -81,21 +81,21 @@ def cutmix(
   batch_size = _checks.check_labels(labels)
   _checks.check_inputs(images, batch_size, "images")
   params = sample_cutmix_params(
-      key, batch_size, (height, width), alpha=alpha, mode=mode, pairing=pairing
+    key, batch_size, (height, width), alpha=alpha, mode=mode, pairing=pairing
   )
   return apply_mix(images, labels, params)
 
 
 def mixup_or_cutmix(
-    key: jax.Array,
-    images: jax.Array,
-    labels: jax.Array,
-    *,
-    mixup_alpha: jax.typing.ArrayLike = 1.0,
-    cutmix_alpha: jax.typing.ArrayLike = 1.0,
-    switch_prob: jax.typing.ArrayLike = 0.5,
-    mode: str = "batch",
-    pairing: str = "permute",
+  key: jax.Array,
+  images: jax.Array,
+  labels: jax.Array,
+  *,
+  mixup_alpha: jax.typing.ArrayLike = 1.0,
+  cutmix_alpha: jax.typing.ArrayLike = 1.0,
+  switch_prob: jax.typing.ArrayLike = 0.5,
+  mode: str = "batch",
+  pairing: str = "permute",
 ):
   """Either mixup or CutMix, CutMix with probability `switch_prob`.
 
@@ -119,13 +119,13 @@ def mixup_or_cutmix(
   batch_size = _checks.check_labels(labels)
   _checks.check_inputs(images, batch_size, "images")
   params = sample_mixup_or_cutmix_params(
-      key,
-      batch_size,
-      (height, width),
-      mixup_alpha=mixup_alpha,
-      cutmix_alpha=cutmix_alpha,
-      switch_prob=switch_prob,
-      mode=mode,
-      pairing=pairing,
+    key,
+    batch_size,
+    (height, width),
+    mixup_alpha=mixup_alpha,
+    cutmix_alpha=cutmix_alpha,
+    switch_prob=switch_prob,
+    mode=mode,
+    pairing=pairing,
   )
   return apply_mix(images, labels, params)

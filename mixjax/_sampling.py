@@ -25,9 +25,9 @@ from mixjax import _checks
 
 
 @functools.partial(
-    jax.tree_util.register_dataclass,
-    data_fields=("lam", "partner", "box"),
-    meta_fields=("pairing",),
+  jax.tree_util.register_dataclass,
+  data_fields=("lam", "partner", "box"),
+  meta_fields=("pairing",),
 )
 @dataclasses.dataclass(frozen=True)
 class MixParams:
@@ -49,7 +49,7 @@ class MixParams:
 
 
 def sample_lambda(
-    key: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...] = ()
+  key: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...] = ()
 ) -> jax.Array:
   """Samples λ ~ Beta(α, α).
 
@@ -125,12 +125,12 @@ def _lam_shape(batch_size: int, mode: str) -> tuple[int, ...]:
 
 
 def sample_mixup_params(
-    key: jax.Array,
-    batch_size: int,
-    *,
-    alpha: jax.typing.ArrayLike = 1.0,
-    mode: str = "batch",
-    pairing: str = "permute",
+  key: jax.Array,
+  batch_size: int,
+  *,
+  alpha: jax.typing.ArrayLike = 1.0,
+  mode: str = "batch",
+  pairing: str = "permute",
 ) -> MixParams:
   """Samples the parameters of a mixup (Zhang et al. 2017) of a batch.
 
@@ -152,13 +152,13 @@ def sample_mixup_params(
 
 
 def sample_cutmix_params(
-    key: jax.Array,
-    batch_size: int,
-    image_size: tuple[int, int],
-    *,
-    alpha: jax.typing.ArrayLike = 1.0,
-    mode: str = "batch",
-    pairing: str = "permute",
+  key: jax.Array,
+  batch_size: int,
+  image_size: tuple[int, int],
+  *,
+  alpha: jax.typing.ArrayLike = 1.0,
+  mode: str = "batch",
+  pairing: str = "permute",
 ) -> MixParams:
   """Samples the parameters of a CutMix (Yun et al. 2019) of an image batch.
 
@@ -182,15 +182,15 @@ def sample_cutmix_params(
 
 
 def sample_mixup_or_cutmix_params(
-    key: jax.Array,
-    batch_size: int,
-    image_size: tuple[int, int],
-    *,
-    mixup_alpha: jax.typing.ArrayLike = 1.0,
-    cutmix_alpha: jax.typing.ArrayLike = 1.0,
-    switch_prob: jax.typing.ArrayLike = 0.5,
-    mode: str = "batch",
-    pairing: str = "permute",
+  key: jax.Array,
+  batch_size: int,
+  image_size: tuple[int, int],
+  *,
+  mixup_alpha: jax.typing.ArrayLike = 1.0,
+  cutmix_alpha: jax.typing.ArrayLike = 1.0,
+  switch_prob: jax.typing.ArrayLike = 0.5,
+  mode: str = "batch",
+  pairing: str = "permute",
 ) -> MixParams:
   """Samples either mixup or CutMix parameters, CutMix with probability `switch_prob`.
 
@@ -210,8 +210,8 @@ def sample_mixup_or_cutmix_params(
   mixup_lam = sample_lambda(key_mixup, mixup_alpha, shape)
   box = sample_box(key_box, sample_lambda(key_cutmix, cutmix_alpha, shape), image_size)
   return MixParams(
-      lam=jnp.where(use_cutmix, 1.0, mixup_lam),
-      partner=sample_partners(key_partner, batch_size, pairing=pairing),
-      box=jnp.where(use_cutmix[..., None], box, jnp.zeros_like(box)),
-      pairing=pairing,
+    lam=jnp.where(use_cutmix, 1.0, mixup_lam),
+    partner=sample_partners(key_partner, batch_size, pairing=pairing),
+    box=jnp.where(use_cutmix[..., None], box, jnp.zeros_like(box)),
+    pairing=pairing,
   )

@@ -56,13 +56,13 @@ def _check_attack_inputs(inputs: Any, labels: Any) -> None:
   floating = jnp.issubdtype(label_dtype, jnp.floating)
   if not ((integer and len(label_shape) == 1) or (floating and len(label_shape) == 2)):
     raise ValueError(
-        "`labels` must be integer class indices [B] or floating one-hot / soft targets "
-        f"[B, C], got shape {label_shape} and dtype {label_dtype}."
+      "`labels` must be integer class indices [B] or floating one-hot / soft targets "
+      f"[B, C], got shape {label_shape} and dtype {label_dtype}."
     )
   if label_shape[0] != shape[0]:
     raise ValueError(
-        f"`labels` has batch size {label_shape[0]} but `inputs` has batch size {shape[0]} "
-        f"(shape {shape})."
+      f"`labels` has batch size {label_shape[0]} but `inputs` has batch size {shape[0]} "
+      f"(shape {shape})."
     )
 
 
@@ -71,11 +71,11 @@ def _check_clip(clip_min: Any, clip_max: Any) -> None:
     if value is not None and jnp.ndim(value) != 0:
       raise ValueError(f"`{name}` must be a scalar or None, got shape {jnp.shape(value)}.")
   if (
-      clip_min is not None
-      and clip_max is not None
-      and _checks.is_concrete(clip_min)
-      and _checks.is_concrete(clip_max)
-      and float(np.asarray(clip_min)) > float(np.asarray(clip_max))
+    clip_min is not None
+    and clip_max is not None
+    and _checks.is_concrete(clip_min)
+    and _checks.is_concrete(clip_max)
+    and float(np.asarray(clip_min)) > float(np.asarray(clip_max))
   ):
     raise ValueError(f"`clip_min` ({clip_min!r}) must be <= `clip_max` ({clip_max!r}).")
 
@@ -113,14 +113,14 @@ def _input_gradient(apply_fn: ApplyFn, variables: Any, inputs: jax.Array, labels
 
 
 def fgsm(
-    apply_fn: ApplyFn,
-    variables: Any,
-    inputs: jax.Array,
-    labels: jax.Array,
-    *,
-    epsilon: jax.typing.ArrayLike,
-    clip_min: jax.typing.ArrayLike | None = None,
-    clip_max: jax.typing.ArrayLike | None = None,
+  apply_fn: ApplyFn,
+  variables: Any,
+  inputs: jax.Array,
+  labels: jax.Array,
+  *,
+  epsilon: jax.typing.ArrayLike,
+  clip_min: jax.typing.ArrayLike | None = None,
+  clip_max: jax.typing.ArrayLike | None = None,
 ) -> jax.Array:
   """Fast Gradient Sign Method (Goodfellow et al. 2015).
 
@@ -155,16 +155,16 @@ def fgsm(
 
 
 def iterative_fgsm(
-    apply_fn: ApplyFn,
-    variables: Any,
-    inputs: jax.Array,
-    labels: jax.Array,
-    *,
-    epsilon: jax.typing.ArrayLike,
-    num_steps: int = 10,
-    step_size: jax.typing.ArrayLike | None = None,
-    clip_min: jax.typing.ArrayLike | None,
-    clip_max: jax.typing.ArrayLike | None,
+  apply_fn: ApplyFn,
+  variables: Any,
+  inputs: jax.Array,
+  labels: jax.Array,
+  *,
+  epsilon: jax.typing.ArrayLike,
+  num_steps: int = 10,
+  step_size: jax.typing.ArrayLike | None = None,
+  clip_min: jax.typing.ArrayLike | None,
+  clip_max: jax.typing.ArrayLike | None,
 ) -> jax.Array:
   """Iterative FGSM, the Basic Iterative Method of Kurakin et al. (2016).
 

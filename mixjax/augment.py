@@ -29,7 +29,7 @@ def _check_rank4(images: Any, name: str = "images") -> tuple[int, int, int, int]
   shape = jnp.shape(images)
   if len(shape) != 4:
     raise ValueError(
-        f"`{name}` must be rank 4 [batch, height, width, channels], got shape {shape}."
+      f"`{name}` must be rank 4 [batch, height, width, channels], got shape {shape}."
     )
   return shape
 
@@ -43,8 +43,8 @@ def _check_offsets(offsets: Any, batch_size: int) -> None:
   shape, dtype = jnp.shape(offsets), jnp.result_type(offsets)
   if shape != (batch_size, 2) or not jnp.issubdtype(dtype, jnp.integer):
     raise ValueError(
-        f"`offsets` must be an integer array of shape ({batch_size}, 2) (top, left), got "
-        f"shape {shape} and dtype {dtype}."
+      f"`offsets` must be an integer array of shape ({batch_size}, 2) (top, left), got "
+      f"shape {shape} and dtype {dtype}."
     )
 
 
@@ -52,17 +52,17 @@ def _check_flip(flip: Any, batch_size: int) -> None:
   shape, dtype = jnp.shape(flip), jnp.result_type(flip)
   if shape != (batch_size,) or dtype != jnp.bool_:
     raise ValueError(
-        f"`flip` must be a boolean array of shape ({batch_size},), got shape {shape} and "
-        f"dtype {dtype}."
+      f"`flip` must be a boolean array of shape ({batch_size},), got shape {shape} and "
+      f"dtype {dtype}."
     )
 
 
 def pad_and_crop(
-    images: jax.Array,
-    offsets: jax.Array,
-    *,
-    padding: int = 4,
-    pad_mode: str = "constant",
+  images: jax.Array,
+  offsets: jax.Array,
+  *,
+  padding: int = 4,
+  pad_mode: str = "constant",
 ) -> jax.Array:
   """Pads every image by `padding` on each side and crops it back at a given offset.
 
@@ -114,11 +114,11 @@ def sample_crop_offsets(key: jax.Array, batch_size: int, *, padding: int = 4) ->
 
 
 def random_crop(
-    key: jax.Array,
-    images: jax.Array,
-    *,
-    padding: int = 4,
-    pad_mode: str = "constant",
+  key: jax.Array,
+  images: jax.Array,
+  *,
+  padding: int = 4,
+  pad_mode: str = "constant",
 ) -> jax.Array:
   """Pads every image by `padding` and crops it back to `H×W` at a random offset.
 
@@ -158,10 +158,10 @@ def flip_left_right(images: jax.Array, flip: jax.Array) -> jax.Array:
 
 
 def random_flip(
-    key: jax.Array,
-    images: jax.Array,
-    *,
-    probability: jax.typing.ArrayLike = 0.5,
+  key: jax.Array,
+  images: jax.Array,
+  *,
+  probability: jax.typing.ArrayLike = 0.5,
 ) -> jax.Array:
   """Mirrors each image horizontally with probability `probability`, independently.
 
@@ -181,12 +181,12 @@ def random_flip(
 
 
 def random_crop_flip(
-    key: jax.Array,
-    images: jax.Array,
-    *,
-    padding: int = 4,
-    pad_mode: str = "constant",
-    probability: jax.typing.ArrayLike = 0.5,
+  key: jax.Array,
+  images: jax.Array,
+  *,
+  padding: int = 4,
+  pad_mode: str = "constant",
+  probability: jax.typing.ArrayLike = 0.5,
 ) -> jax.Array:
   """The CIFAR augmentation: :func:`random_crop`, then :func:`random_flip`.
 

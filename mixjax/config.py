@@ -94,8 +94,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
   missing = sorted(known - set(config.keys()))
   if missing:
     raise ValueError(
-        f"config is missing {missing}; derive configs from mixjax.config.default_config "
-        "(configs/default.py)."
+      f"config is missing {missing}; derive configs from mixjax.config.default_config "
+      "(configs/default.py)."
     )
   for key, choices in CHOICES.items():
     if key in config and config[key] not in choices:

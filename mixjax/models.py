@@ -49,26 +49,26 @@ def _conv(features: int, kernel: int, strides: int, dtype: Dtype, **kwargs: Any)
   """A bias-free `kernel`×`kernel` convolution padded by `kernel // 2` on every side."""
   pad = kernel // 2
   return nn.Conv(
-      features,
-      (kernel, kernel),
-      strides=(strides, strides),
-      padding=((pad, pad), (pad, pad)),
-      use_bias=False,
-      kernel_init=_CONV_INIT,
-      dtype=dtype,
-      param_dtype=jnp.float32,
-      **kwargs,
+    features,
+    (kernel, kernel),
+    strides=(strides, strides),
+    padding=((pad, pad), (pad, pad)),
+    use_bias=False,
+    kernel_init=_CONV_INIT,
+    dtype=dtype,
+    param_dtype=jnp.float32,
+    **kwargs,
   )
 
 
 def _norm(train: bool, dtype: Dtype, **kwargs: Any) -> nn.BatchNorm:
   return nn.BatchNorm(
-      use_running_average=not train,
-      momentum=_BN_MOMENTUM,
-      epsilon=_BN_EPSILON,
-      dtype=dtype,
-      param_dtype=jnp.float32,
-      **kwargs,
+    use_running_average=not train,
+    momentum=_BN_MOMENTUM,
+    epsilon=_BN_EPSILON,
+    dtype=dtype,
+    param_dtype=jnp.float32,
+    **kwargs,
   )
 
 
@@ -157,10 +157,10 @@ class PreActResNet18(nn.Module):
     for stage, (features, strides) in enumerate(stages):
       for block in range(2):
         x = PreActBlock(
-            features,
-            strides=strides if block == 0 else 1,
-            dtype=self.dtype,
-            name=f"stage{stage + 1}_block{block + 1}",
+          features,
+          strides=strides if block == 0 else 1,
+          dtype=self.dtype,
+          name=f"stage{stage + 1}_block{block + 1}",
         )(x, train=train)
     x = nn.relu(_norm(train, self.dtype, name="final_norm")(x))
     return _classifier_head(self, x, train=train)
@@ -194,7 +194,7 @@ class WideResNet(nn.Module):
     """Maps images `[B, H, W, C]` to float32 logits `[B, num_classes]`."""
     if self.depth < 10 or (self.depth - 4) % 6:
       raise ValueError(
-          f"`depth` must be 6n + 4 with n >= 1 (e.g. 16, 22, 28, 40), got {self.depth!r}."
+        f"`depth` must be 6n + 4 with n >= 1 (e.g. 16, 22, 28, 40), got {self.depth!r}."
       )
     if self.widen_factor < 1:
       raise ValueError(f"`widen_factor` must be a positive int, got {self.widen_factor!r}.")
@@ -205,11 +205,11 @@ class WideResNet(nn.Module):
     for group, (features, strides) in enumerate(zip(widths, (1, 2, 2), strict=True)):
       for block in range(blocks_per_group):
         x = PreActBlock(
-            features,
-            strides=strides if block == 0 else 1,
-            dropout_rate=self.dropout_rate,
-            dtype=self.dtype,
-            name=f"group{group + 1}_block{block + 1}",
+          features,
+          strides=strides if block == 0 else 1,
+          dropout_rate=self.dropout_rate,
+          dtype=self.dtype,
+          name=f"group{group + 1}_block{block + 1}",
         )(x, train=train)
     x = nn.relu(_norm(train, self.dtype, name="final_norm")(x))
     x = jnp.mean(x, axis=(1, 2))
@@ -274,14 +274,14 @@ class ResNet50(nn.Module):
     x = nn.relu(_norm(train, self.dtype, name="stem_norm")(x))
     x = nn.max_pool(x, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))
     for stage, (blocks, features, strides) in enumerate(
-        zip((3, 4, 6, 3), (64, 128, 256, 512), (1, 2, 2, 2), strict=True)
+      zip((3, 4, 6, 3), (64, 128, 256, 512), (1, 2, 2, 2), strict=True)
     ):
       for block in range(blocks):
         x = BottleneckBlock(
-            features,
-            strides=strides if block == 0 else 1,
-            dtype=self.dtype,
-            name=f"stage{stage + 1}_block{block + 1}",
+          features,
+          strides=strides if block == 0 else 1,
+          dtype=self.dtype,
+          name=f"stage{stage + 1}_block{block + 1}",
         )(x, train=train)
     return _classifier_head(self, x, train=train)
 
@@ -354,20 +354,20 @@ class MLP(nn.Module):
 
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
-    "preact_resnet18": PreActResNet18,
-    "wrn28_10": functools.partial(WideResNet, depth=28, widen_factor=10),
-    "resnet50": ResNet50,
-    "small_cnn": SmallCNN,
-    "mlp": MLP,
+  "preact_resnet18": PreActResNet18,
+  "wrn28_10": functools.partial(WideResNet, depth=28, widen_factor=10),
+  "resnet50": ResNet50,
+  "small_cnn": SmallCNN,
+  "mlp": MLP,
 }
 
 
 def create_model(
-    name: str,
-    *,
-    num_classes: int,
-    dropout_rate: float = 0.0,
-    dtype: Dtype = jnp.float32,
+  name: str,
+  *,
+  num_classes: int,
+  dropout_rate: float = 0.0,
+  dtype: Dtype = jnp.float32,
 ) -> nn.Module:
   """Builds a model of :data:`MODELS` by name.
 

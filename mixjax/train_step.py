@@ -220,19 +220,19 @@ class Parallel:
     """
     if self.kind == "pmap":
       mesh = jax.sharding.Mesh(
-          np.array(self.devices), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,)
+        np.array(self.devices), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,)
       )
       sharding = NamedSharding(mesh, P(AXIS))
       copies = len(self.local_devices)
       return jax.tree.map(
-          lambda x: jax.make_array_from_process_local_data(
-              sharding, np.broadcast_to(np.asarray(x), (copies, *np.shape(x)))
-          ),
-          state,
+        lambda x: jax.make_array_from_process_local_data(
+          sharding, np.broadcast_to(np.asarray(x), (copies, *np.shape(x)))
+        ),
+        state,
       )
     sharding = NamedSharding(self.mesh, P())
     return jax.tree.map(
-        lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), state
+      lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), state
     )
 
   def get_state(self, state: TrainState) -> TrainState:

@@ -37,10 +37,10 @@ def trained():
   y = jnp.asarray(digits.target, jnp.int32)
   k1, k2 = jax.random.split(jax.random.key(0))
   params = {
-      "w1": jax.random.normal(k1, (64, _HIDDEN)) * 0.1,
-      "b1": jnp.zeros(_HIDDEN),
-      "w2": jax.random.normal(k2, (_HIDDEN, 10)) * 0.1,
-      "b2": jnp.zeros(10),
+    "w1": jax.random.normal(k1, (64, _HIDDEN)) * 0.1,
+    "b1": jnp.zeros(_HIDDEN),
+    "w2": jax.random.normal(k2, (_HIDDEN, 10)) * 0.1,
+    "b2": jnp.zeros(10),
   }
   opt = optax.adam(1e-2)
 
@@ -152,7 +152,7 @@ def test_errors_name_the_argument(trained):
     attacks.iterative_fgsm(_mlp, params, x, y, epsilon=0.1, num_steps=0, clip_min=0, clip_max=1)
   with pytest.raises(ValueError, match="`step_size`"):
     attacks.iterative_fgsm(
-        _mlp, params, x, y, epsilon=0.1, step_size=-0.01, clip_min=0.0, clip_max=1.0
+      _mlp, params, x, y, epsilon=0.1, step_size=-0.01, clip_min=0.0, clip_max=1.0
     )
   with pytest.raises(ValueError, match="`clip_min`"):
     attacks.fgsm(_mlp, params, x, y, epsilon=0.1, clip_min=1.0, clip_max=0.0)

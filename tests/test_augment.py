@@ -23,22 +23,22 @@ def _images(shape=(6, 5, 7, 2), dtype=jnp.float32, seed=1) -> jax.Array:
 def _matching_offsets(image: np.ndarray, out: np.ndarray, padded: np.ndarray, padding: int):
   height, width = image.shape[:2]
   return [
-      (top, left)
-      for top in range(2 * padding + 1)
-      for left in range(2 * padding + 1)
-      if np.array_equal(padded[top:top + height, left:left + width], out)
+    (top, left)
+    for top in range(2 * padding + 1)
+    for left in range(2 * padding + 1)
+    if np.array_equal(padded[top : top + height, left : left + width], out)
   ]
 
 
 @pytest.mark.parametrize(
-    "fn",
-    [
-        functools.partial(augment.random_crop, padding=3),
-        functools.partial(augment.random_crop, padding=2, pad_mode="reflect"),
-        functools.partial(augment.random_flip, probability=0.5),
-        functools.partial(augment.random_crop_flip, padding=2),
-    ],
-    ids=["crop", "crop_reflect", "flip", "crop_flip"],
+  "fn",
+  [
+    functools.partial(augment.random_crop, padding=3),
+    functools.partial(augment.random_crop, padding=2, pad_mode="reflect"),
+    functools.partial(augment.random_flip, probability=0.5),
+    functools.partial(augment.random_crop_flip, padding=2),
+  ],
+  ids=["crop", "crop_reflect", "flip", "crop_flip"],
 )
 def test_jit_equals_eager_and_key_determines_output(fn):
   images = _images()
@@ -52,7 +52,7 @@ def test_padding_zero_is_identity():
   images = _images()
   np.testing.assert_array_equal(augment.random_crop(KEY, images, padding=0), images)
   np.testing.assert_array_equal(
-      augment.random_crop(KEY, images, padding=0, pad_mode="reflect"), images
+    augment.random_crop(KEY, images, padding=0, pad_mode="reflect"), images
   )
 
 
@@ -62,7 +62,7 @@ def test_each_crop_is_a_window_of_the_padded_image(pad_mode):
   images = _images((8, 5, 7, 2))
   out = np.asarray(augment.random_crop(KEY, images, padding=padding, pad_mode=pad_mode))
   padded = np.pad(
-      np.asarray(images), ((0, 0), (padding, padding), (padding, padding), (0, 0)), mode=pad_mode
+    np.asarray(images), ((0, 0), (padding, padding), (padding, padding), (0, 0)), mode=pad_mode
   )
   offsets = []
   for i in range(images.shape[0]):
@@ -71,7 +71,7 @@ def test_each_crop_is_a_window_of_the_padded_image(pad_mode):
     offsets.append(matches[0])
   assert len(set(offsets)) > 1  # Offsets are drawn per example.
   np.testing.assert_array_equal(
-      augment.sample_crop_offsets(KEY, 8, padding=padding), np.asarray(offsets)
+    augment.sample_crop_offsets(KEY, 8, padding=padding), np.asarray(offsets)
   )
 
 
@@ -84,7 +84,7 @@ def test_pad_and_crop_matches_numpy_for_every_offset():
   out = np.asarray(augment.pad_and_crop(images, offsets, padding=padding))
   padded = np.pad(images, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
   for i, (top, left) in enumerate(offsets):
-    np.testing.assert_array_equal(out[i], padded[i, top:top + 4, left:left + 6])
+    np.testing.assert_array_equal(out[i], padded[i, top : top + 4, left : left + 6])
   centre = np.full((len(offsets), 2), padding, np.int32)
   np.testing.assert_array_equal(augment.pad_and_crop(images, centre, padding=padding), images)
 
@@ -102,7 +102,7 @@ def test_flip_probability_zero_and_one():
   images = _images()
   np.testing.assert_array_equal(augment.random_flip(KEY, images, probability=0.0), images)
   np.testing.assert_array_equal(
-      augment.random_flip(KEY, images, probability=1.0), images[:, :, ::-1, :]
+    augment.random_flip(KEY, images, probability=1.0), images[:, :, ::-1, :]
   )
 
 
@@ -136,23 +136,23 @@ def test_crop_flip_is_crop_then_flip_with_split_keys():
   images = _images()
   key_crop, key_flip = jax.random.split(KEY)
   expected = augment.random_flip(
-      key_flip, augment.random_crop(key_crop, images, padding=2), probability=0.3
+    key_flip, augment.random_crop(key_crop, images, padding=2), probability=0.3
   )
   np.testing.assert_array_equal(
-      augment.random_crop_flip(KEY, images, padding=2, probability=0.3), expected
+    augment.random_crop_flip(KEY, images, padding=2, probability=0.3), expected
   )
 
 
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16, jnp.uint8])
 @pytest.mark.parametrize(
-    "fn",
-    [
-        augment.random_crop,
-        functools.partial(augment.random_crop, pad_mode="reflect"),
-        augment.random_flip,
-        augment.random_crop_flip,
-    ],
-    ids=["crop", "crop_reflect", "flip", "crop_flip"],
+  "fn",
+  [
+    augment.random_crop,
+    functools.partial(augment.random_crop, pad_mode="reflect"),
+    augment.random_flip,
+    augment.random_crop_flip,
+  ],
+  ids=["crop", "crop_reflect", "flip", "crop_flip"],
 )
 def test_dtype_and_shape_kept(fn, dtype):
   images = _images((4, 8, 8, 3), dtype=jnp.float32).astype(dtype)
@@ -168,25 +168,25 @@ def test_bfloat16_values_are_moved_not_changed():
 
 
 @pytest.mark.parametrize(
-    "call, match",
-    [
-        (lambda x: augment.random_crop(KEY, x[0]), r"`images` must be rank 4.*\(5, 7, 2\)"),
-        (lambda x: augment.random_flip(KEY, x[0]), r"`images` must be rank 4"),
-        (lambda x: augment.random_crop_flip(KEY, x[..., 0]), r"`images` must be rank 4"),
-        (lambda x: augment.random_crop(KEY, x, padding=-1), r"`padding` must be a non-neg.*-1"),
-        (lambda x: augment.random_crop(KEY, x, padding=1.5), r"`padding`.*1.5"),
-        (lambda x: augment.random_crop(KEY, x, padding=True), r"`padding`.*True"),
-        (lambda x: augment.random_crop_flip(KEY, x, padding=-2), r"`padding`.*-2"),
-        (lambda x: augment.random_crop(KEY, x, pad_mode="wrap"), r"`pad_mode` must be .*'wrap'"),
-        (lambda x: augment.random_flip(KEY, x, probability=1.5), r"`probability`.*\[0, 1\].*1.5"),
-        (lambda x: augment.random_flip(KEY, x, probability=-0.1), r"`probability`.*-0.1"),
-        (lambda x: augment.random_flip(KEY, x, probability=jnp.ones(2)), r"`probability`.*scalar"),
-        (lambda x: augment.random_crop_flip(KEY, x, probability=2.0), r"`probability`.*2.0"),
-        (lambda x: augment.pad_and_crop(x, jnp.zeros((6, 3), jnp.int32)), r"`offsets`.*\(6, 2\)"),
-        (lambda x: augment.pad_and_crop(x, jnp.zeros((6, 2))), r"`offsets` must be an integer"),
-        (lambda x: augment.flip_left_right(x, jnp.ones(6)), r"`flip` must be a boolean"),
-        (lambda x: augment.sample_crop_offsets(KEY, 0), r"`batch_size`.*0"),
-    ],
+  "call, match",
+  [
+    (lambda x: augment.random_crop(KEY, x[0]), r"`images` must be rank 4.*\(5, 7, 2\)"),
+    (lambda x: augment.random_flip(KEY, x[0]), r"`images` must be rank 4"),
+    (lambda x: augment.random_crop_flip(KEY, x[..., 0]), r"`images` must be rank 4"),
+    (lambda x: augment.random_crop(KEY, x, padding=-1), r"`padding` must be a non-neg.*-1"),
+    (lambda x: augment.random_crop(KEY, x, padding=1.5), r"`padding`.*1.5"),
+    (lambda x: augment.random_crop(KEY, x, padding=True), r"`padding`.*True"),
+    (lambda x: augment.random_crop_flip(KEY, x, padding=-2), r"`padding`.*-2"),
+    (lambda x: augment.random_crop(KEY, x, pad_mode="wrap"), r"`pad_mode` must be .*'wrap'"),
+    (lambda x: augment.random_flip(KEY, x, probability=1.5), r"`probability`.*\[0, 1\].*1.5"),
+    (lambda x: augment.random_flip(KEY, x, probability=-0.1), r"`probability`.*-0.1"),
+    (lambda x: augment.random_flip(KEY, x, probability=jnp.ones(2)), r"`probability`.*scalar"),
+    (lambda x: augment.random_crop_flip(KEY, x, probability=2.0), r"`probability`.*2.0"),
+    (lambda x: augment.pad_and_crop(x, jnp.zeros((6, 3), jnp.int32)), r"`offsets`.*\(6, 2\)"),
+    (lambda x: augment.pad_and_crop(x, jnp.zeros((6, 2))), r"`offsets` must be an integer"),
+    (lambda x: augment.flip_left_right(x, jnp.ones(6)), r"`flip` must be a boolean"),
+    (lambda x: augment.sample_crop_offsets(KEY, 0), r"`batch_size`.*0"),
+  ],
 )
 def test_bad_arguments_raise_naming_the_argument(call, match):
   with pytest.raises(ValueError, match=match):

@@ -105,7 +105,6 @@ def _check_pixels_and_label_weights(out_x, out_y, partner):
 
 
 class CutMixVariantsTest(chex.TestCase):
-
   @chex.variants(with_jit=True, without_jit=True, with_device=True)
   @parameterized.product(mode=MODES, pairing=PAIRINGS)
   def test_cutmix_matches_reference(self, mode, pairing):
@@ -127,8 +126,14 @@ class CutMixVariantsTest(chex.TestCase):
     fn = self.variant(_mixup_or_cutmix(mode, pairing))
     out_x, out_y = fn(key, images, labels, mixup_alpha=0.5, cutmix_alpha=1.0, switch_prob=0.5)
     params = mixjax.sample_mixup_or_cutmix_params(
-        key, 6, (8, 8), mixup_alpha=0.5, cutmix_alpha=1.0, switch_prob=0.5, mode=mode,
-        pairing=pairing,
+      key,
+      6,
+      (8, 8),
+      mixup_alpha=0.5,
+      cutmix_alpha=1.0,
+      switch_prob=0.5,
+      mode=mode,
+      pairing=pairing,
     )
     ref_x, ref_y, _ = _reference(images, labels, params)
     chex.assert_trees_all_equal_shapes_and_dtypes((out_x, out_y), (images, labels))
@@ -142,21 +147,22 @@ class CutMixVariantsTest(chex.TestCase):
 
 @_HYPOTHESIS
 @given(
-    batch_size=st.integers(1, 9),
-    image_size=st.sampled_from(_IMAGE_SIZES),
-    mode=st.sampled_from(MODES),
-    pairing=st.sampled_from(PAIRINGS),
-    alpha=st.sampled_from([0.3, 1.0]),
-    seed=st.integers(0, 2**31 - 1),
+  batch_size=st.integers(1, 9),
+  image_size=st.sampled_from(_IMAGE_SIZES),
+  mode=st.sampled_from(MODES),
+  pairing=st.sampled_from(PAIRINGS),
+  alpha=st.sampled_from([0.3, 1.0]),
+  seed=st.integers(0, 2**31 - 1),
 )
-def test_cutmix_pixels_come_from_self_or_partner(batch_size, image_size, mode, pairing, alpha,
-                                                  seed):
+def test_cutmix_pixels_come_from_self_or_partner(
+  batch_size, image_size, mode, pairing, alpha, seed
+):
   height, width = image_size
   images, labels = _constant_batch(batch_size, height, width)
   key = jax.random.key(seed)
   out_x, out_y = _cutmix(mode, pairing, alpha=alpha)(key, images, labels)
   params = mixjax.sample_cutmix_params(
-      key, batch_size, (height, width), alpha=alpha, mode=mode, pairing=pairing
+    key, batch_size, (height, width), alpha=alpha, mode=mode, pairing=pairing
   )
   _check_pixels_and_label_weights(out_x, out_y, np.asarray(params.partner))
   ref_x, ref_y, _ = _reference(images, labels, params)
@@ -166,10 +172,10 @@ def test_cutmix_pixels_come_from_self_or_partner(batch_size, image_size, mode, p
 
 @_HYPOTHESIS_LIGHT
 @given(
-    batch_size=st.integers(1, 9),
-    mode=st.sampled_from(MODES),
-    pairing=st.sampled_from(PAIRINGS),
-    seed=st.integers(0, 2**31 - 1),
+  batch_size=st.integers(1, 9),
+  mode=st.sampled_from(MODES),
+  pairing=st.sampled_from(PAIRINGS),
+  seed=st.integers(0, 2**31 - 1),
 )
 def test_alpha_zero_identity_with_special_values(batch_size, mode, pairing, seed):
   # 5·11 = 55 is an image size where (H·W)·(1/(H·W)) != 1 in float32.
@@ -179,8 +185,8 @@ def test_alpha_zero_identity_with_special_values(batch_size, mode, pairing, seed
   labels = labels * 0.9 + 0.1 / labels.shape[1]
   key = jax.random.key(seed)
   for out_x, out_y in (
-      _cutmix(mode, pairing, alpha=0.0)(key, images, labels),
-      _mixup_or_cutmix(mode, pairing, mixup_alpha=0.0, cutmix_alpha=0.0)(key, images, labels),
+    _cutmix(mode, pairing, alpha=0.0)(key, images, labels),
+    _mixup_or_cutmix(mode, pairing, mixup_alpha=0.0, cutmix_alpha=0.0)(key, images, labels),
   ):
     np.testing.assert_array_equal(_bits(out_x), _bits(images))
     np.testing.assert_array_equal(_bits(out_y), _bits(labels))
@@ -188,11 +194,11 @@ def test_alpha_zero_identity_with_special_values(batch_size, mode, pairing, seed
 
 @_HYPOTHESIS
 @given(
-    batch_size=st.integers(1, 9),
-    mode=st.sampled_from(MODES),
-    pairing=st.sampled_from(PAIRINGS),
-    switch_prob=st.sampled_from([0.0, 0.3, 1.0]),
-    seed=st.integers(0, 2**31 - 1),
+  batch_size=st.integers(1, 9),
+  mode=st.sampled_from(MODES),
+  pairing=st.sampled_from(PAIRINGS),
+  switch_prob=st.sampled_from([0.0, 0.3, 1.0]),
+  seed=st.integers(0, 2**31 - 1),
 )
 def test_mixup_or_cutmix_reconstruction(batch_size, mode, pairing, switch_prob, seed):
   images, labels = _random_batch(batch_size, 6, 5, seed=seed)
@@ -200,8 +206,14 @@ def test_mixup_or_cutmix_reconstruction(batch_size, mode, pairing, switch_prob, 
   op = _mixup_or_cutmix(mode, pairing, mixup_alpha=0.4, cutmix_alpha=1.0, switch_prob=switch_prob)
   out_x, out_y = op(key, images, labels)
   params = mixjax.sample_mixup_or_cutmix_params(
-      key, batch_size, (6, 5), mixup_alpha=0.4, cutmix_alpha=1.0, switch_prob=switch_prob,
-      mode=mode, pairing=pairing,
+    key,
+    batch_size,
+    (6, 5),
+    mixup_alpha=0.4,
+    cutmix_alpha=1.0,
+    switch_prob=switch_prob,
+    mode=mode,
+    pairing=pairing,
   )
   ref_x, ref_y, _ = _reference(images, labels, params)
   np.testing.assert_allclose(out_x, ref_x, rtol=1e-6, atol=1e-6)
@@ -220,14 +232,15 @@ def test_switch_prob_zero_is_pure_mixup(mode):
     # Nothing is pasted: each output image is one constant, the λ-blend of two constants.
     np.testing.assert_array_equal(out_x, np.broadcast_to(out_x[:, :1, :1, :1], out_x.shape))
     partner = np.asarray(
-        mixjax.sample_mixup_or_cutmix_params(
-            jax.random.key(seed), batch_size, (6, 6), switch_prob=0.0, mode=mode
-        ).partner
+      mixjax.sample_mixup_or_cutmix_params(
+        jax.random.key(seed), batch_size, (6, 6), switch_prob=0.0, mode=mode
+      ).partner
     )
     own = np.asarray(out_y)[np.arange(batch_size), np.arange(batch_size)]
     values = np.arange(1.0, batch_size + 1.0)
-    np.testing.assert_allclose(out_x[:, 0, 0, 0], own * values + (1 - own) * values[partner],
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+      out_x[:, 0, 0, 0], own * values + (1 - own) * values[partner], rtol=1e-5
+    )
     moved = partner != np.arange(batch_size)
     assert np.all(own[moved] < 1.0)
 
@@ -239,8 +252,9 @@ def test_switch_prob_one_is_pure_cutmix(mode):
   for seed in range(3):
     key = jax.random.key(seed)
     out_x, out_y = _mixup_or_cutmix(mode, "permute", switch_prob=1.0)(key, images, labels)
-    params = mixjax.sample_mixup_or_cutmix_params(key, batch_size, (7, 5), switch_prob=1.0,
-                                                  mode=mode)
+    params = mixjax.sample_mixup_or_cutmix_params(
+      key, batch_size, (7, 5), switch_prob=1.0, mode=mode
+    )
     _check_pixels_and_label_weights(out_x, out_y, np.asarray(params.partner))
 
 
@@ -252,9 +266,9 @@ def test_cutmix_fraction_is_switch_prob_in_elem_mode(switch_prob):
   op = _mixup_or_cutmix("elem", "permute", switch_prob=switch_prob)
   out_x, _ = op(jax.random.key(7), images, labels)
   partner = np.asarray(
-      mixjax.sample_mixup_or_cutmix_params(
-          jax.random.key(7), batch_size, (4, 4), switch_prob=switch_prob, mode="elem"
-      ).partner
+    mixjax.sample_mixup_or_cutmix_params(
+      jax.random.key(7), batch_size, (4, 4), switch_prob=switch_prob, mode="elem"
+    ).partner
   )
   moved = partner != np.arange(batch_size)
   values = np.arange(1.0, batch_size + 1.0)[:, None, None, None]
@@ -277,8 +291,9 @@ def test_batch_mode_switch_is_one_choice_for_the_batch():
   assert kinds == {True, False}
 
 
-@pytest.mark.parametrize("dtype", (jnp.float32, jnp.bfloat16, jnp.float16),
-                         ids=lambda d: jnp.dtype(d).name)
+@pytest.mark.parametrize(
+  "dtype", (jnp.float32, jnp.bfloat16, jnp.float16), ids=lambda d: jnp.dtype(d).name
+)
 def test_dtype_is_kept_and_pixels_are_copied_exactly(dtype):
   images, labels = _random_batch(5, 6, 6)
   images = images.astype(dtype)
@@ -320,8 +335,9 @@ def test_gradient_follows_the_masks(op, mode):
 def test_same_key_same_output_and_keys_differ():
   images, labels = _random_batch(6, 8, 8)
   for op in (_cutmix("elem", "permute"), _mixup_or_cutmix("elem", "permute")):
-    chex.assert_trees_all_equal(op(jax.random.key(4), images, labels),
-                                op(jax.random.key(4), images, labels))
+    chex.assert_trees_all_equal(
+      op(jax.random.key(4), images, labels), op(jax.random.key(4), images, labels)
+    )
     outputs = [np.asarray(op(jax.random.key(seed), images, labels)[0]) for seed in range(4)]
     for i in range(4):
       for j in range(i):
@@ -370,9 +386,9 @@ def test_self_weight_is_the_kept_fraction_for_every_box_size(image_size):
 def test_apply_mix_box_with_blend():
   images, labels = _random_batch(3, 4, 4)
   params = mixjax.MixParams(
-      lam=jnp.array([0.5, 1.0, 0.25]),
-      partner=jnp.array([2, 0, 1], jnp.int32),
-      box=jnp.array([[0, 0, 2, 2], [1, 1, 3, 3], [0, 0, 0, 0]], jnp.int32),
+    lam=jnp.array([0.5, 1.0, 0.25]),
+    partner=jnp.array([2, 0, 1], jnp.int32),
+    box=jnp.array([[0, 0, 2, 2], [1, 1, 3, 3], [0, 0, 0, 0]], jnp.int32),
   )
   out_x, out_y = mixjax.apply_mix(images, labels, params)
   ref_x, ref_y, _ = _reference(images, labels, params)
@@ -396,8 +412,15 @@ def test_no_retrace_when_key_alpha_or_switch_prob_changes():
   @jax.jit
   @chex.assert_max_traces(n=1)
   def switch_step(key, images, labels, mixup_alpha, cutmix_alpha, switch_prob):
-    return mixjax.mixup_or_cutmix(key, images, labels, mixup_alpha=mixup_alpha,
-                                  cutmix_alpha=cutmix_alpha, switch_prob=switch_prob, mode="elem")
+    return mixjax.mixup_or_cutmix(
+      key,
+      images,
+      labels,
+      mixup_alpha=mixup_alpha,
+      cutmix_alpha=cutmix_alpha,
+      switch_prob=switch_prob,
+      mode="elem",
+    )
 
   # The traced α = 0 must also be exact; 5·11 = 55 is a size where 55·(1/55) != 1 in float32.
   images, labels = _random_batch(4, 5, 11)
@@ -414,8 +437,9 @@ def test_no_retrace_when_key_alpha_or_switch_prob_changes():
 
 
 @pytest.mark.parametrize(
-    "op", [_cutmix("batch", "permute"), _mixup_or_cutmix("elem", "flip")],
-    ids=["cutmix-batch", "mixup_or_cutmix-elem"],
+  "op",
+  [_cutmix("batch", "permute"), _mixup_or_cutmix("elem", "flip")],
+  ids=["cutmix-batch", "mixup_or_cutmix-elem"],
 )
 def test_vmap_over_keys_equals_loop(op):
   keys = jax.random.split(jax.random.key(3), 3)
@@ -432,8 +456,8 @@ def test_vmap_over_keys_equals_loop(op):
 # Bad input
 
 _OPS = {
-    "cutmix": mixjax.cutmix,
-    "mixup_or_cutmix": mixjax.mixup_or_cutmix,
+  "cutmix": mixjax.cutmix,
+  "mixup_or_cutmix": mixjax.mixup_or_cutmix,
 }
 
 
@@ -468,8 +492,8 @@ def test_batch_size_mismatch_raises(op):
 
 
 @pytest.mark.parametrize(
-    "op, name",
-    [("cutmix", "alpha"), ("mixup_or_cutmix", "mixup_alpha"), ("mixup_or_cutmix", "cutmix_alpha")],
+  "op, name",
+  [("cutmix", "alpha"), ("mixup_or_cutmix", "mixup_alpha"), ("mixup_or_cutmix", "cutmix_alpha")],
 )
 @pytest.mark.parametrize("alpha", [-0.5, float("nan"), float("inf")])
 def test_bad_alpha_raises(op, name, alpha):

@@ -15,25 +15,25 @@ from mixjax.data import base
 
 
 def _indexed_source(
-    num_train: int = 100,
-    num_test: int = 37,
-    *,
-    seed: int = 0,
-    process_index: int = 0,
-    process_count: int = 1,
+  num_train: int = 100,
+  num_test: int = 37,
+  *,
+  seed: int = 0,
+  process_index: int = 0,
+  process_count: int = 1,
 ) -> base.ArraySource:
   info = base.DatasetInfo(
-      name="indexed", num_classes=7, input_shape=(1,), num_train=num_train, num_test=num_test
+    name="indexed", num_classes=7, input_shape=(1,), num_train=num_train, num_test=num_test
   )
   return base.ArraySource(
-      info=info,
-      train_inputs=np.arange(num_train, dtype=np.float32)[:, None],
-      train_labels=np.arange(num_train) % 7,
-      test_inputs=np.arange(num_test, dtype=np.float32)[:, None] + 1000,
-      test_labels=np.arange(num_test) % 7,
-      seed=seed,
-      process_index=process_index,
-      process_count=process_count,
+    info=info,
+    train_inputs=np.arange(num_train, dtype=np.float32)[:, None],
+    train_labels=np.arange(num_train) % 7,
+    test_inputs=np.arange(num_test, dtype=np.float32)[:, None] + 1000,
+    test_labels=np.arange(num_test) % 7,
+    seed=seed,
+    process_index=process_index,
+    process_count=process_count,
   )
 
 
@@ -53,7 +53,7 @@ def _epoch(source: base.ArraySource, **kwargs) -> list[np.ndarray]:
 def test_digits_split_sizes_shapes_and_dtypes():
   source = data.load_source("digits", seed=0)
   assert source.info == data.DatasetInfo(
-      name="digits", num_classes=10, input_shape=(8, 8, 1), num_train=1347, num_test=450
+    name="digits", num_classes=10, input_shape=(8, 8, 1), num_train=1347, num_test=450
   )
   assert source.steps_per_epoch(128) == 1347 // 128
   batches = list(source.train_batches(epoch=0, global_batch_size=128))
@@ -70,8 +70,8 @@ def test_digits_split_sizes_shapes_and_dtypes():
 
 
 @pytest.mark.parametrize(
-    "name, num_features, num_classes, num_examples",
-    [("iris", 4, 3, 150), ("wine", 13, 3, 178), ("breast_cancer", 30, 2, 569)],
+  "name, num_features, num_classes, num_examples",
+  [("iris", 4, 3, 150), ("wine", 13, 3, 178), ("breast_cancer", 30, 2, 569)],
 )
 def test_tabular_sources(name, num_features, num_classes, num_examples):
   source = data.load_source(name, seed=3)
@@ -86,7 +86,7 @@ def test_tabular_sources(name, num_features, num_classes, num_examples):
   np.testing.assert_allclose(batch["image"].std(axis=0), 1.0, atol=1e-4)
   # Stratified: every class is in both splits, in about the same proportion.
   test_labels = np.concatenate(
-      [b["label"][b["mask"]] for b in source.eval_batches(global_batch_size=16)]
+    [b["label"][b["mask"]] for b in source.eval_batches(global_batch_size=16)]
   )
   train_freq = np.bincount(batch["label"], minlength=num_classes) / info.num_train
   test_freq = np.bincount(test_labels, minlength=num_classes)
@@ -227,23 +227,23 @@ def test_batch_size_errors():
 
 
 @pytest.mark.parametrize(
-    "kwargs, match",
-    [
-        (dict(name="mnist_typo", test_fraction=0.2), "test_fraction.*scikit-learn"),
-        (dict(name="", seed=0), "name.*dataset name"),
-        (dict(name=3), "name.*dataset name"),
-        (dict(label_noise=1.5), r"label_noise.*\[0, 1\], got 1.5"),
-        (dict(label_noise=-0.1), "label_noise"),
-        (dict(label_noise=float("nan")), "label_noise"),
-        (dict(test_fraction=0.0), r"test_fraction.*\(0, 1\), got 0.0"),
-        (dict(test_fraction=1.0), "test_fraction"),
-        (dict(test_fraction=0.001), "test_fraction.*stratification"),
-        (dict(seed=-1), r"seed.*\[0, 2\*\*32\), got -1"),
-        (dict(seed=1.5), "seed"),
-        (dict(process_index=2, process_count=2), r"process_index.*\[0, process_count=2\), got 2"),
-        (dict(process_count=0), "process_count.*positive int, got 0"),
-        (dict(data_dir="/tmp"), "data_dir.*only to tfds"),
-    ],
+  "kwargs, match",
+  [
+    (dict(name="mnist_typo", test_fraction=0.2), "test_fraction.*scikit-learn"),
+    (dict(name="", seed=0), "name.*dataset name"),
+    (dict(name=3), "name.*dataset name"),
+    (dict(label_noise=1.5), r"label_noise.*\[0, 1\], got 1.5"),
+    (dict(label_noise=-0.1), "label_noise"),
+    (dict(label_noise=float("nan")), "label_noise"),
+    (dict(test_fraction=0.0), r"test_fraction.*\(0, 1\), got 0.0"),
+    (dict(test_fraction=1.0), "test_fraction"),
+    (dict(test_fraction=0.001), "test_fraction.*stratification"),
+    (dict(seed=-1), r"seed.*\[0, 2\*\*32\), got -1"),
+    (dict(seed=1.5), "seed"),
+    (dict(process_index=2, process_count=2), r"process_index.*\[0, process_count=2\), got 2"),
+    (dict(process_count=0), "process_count.*positive int, got 0"),
+    (dict(data_dir="/tmp"), "data_dir.*only to tfds"),
+  ],
 )
 def test_load_source_errors(kwargs, match):
   kwargs = {"name": "digits", "seed": 0, **kwargs}
@@ -254,7 +254,7 @@ def test_load_source_errors(kwargs, match):
 def test_datasets_lists_every_supported_name():
   assert data.DATASETS[:4] == ("digits", "iris", "wine", "breast_cancer")
   assert {"cifar10", "cifar100", "mnist", "fashion_mnist", "svhn_cropped", "imagenet2012"} <= set(
-      data.DATASETS
+    data.DATASETS
   )
 
 
@@ -305,16 +305,16 @@ def test_corrupted_labels_are_uniform_over_all_classes():
 
 
 @pytest.mark.parametrize(
-    "labels, kwargs, match",
-    [
-        (np.zeros(4, np.int64), dict(fraction=1.01), r"fraction.*\[0, 1\], got 1.01"),
-        (np.zeros(4, np.int64), dict(fraction=-0.5), "fraction"),
-        (np.zeros(4, np.int64), dict(num_classes=0), "num_classes.*positive int, got 0"),
-        (np.zeros(4, np.float32), {}, "labels.*1-D integer.*float32"),
-        (np.zeros((2, 2), np.int64), {}, r"labels.*1-D integer.*\(2, 2\)"),
-        (np.array([0, 3]), dict(num_classes=3), r"labels.*\[0, num_classes=3\).*\[0, 3\]"),
-        (np.zeros(4, np.int64), dict(seed=-3), "seed"),
-    ],
+  "labels, kwargs, match",
+  [
+    (np.zeros(4, np.int64), dict(fraction=1.01), r"fraction.*\[0, 1\], got 1.01"),
+    (np.zeros(4, np.int64), dict(fraction=-0.5), "fraction"),
+    (np.zeros(4, np.int64), dict(num_classes=0), "num_classes.*positive int, got 0"),
+    (np.zeros(4, np.float32), {}, "labels.*1-D integer.*float32"),
+    (np.zeros((2, 2), np.int64), {}, r"labels.*1-D integer.*\(2, 2\)"),
+    (np.array([0, 3]), dict(num_classes=3), r"labels.*\[0, num_classes=3\).*\[0, 3\]"),
+    (np.zeros(4, np.int64), dict(seed=-3), "seed"),
+  ],
 )
 def test_corrupt_labels_errors(labels, kwargs, match):
   kwargs = {"fraction": 0.5, "num_classes": 3, "seed": 0, **kwargs}

@@ -40,13 +40,13 @@ class MixjaxToyVariable(tfds.core.GeneratorBasedBuilder):
 
   def _info(self):
     return tfds.core.DatasetInfo(
-        builder=self,
-        features=tfds.features.FeaturesDict(
-            {
-                "image": tfds.features.Image(shape=self.IMAGE_SHAPE),
-                "label": tfds.features.ClassLabel(num_classes=32),
-            }
-        ),
+      builder=self,
+      features=tfds.features.FeaturesDict(
+        {
+          "image": tfds.features.Image(shape=self.IMAGE_SHAPE),
+          "label": tfds.features.ClassLabel(num_classes=32),
+        }
+      ),
     )
 
   def _split_generators(self, dl_manager):
@@ -86,11 +86,11 @@ def test_cifar10_in_memory(mock_tfds):
   source = data.load_source("cifar10", seed=0)
   assert isinstance(source, base.ArraySource)
   assert source.info == data.DatasetInfo(
-      name="cifar10",
-      num_classes=10,
-      input_shape=(32, 32, 3),
-      num_train=NUM_EXAMPLES,
-      num_test=NUM_EXAMPLES,
+    name="cifar10",
+    num_classes=10,
+    input_shape=(32, 32, 3),
+    num_train=NUM_EXAMPLES,
+    num_test=NUM_EXAMPLES,
   )
   assert source.steps_per_epoch(16) == 2
   batches = list(source.train_batches(epoch=0, global_batch_size=16))
@@ -115,9 +115,7 @@ def test_cifar10_in_memory(mock_tfds):
 
 def test_cifar10_two_processes(mock_tfds):
   single = data.load_source("cifar10", seed=3)
-  shards = [
-      data.load_source("cifar10", seed=3, process_index=i, process_count=2) for i in range(2)
-  ]
+  shards = [data.load_source("cifar10", seed=3, process_index=i, process_count=2) for i in range(2)]
   global_batches = list(single.train_batches(epoch=2, global_batch_size=12))
   local = [list(s.train_batches(epoch=2, global_batch_size=12)) for s in shards]
   assert len(local[0]) == len(local[1]) == len(global_batches) == 3
@@ -154,11 +152,17 @@ def test_mnist_with_label_noise(mock_tfds):
 
 def test_imagenet2012_streamed_on_two_processes(mock_tfds):
   first, second = [
-      tfds_source.load_tfds_source(
-          "imagenet2012", seed=0, image_size=32, resize_size=40, stats_examples=16,
-          shuffle_buffer=64, process_index=i, process_count=2,
-      )
-      for i in range(2)
+    tfds_source.load_tfds_source(
+      "imagenet2012",
+      seed=0,
+      image_size=32,
+      resize_size=40,
+      stats_examples=16,
+      shuffle_buffer=64,
+      process_index=i,
+      process_count=2,
+    )
+    for i in range(2)
   ]
   assert isinstance(first, tfds_source.StreamingSource)
   assert first.info.input_shape == (32, 32, 3) and first.info.num_classes == 1000
@@ -203,11 +207,11 @@ def test_default_rule_streams_variable_size_images_only(mock_tfds):
 
 
 @pytest.mark.parametrize(
-    "name, match",
-    [
-        ("cifar10", r"'cifar10' is not prepared in `data_dir`=.*tfds build cifar10"),
-        ("imagenet2012", "imagenet2012.*not prepared.*manual download.*downloads/manual"),
-    ],
+  "name, match",
+  [
+    ("cifar10", r"'cifar10' is not prepared in `data_dir`=.*tfds build cifar10"),
+    ("imagenet2012", "imagenet2012.*not prepared.*manual download.*downloads/manual"),
+  ],
 )
 def test_missing_data_is_a_clear_error(tmp_path, name, match):
   with pytest.raises(FileNotFoundError, match=match):
@@ -233,11 +237,16 @@ def _labels(batches, masked=False):
 def test_prepared_dataset_two_processes(toy_data_dir, name):
   """Streamed (variable-size images) or in memory (fixed-size), sharded over 2 processes."""
   sources = [
-      tfds_source.load_tfds_source(
-          name, seed=4, data_dir=toy_data_dir, process_index=i, process_count=2,
-          image_size=8, resize_size=10,
-      )
-      for i in range(2)
+    tfds_source.load_tfds_source(
+      name,
+      seed=4,
+      data_dir=toy_data_dir,
+      process_index=i,
+      process_count=2,
+      image_size=8,
+      resize_size=10,
+    )
+    for i in range(2)
   ]
   streamed = name == "mixjax_toy_variable"
   assert all(isinstance(s, tfds_source.StreamingSource) == streamed for s in sources)

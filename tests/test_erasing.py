@@ -41,18 +41,17 @@ def _reference_mask(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
 def _assert_close(actual, expected):
   # Random noise may differ by an ulp between fused (compiled) and op-by-op evaluation.
   np.testing.assert_allclose(
-      np.asarray(actual, np.float32), np.asarray(expected, np.float32), rtol=1e-6, atol=1e-6
+    np.asarray(actual, np.float32), np.asarray(expected, np.float32), rtol=1e-6, atol=1e-6
   )
 
 
 class VariantsTest(chex.TestCase):
-
   @chex.variants(with_jit=True, without_jit=True, with_device=True)
   @parameterized.parameters(
-      (jnp.float32, "random", "elem"),
-      (jnp.bfloat16, "random", "batch"),
-      (jnp.float32, 0.0, "batch"),
-      (jnp.bfloat16, 0.0, "elem"),
+    (jnp.float32, "random", "elem"),
+    (jnp.bfloat16, "random", "batch"),
+    (jnp.float32, 0.0, "batch"),
+    (jnp.bfloat16, 0.0, "elem"),
   )
   def test_variant_matches_eager(self, dtype, value, mode):
     op = functools.partial(random_erasing, probability=0.7, value=value, mode=mode)
@@ -122,7 +121,7 @@ def test_probability_zero_is_identity_bit_for_bit(mode, dtype):
   images = images.at[0, 0, 0].set(jnp.array([-0.0, jnp.inf, jnp.nan], dtype))
   for value in ("random", 0.0):
     out = jax.jit(functools.partial(random_erasing, probability=0.0, value=value, mode=mode))(
-        jax.random.key(0), images
+      jax.random.key(0), images
     )
     np.testing.assert_array_equal(np.asarray(out).view(np.uint8), np.asarray(images).view(np.uint8))
 
@@ -169,10 +168,14 @@ def test_per_channel_value_and_single_box():
 
 def test_boxes_fit_inside_the_image_and_respect_clipping():
   boxes = np.asarray(
-      _sample(
-          jax.random.key(0), 5000, (H, W), probability=1.0, area_range=(0.02, 1.0),
-          aspect_range=(0.1, 10.0),
-      )
+    _sample(
+      jax.random.key(0),
+      5000,
+      (H, W),
+      probability=1.0,
+      area_range=(0.02, 1.0),
+      aspect_range=(0.1, 10.0),
+    )
   )
   top, left, bottom, right = boxes.T
   assert (top >= 0).all() and (left >= 0).all()
@@ -205,10 +208,14 @@ def test_mean_erased_area_matches_uniform_area_without_clipping():
   # With H = W = 100, area <= 0.3 and aspect in [0.8, 1.25], h, w <= 62 < 100: never clipped.
   n, size, (lo, hi) = 20_000, 100, (0.1, 0.3)
   boxes = np.asarray(
-      _sample(
-          jax.random.key(0), n, (size, size), probability=1.0, area_range=(lo, hi),
-          aspect_range=(0.8, 1.25),
-      )
+    _sample(
+      jax.random.key(0),
+      n,
+      (size, size),
+      probability=1.0,
+      area_range=(lo, hi),
+      aspect_range=(0.8, 1.25),
+    )
   )
   heights, widths = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
   assert heights.max() < size and widths.max() < size
@@ -229,10 +236,14 @@ def test_offsets_are_uniform_over_fitting_positions():
   # A fixed 4x3 box (area 12/(16*12), aspect 4/3) has 13 x 10 positions, all equally likely.
   n = 26_000
   boxes = np.asarray(
-      _sample(
-          jax.random.key(0), n, (H, W), probability=1.0, area_range=(12 / (H * W),) * 2,
-          aspect_range=(4 / 3, 4 / 3),
-      )
+    _sample(
+      jax.random.key(0),
+      n,
+      (H, W),
+      probability=1.0,
+      area_range=(12 / (H * W),) * 2,
+      aspect_range=(4 / 3, 4 / 3),
+    )
   )
   np.testing.assert_array_equal(boxes[:, 2] - boxes[:, 0], 4)
   np.testing.assert_array_equal(boxes[:, 3] - boxes[:, 1], 3)
@@ -243,24 +254,24 @@ def test_offsets_are_uniform_over_fitting_positions():
 
 
 @pytest.mark.parametrize(
-    "kwargs,error,match",
-    [
-        ({"images": jnp.ones((H, W, C))}, ValueError, "`images` must be rank 4"),
-        ({"images": jnp.ones((B, H, W, C), jnp.int32)}, TypeError, "`images` must be floating"),
-        ({"probability": 1.5}, ValueError, r"`probability` must be in \[0, 1\], got 1.5"),
-        ({"probability": -0.1}, ValueError, "`probability`"),
-        ({"area_range": (0.0, 0.4)}, ValueError, r"`area_range`.*0 < low <= high <= 1"),
-        ({"area_range": (0.5, 0.4)}, ValueError, "`area_range`"),
-        ({"area_range": (0.1, 1.5)}, ValueError, "`area_range`"),
-        ({"area_range": 0.3}, ValueError, "`area_range` must be a pair"),
-        ({"aspect_range": (0.0, 3.0)}, ValueError, r"`aspect_range`.*0 < low <= high"),
-        ({"aspect_range": (3.0, 0.3)}, ValueError, "`aspect_range`"),
-        ({"aspect_range": (1.0, 2.0, 3.0)}, ValueError, "`aspect_range` must be a pair"),
-        ({"mode": "pixel"}, ValueError, r"`mode` must be one of \('batch', 'elem'\), got 'pixel'"),
-        ({"value": "mean"}, ValueError, "`value` must be 'random'"),
-        ({"value": jnp.zeros((2,))}, ValueError, r"`value` must be a scalar or .* shape \(3,\)"),
-        ({"value": jnp.zeros((B, H, W, C))}, ValueError, "`value`"),
-    ],
+  "kwargs,error,match",
+  [
+    ({"images": jnp.ones((H, W, C))}, ValueError, "`images` must be rank 4"),
+    ({"images": jnp.ones((B, H, W, C), jnp.int32)}, TypeError, "`images` must be floating"),
+    ({"probability": 1.5}, ValueError, r"`probability` must be in \[0, 1\], got 1.5"),
+    ({"probability": -0.1}, ValueError, "`probability`"),
+    ({"area_range": (0.0, 0.4)}, ValueError, r"`area_range`.*0 < low <= high <= 1"),
+    ({"area_range": (0.5, 0.4)}, ValueError, "`area_range`"),
+    ({"area_range": (0.1, 1.5)}, ValueError, "`area_range`"),
+    ({"area_range": 0.3}, ValueError, "`area_range` must be a pair"),
+    ({"aspect_range": (0.0, 3.0)}, ValueError, r"`aspect_range`.*0 < low <= high"),
+    ({"aspect_range": (3.0, 0.3)}, ValueError, "`aspect_range`"),
+    ({"aspect_range": (1.0, 2.0, 3.0)}, ValueError, "`aspect_range` must be a pair"),
+    ({"mode": "pixel"}, ValueError, r"`mode` must be one of \('batch', 'elem'\), got 'pixel'"),
+    ({"value": "mean"}, ValueError, "`value` must be 'random'"),
+    ({"value": jnp.zeros((2,))}, ValueError, r"`value` must be a scalar or .* shape \(3,\)"),
+    ({"value": jnp.zeros((B, H, W, C))}, ValueError, "`value`"),
+  ],
 )
 def test_bad_arguments_raise_naming_the_argument(kwargs, error, match):
   kwargs = {"images": _images(), **kwargs}
@@ -273,13 +284,13 @@ def test_bad_arguments_raise_naming_the_argument(kwargs, error, match):
 
 
 @pytest.mark.parametrize(
-    "boxes,value,error,match",
-    [
-        (jnp.zeros((B, 4), jnp.float32), 0.0, TypeError, "`boxes` must be an integer array"),
-        (jnp.zeros((B + 1, 4), jnp.int32), 0.0, ValueError, r"`boxes` must have shape \(4,\) or"),
-        (jnp.zeros((B, 4), jnp.int32), jnp.zeros((2,)), ValueError, "`value` must broadcast"),
-        (jnp.zeros((B, 4), jnp.int32), "random", TypeError, "`value`"),
-    ],
+  "boxes,value,error,match",
+  [
+    (jnp.zeros((B, 4), jnp.float32), 0.0, TypeError, "`boxes` must be an integer array"),
+    (jnp.zeros((B + 1, 4), jnp.int32), 0.0, ValueError, r"`boxes` must have shape \(4,\) or"),
+    (jnp.zeros((B, 4), jnp.int32), jnp.zeros((2,)), ValueError, "`value` must broadcast"),
+    (jnp.zeros((B, 4), jnp.int32), "random", TypeError, "`value`"),
+  ],
 )
 def test_apply_bad_arguments(boxes, value, error, match):
   with pytest.raises(error, match=match):
@@ -287,12 +298,12 @@ def test_apply_bad_arguments(boxes, value, error, match):
 
 
 @pytest.mark.parametrize(
-    "kwargs,match",
-    [
-        ({"batch_size": 0}, "`batch_size`"),
-        ({"image_size": (16,)}, "`image_size`"),
-        ({"image_size": (0, 4)}, "`image_size`"),
-    ],
+  "kwargs,match",
+  [
+    ({"batch_size": 0}, "`batch_size`"),
+    ({"image_size": (16,)}, "`image_size`"),
+    ({"image_size": (0, 4)}, "`image_size`"),
+  ],
 )
 def test_sample_bad_arguments(kwargs, match):
   kwargs = {"batch_size": B, "image_size": (H, W), **kwargs}

@@ -34,14 +34,17 @@ def test_adversarial_quick(tmp_path):
   clean = json.loads(next(tmp_path.glob("runs/ERM_target_*/summary.json")).read_text())
   for method in {r["method"] for r in results}:
     for attack in ("FGSM", "I-FGSM"):
-      rows = sorted((r for r in results if r["method"] == method and r["attack"] == attack),
-                    key=lambda r: r["epsilon"])
+      rows = sorted(
+        (r for r in results if r["method"] == method and r["attack"] == attack),
+        key=lambda r: r["epsilon"],
+      )
       assert rows[0]["epsilon"] == 0
       errors = [r["white_box_error"] for r in rows]
       assert errors == sorted(errors), (method, attack, errors)  # non-decreasing in ε
       assert errors[-1] > errors[0]
-  erm_fgsm0 = next(r for r in results if r["method"] == "ERM" and r["attack"] == "FGSM"
-                   and r["epsilon"] == 0)
+  erm_fgsm0 = next(
+    r for r in results if r["method"] == "ERM" and r["attack"] == "FGSM" and r["epsilon"] == 0
+  )
   # ε = 0 changes nothing: the error is the clean test error, well below chance (90%).
   assert erm_fgsm0["white_box_error"] == pytest.approx(1 - clean["last_test_accuracy"])
   assert erm_fgsm0["white_box_error"] < 0.5

@@ -19,8 +19,11 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def cli_run(tmp_path_factory):
   out = tmp_path_factory.mktemp("figures")
   proc = subprocess.run(
-      [sys.executable, "-m", "mixjax.experiments", "figures", "--out", str(out), "--quick"],
-      capture_output=True, text=True, cwd=_ROOT, timeout=300,
+    [sys.executable, "-m", "mixjax.experiments", "figures", "--out", str(out), "--quick"],
+    capture_output=True,
+    text=True,
+    cwd=_ROOT,
+    timeout=300,
   )
   assert proc.returncode == 0, proc.stderr[-3000:]
   return out, proc.stdout
@@ -53,7 +56,11 @@ def test_results_record_what_was_drawn(cli_run):
   for figure, batch in (("digits", 8), ("photos", 6)):
     rows = results["figures"][figure]
     assert [r["settings"]["op"] for r in rows] == [
-        "mixup", "mixup", "cutmix", "cutmix", "mixup_or_cutmix"
+      "mixup",
+      "mixup",
+      "cutmix",
+      "cutmix",
+      "mixup_or_cutmix",
     ]
     for row in rows:
       soft = np.asarray(row["soft_labels"])

@@ -29,8 +29,7 @@ def quick_run(tmp_path_factory):
 
 def test_quick_run_writes_files(quick_run):
   out, results = quick_run
-  for name in ("results.json", "results.md", "samples.png", "snapshots.png",
-               "modes_vs_step.png"):
+  for name in ("results.json", "results.md", "samples.png", "snapshots.png", "modes_vs_step.png"):
     min_size = 5000 if name.endswith(".png") else 100
     assert (out / name).stat().st_size > min_size, name
   on_disk = json.loads((out / "results.json").read_text())
@@ -63,8 +62,9 @@ def test_datasets():
   np.testing.assert_allclose(np.linalg.norm(ring.modes, axis=1), 2.0, rtol=1e-6)
   assert sorted(set(grid.modes[:, 0].tolist())) == [-4.0, -2.0, 0.0, 2.0, 4.0]
   assert (ring.std, grid.std) == (0.02, 0.05)
-  samples = np.asarray(gan.sample_data(jax.random.key(0), *gan.padded_modes(ring),
-                                       jnp.float32(ring.std), 4000))
+  samples = np.asarray(
+    gan.sample_data(jax.random.key(0), *gan.padded_modes(ring), jnp.float32(ring.std), 4000)
+  )
   metrics = gan.mode_metrics(samples, ring, 20)
   assert metrics["modes"] == 8 and metrics["high_quality"] > 0.98 and metrics["mode_kl"] < 0.01
 
@@ -73,8 +73,12 @@ def test_mode_metrics_on_known_samples():
   ring = gan.ring()
   collapsed = np.repeat(ring.modes[:1], 100, axis=0)
   metrics = gan.mode_metrics(collapsed, ring, 20)
-  assert metrics == {"modes": 1, "high_quality": 1.0, "mode_kl": pytest.approx(np.log(8)),
-                     "counts": [100] + [0] * 7}
+  assert metrics == {
+    "modes": 1,
+    "high_quality": 1.0,
+    "mode_kl": pytest.approx(np.log(8)),
+    "counts": [100] + [0] * 7,
+  }
   # 19 samples on a mode do not cover it; far-away samples are not high quality.
   samples = np.concatenate([np.repeat(ring.modes[:1], 19, axis=0), np.full((10, 2), 50.0)])
   metrics = gan.mode_metrics(samples, ring, 20)
@@ -98,8 +102,9 @@ def test_zero_alpha_is_the_plain_gan_loss():
     fake = gan.generate(state.gen, key_fake, nets.batch_size, nets)
     logits = nets.discriminator.apply(state.disc, jnp.concatenate([real, fake]))[:, 0]
     half = nets.batch_size
-    return jnp.mean(jnp.concatenate([jax.nn.softplus(-logits[:half]),
-                                     jax.nn.softplus(logits[half:])]))
+    return jnp.mean(
+      jnp.concatenate([jax.nn.softplus(-logits[:half]), jax.nn.softplus(logits[half:])])
+    )
 
   np.testing.assert_allclose(float(mixed), float(plain_loss(state, key, data)), rtol=1e-5)
   assert float(loss(state.disc, state.gen, key, jnp.float32(0.2), data)) != float(mixed)
@@ -136,7 +141,7 @@ def test_common_helpers(capsys):
 
 def test_registry_is_lazy_and_reports_missing_modules(monkeypatch, capsys):
   assert {"gan", "figures", "corrupted_labels", "adversarial", "tabular", "speech"} <= set(
-      experiments.REGISTRY
+    experiments.REGISTRY
   )
   assert {"gan", "figures"} <= set(experiments.available())
   monkeypatch.setitem(experiments.REGISTRY, "missing", "mixjax.experiments.not_written_yet")
@@ -158,16 +163,41 @@ def test_cli_passes_experiment_options(tmp_path, monkeypatch):
     return {}
 
   monkeypatch.setattr(gan, "run", fake_run)
-  cli.main(["gan", "--out", str(tmp_path), "--quick", "--seeds", "1,2", "--steps", "50",
-            "--latent-dims", "2,10", "--mix-mode", "elem"])
-  assert received == {"out_dir": str(tmp_path), "quick": True, "seeds": [1, 2], "steps": 50,
-                      "latent_dims": (2, 10), "mix_mode": "elem"}
+  cli.main(
+    [
+      "gan",
+      "--out",
+      str(tmp_path),
+      "--quick",
+      "--seeds",
+      "1,2",
+      "--steps",
+      "50",
+      "--latent-dims",
+      "2,10",
+      "--mix-mode",
+      "elem",
+    ]
+  )
+  assert received == {
+    "out_dir": str(tmp_path),
+    "quick": True,
+    "seeds": [1, 2],
+    "steps": 50,
+    "latent_dims": (2, 10),
+    "mix_mode": "elem",
+  }
   with pytest.raises(SystemExit):
     cli.main(["gan", "--out", str(tmp_path), "--no-such-option", "1"])
 
 
 def test_cli_unknown_name_fails_clearly():
-  proc = subprocess.run([sys.executable, "-m", "mixjax.experiments", "nope", "--out", "/tmp/x"],
-                        capture_output=True, text=True, cwd=_ROOT, timeout=120)
+  proc = subprocess.run(
+    [sys.executable, "-m", "mixjax.experiments", "nope", "--out", "/tmp/x"],
+    capture_output=True,
+    text=True,
+    cwd=_ROOT,
+    timeout=120,
+  )
   assert proc.returncode == 2
   assert "invalid choice: 'nope'" in proc.stderr and "gan" in proc.stderr

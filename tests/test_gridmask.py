@@ -21,7 +21,7 @@ B, H, W, C = 6, 16, 12, 3
 
 # One compile per (batch_size, image_size, d_range, mode); ratio and probability are traced.
 _sample = jax.jit(
-    sample_gridmask_params, static_argnums=(1, 2), static_argnames=("d_range", "mode")
+  sample_gridmask_params, static_argnums=(1, 2), static_argnames=("d_range", "mode")
 )
 
 
@@ -46,7 +46,6 @@ def _reference_mask(grid: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 class VariantsTest(chex.TestCase):
-
   @chex.variants(with_jit=True, without_jit=True, with_device=True)
   @parameterized.parameters((jnp.float32, "elem"), (jnp.bfloat16, "batch"))
   def test_variant_matches_eager(self, dtype, mode):
@@ -220,23 +219,23 @@ def test_per_channel_fill():
 
 
 @pytest.mark.parametrize(
-    "kwargs,error,match",
-    [
-        ({"images": jnp.ones((H, W, C))}, ValueError, "`images` must be rank 4"),
-        ({"images": jnp.ones((B, H, W, C), jnp.uint8)}, TypeError, "`images` must be floating"),
-        ({"probability": 1.5}, ValueError, r"`probability` must be in \[0, 1\], got 1.5"),
-        ({"ratio": 0.0}, ValueError, r"`ratio` must be in \(0, 1\).*got 0.0"),
-        ({"ratio": 1.0}, ValueError, r"`ratio` must be in \(0, 1\)"),
-        ({"ratio": -0.5}, ValueError, "`ratio`"),
-        ({"ratio": jnp.ones(2) / 2}, ValueError, "`ratio` must be a scalar"),
-        ({"d_range": (1, 8)}, ValueError, r"`d_range` must be .* 2 <= d_min <= d_max.*\(1, 8\)"),
-        ({"d_range": (9, 8)}, ValueError, "`d_range`"),
-        ({"d_range": (2.5, 8)}, ValueError, "`d_range`"),
-        ({"d_range": 8}, ValueError, "`d_range`"),
-        ({"mode": "pixel"}, ValueError, r"`mode` must be one of \('batch', 'elem'\), got 'pixel'"),
-        ({"fill": jnp.zeros((2,))}, ValueError, r"`fill` must be a scalar or .* shape \(3,\)"),
-        ({"fill": "black"}, ValueError, "`fill`"),
-    ],
+  "kwargs,error,match",
+  [
+    ({"images": jnp.ones((H, W, C))}, ValueError, "`images` must be rank 4"),
+    ({"images": jnp.ones((B, H, W, C), jnp.uint8)}, TypeError, "`images` must be floating"),
+    ({"probability": 1.5}, ValueError, r"`probability` must be in \[0, 1\], got 1.5"),
+    ({"ratio": 0.0}, ValueError, r"`ratio` must be in \(0, 1\).*got 0.0"),
+    ({"ratio": 1.0}, ValueError, r"`ratio` must be in \(0, 1\)"),
+    ({"ratio": -0.5}, ValueError, "`ratio`"),
+    ({"ratio": jnp.ones(2) / 2}, ValueError, "`ratio` must be a scalar"),
+    ({"d_range": (1, 8)}, ValueError, r"`d_range` must be .* 2 <= d_min <= d_max.*\(1, 8\)"),
+    ({"d_range": (9, 8)}, ValueError, "`d_range`"),
+    ({"d_range": (2.5, 8)}, ValueError, "`d_range`"),
+    ({"d_range": 8}, ValueError, "`d_range`"),
+    ({"mode": "pixel"}, ValueError, r"`mode` must be one of \('batch', 'elem'\), got 'pixel'"),
+    ({"fill": jnp.zeros((2,))}, ValueError, r"`fill` must be a scalar or .* shape \(3,\)"),
+    ({"fill": "black"}, ValueError, "`fill`"),
+  ],
 )
 def test_bad_arguments_raise_naming_the_argument(kwargs, error, match):
   kwargs = {"images": _images(), **kwargs}
@@ -248,12 +247,12 @@ def test_bad_arguments_raise_naming_the_argument(kwargs, error, match):
 
 
 @pytest.mark.parametrize(
-    "grid,fill,error,match",
-    [
-        (jnp.zeros((B, 4), jnp.float32), 0.0, TypeError, "`grid` must be an integer array"),
-        (jnp.zeros((B, 3), jnp.int32), 0.0, ValueError, r"`grid` must have shape \(4,\) or"),
-        (jnp.zeros((B, 4), jnp.int32), jnp.zeros((2,)), ValueError, "`fill` must broadcast"),
-    ],
+  "grid,fill,error,match",
+  [
+    (jnp.zeros((B, 4), jnp.float32), 0.0, TypeError, "`grid` must be an integer array"),
+    (jnp.zeros((B, 3), jnp.int32), 0.0, ValueError, r"`grid` must have shape \(4,\) or"),
+    (jnp.zeros((B, 4), jnp.int32), jnp.zeros((2,)), ValueError, "`fill` must broadcast"),
+  ],
 )
 def test_apply_bad_arguments(grid, fill, error, match):
   with pytest.raises(error, match=match):

@@ -15,11 +15,10 @@ import mixjax
 
 
 class OneHotVariantsTest(chex.TestCase):
-
   @chex.variants(with_jit=True, without_jit=True, with_device=True)
   @parameterized.named_parameters(
-      ("plain", 0.0),
-      ("smoothed", 0.1),
+    ("plain", 0.0),
+    ("smoothed", 0.1),
   )
   def test_matches_numpy(self, label_smoothing):
     labels = jnp.array([0, 3, 1, 3, 2], jnp.int32)

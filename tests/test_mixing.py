@@ -68,7 +68,6 @@ def _bits(x) -> np.ndarray:
 
 
 class MixupVariantsTest(chex.TestCase):
-
   @chex.variants(with_jit=True, without_jit=True, with_device=True)
   @parameterized.product(mode=MODES, pairing=PAIRINGS)
   def test_matches_reference(self, mode, pairing):
@@ -94,7 +93,6 @@ class MixupVariantsTest(chex.TestCase):
 
 
 class ApplyMixVariantsTest(chex.TestCase):
-
   @chex.variants(with_jit=True, without_jit=True, with_device=True)
   @parameterized.product(elem=(False, True))
   def test_hand_built_params(self, elem):
@@ -118,7 +116,7 @@ def test_apply_mix_flip_equals_explicit_reversal():
   flip = mixjax.MixParams(lam=lam, partner=reversed_partner, pairing="flip")
   gather = mixjax.MixParams(lam=lam, partner=reversed_partner, pairing="permute")
   chex.assert_trees_all_close(
-      mixjax.apply_mix(inputs, labels, flip), mixjax.apply_mix(inputs, labels, gather), atol=1e-7
+    mixjax.apply_mix(inputs, labels, flip), mixjax.apply_mix(inputs, labels, gather), atol=1e-7
   )
 
 
@@ -140,20 +138,21 @@ def test_apply_mix_partner_shape_mismatch_raises():
 
 @_HYPOTHESIS
 @given(
-    batch_size=st.integers(1, 9),
-    feature_shape=st.sampled_from([(3,), (4, 4, 1)]),
-    mode=st.sampled_from(MODES),
-    pairing=st.sampled_from(PAIRINGS),
-    alpha=st.sampled_from([0.2, 1.0, 4.0]),
-    seed=st.integers(0, 2**31 - 1),
+  batch_size=st.integers(1, 9),
+  feature_shape=st.sampled_from([(3,), (4, 4, 1)]),
+  mode=st.sampled_from(MODES),
+  pairing=st.sampled_from(PAIRINGS),
+  alpha=st.sampled_from([0.2, 1.0, 4.0]),
+  seed=st.integers(0, 2**31 - 1),
 )
-def test_reconstruction_convexity_and_label_mass(batch_size, feature_shape, mode, pairing, alpha,
-                                                  seed):
+def test_reconstruction_convexity_and_label_mass(
+  batch_size, feature_shape, mode, pairing, alpha, seed
+):
   inputs, labels = _batch(batch_size, feature_shape, seed=seed)
   key = jax.random.key(seed)
   out_x, out_y = _mixup(mode, pairing)(key, inputs, labels, alpha=alpha)
   ref_x, ref_y, params = _reference_mixup(
-      key, inputs, labels, alpha=alpha, mode=mode, pairing=pairing
+    key, inputs, labels, alpha=alpha, mode=mode, pairing=pairing
   )
   np.testing.assert_allclose(out_x, ref_x, rtol=1e-5, atol=1e-6)
   np.testing.assert_allclose(out_y, ref_y, rtol=1e-5, atol=1e-6)
@@ -168,10 +167,10 @@ def test_reconstruction_convexity_and_label_mass(batch_size, feature_shape, mode
 
 @_HYPOTHESIS_LIGHT
 @given(
-    batch_size=st.integers(1, 9),
-    mode=st.sampled_from(MODES),
-    pairing=st.sampled_from(PAIRINGS),
-    seed=st.integers(0, 2**31 - 1),
+  batch_size=st.integers(1, 9),
+  mode=st.sampled_from(MODES),
+  pairing=st.sampled_from(PAIRINGS),
+  seed=st.integers(0, 2**31 - 1),
 )
 def test_alpha_zero_identity_with_special_values(batch_size, mode, pairing, seed):
   inputs, labels = _batch(batch_size, (2, 3), seed=seed)
@@ -197,8 +196,9 @@ def test_same_key_same_output_and_keys_differ(mode):
 def test_raw_uint32_keys_work_like_typed_keys():
   inputs, labels = _batch(8, (5,))
   run = _mixup("elem", "permute")
-  chex.assert_trees_all_equal(run(jax.random.PRNGKey(2), inputs, labels),
-                              run(jax.random.key(2), inputs, labels))
+  chex.assert_trees_all_equal(
+    run(jax.random.PRNGKey(2), inputs, labels), run(jax.random.key(2), inputs, labels)
+  )
 
 
 def test_elem_mode_gives_one_lambda_per_example():
@@ -230,7 +230,7 @@ def test_dtype_is_kept(dtype, mode):
   expected = _reference_blend(inputs.astype(jnp.float32), params.lam, np.asarray(params.partner))
   tolerance = float(jnp.finfo(dtype).eps)
   np.testing.assert_allclose(
-      np.asarray(out_x["a"], np.float64), expected, rtol=tolerance, atol=tolerance
+    np.asarray(out_x["a"], np.float64), expected, rtol=tolerance, atol=tolerance
   )
 
 
@@ -249,9 +249,9 @@ def test_pytree_leaves_share_lambda_and_partner():
   batch_size = 7
   values = jnp.arange(1.0, batch_size + 1.0)
   inputs = {
-      "image": jnp.broadcast_to(values[:, None, None, None], (batch_size, 4, 4, 3)),
-      "vector": values,
-      "nested": (values[:, None] * jnp.ones((1, 2)),),
+    "image": jnp.broadcast_to(values[:, None, None, None], (batch_size, 4, 4, 3)),
+    "vector": values,
+    "nested": (values[:, None] * jnp.ones((1, 2)),),
   }
   labels = mixjax.one_hot(jnp.arange(batch_size) % 3, 3)
   key = jax.random.key(9)
@@ -292,8 +292,9 @@ def test_no_retrace_when_key_or_alpha_changes():
     return mixjax.mixup(key, inputs, labels, alpha=alpha, mode="elem")
 
   inputs, labels = _batch(6)
-  outputs = [step(jax.random.key(i), inputs, labels, alpha) for i, alpha in
-             enumerate((0.2, 1.0, 0.0, 3.5))]
+  outputs = [
+    step(jax.random.key(i), inputs, labels, alpha) for i, alpha in enumerate((0.2, 1.0, 0.0, 3.5))
+  ]
   chex.assert_trees_all_equal(outputs[2], (inputs, labels))  # The traced α = 0 still is exact.
   assert not np.allclose(outputs[0][0], outputs[1][0])
 
@@ -325,9 +326,9 @@ def test_integer_inputs_raise_type_error():
 
 
 @pytest.mark.parametrize(
-    "labels",
-    [jnp.zeros((4,)), jnp.zeros((4, 3, 1)), jnp.zeros((4, 3), jnp.int32)],
-    ids=["1d", "3d", "int"],
+  "labels",
+  [jnp.zeros((4,)), jnp.zeros((4, 3, 1)), jnp.zeros((4, 3), jnp.int32)],
+  ids=["1d", "3d", "int"],
 )
 def test_bad_labels_raise(labels):
   inputs, _ = _batch(4)

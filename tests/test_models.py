@@ -25,7 +25,7 @@ def _num_params(tree) -> int:
 def _abstract_init(model: nn.Module, shape: tuple[int, ...], dtype=jnp.float32):
   """Variables' shapes and dtypes, without allocating or computing anything."""
   return jax.eval_shape(
-      functools.partial(model.init, train=False), KEY, jax.ShapeDtypeStruct(shape, dtype)
+    functools.partial(model.init, train=False), KEY, jax.ShapeDtypeStruct(shape, dtype)
   )
 
 
@@ -41,20 +41,24 @@ def _images(shape: tuple[int, ...], seed: int = 1) -> jax.Array:
 # Small configurations that run for real on CPU. The big ResNets are only traced abstractly;
 # WRN-10-1 runs the same pre-activation blocks as PreActResNet18 and WRN-28-10.
 SMALL_CASES = {
-    "wrn10_1": (models.WideResNet(num_classes=10, depth=10, widen_factor=1), (2, 16, 16, 3)),
-    "small_cnn": (models.SmallCNN(num_classes=10, width=4), (3, 8, 8, 1)),
-    "mlp": (models.MLP(num_classes=10, hidden_sizes=(32, 16)), (3, 20)),
+  "wrn10_1": (models.WideResNet(num_classes=10, depth=10, widen_factor=1), (2, 16, 16, 3)),
+  "small_cnn": (models.SmallCNN(num_classes=10, width=4), (3, 8, 8, 1)),
+  "mlp": (models.MLP(num_classes=10, hidden_sizes=(32, 16)), (3, 20)),
 }
 
 # (model, input shape, exact count of this implementation, published reference count).
 PARAM_COUNTS = {
-    # Reference: PyTorch PreActResNet18 (no final BN): 11,171,146; ours adds a final BN (+1,024).
-    "preact_resnet18": (models.PreActResNet18(num_classes=10), (1, 32, 32, 3), 11_172_170,
-                        11_171_146),
-    # WRN-28-10 on CIFAR-10: 36.5M (Zagoruyko & Komodakis 2016).
-    "wrn28_10": (models.WideResNet(num_classes=10), (1, 32, 32, 3), 36_479_194, 36_500_000),
-    # torchvision resnet50: 25,557,032.
-    "resnet50": (models.ResNet50(num_classes=1000), (1, 224, 224, 3), 25_557_032, 25_557_032),
+  # Reference: PyTorch PreActResNet18 (no final BN): 11,171,146; ours adds a final BN (+1,024).
+  "preact_resnet18": (
+    models.PreActResNet18(num_classes=10),
+    (1, 32, 32, 3),
+    11_172_170,
+    11_171_146,
+  ),
+  # WRN-28-10 on CIFAR-10: 36.5M (Zagoruyko & Komodakis 2016).
+  "wrn28_10": (models.WideResNet(num_classes=10), (1, 32, 32, 3), 36_479_194, 36_500_000),
+  # torchvision resnet50: 25,557,032.
+  "resnet50": (models.ResNet50(num_classes=1000), (1, 224, 224, 3), 25_557_032, 25_557_032),
 }
 
 
@@ -77,13 +81,13 @@ def test_small_cnn_and_mlp_are_small():
 
 
 @pytest.mark.parametrize(
-    "model, shape",
-    [
-        (models.WideResNet(num_classes=10), (2, 32, 32, 3)),
-        (models.ResNet50(num_classes=1000), (2, 224, 224, 3)),
-        (models.ResNet50(num_classes=7), (2, 64, 48, 3)),
-    ],
-    ids=["wrn28_10", "resnet50_224", "resnet50_rect"],
+  "model, shape",
+  [
+    (models.WideResNet(num_classes=10), (2, 32, 32, 3)),
+    (models.ResNet50(num_classes=1000), (2, 224, 224, 3)),
+    (models.ResNet50(num_classes=7), (2, 64, 48, 3)),
+  ],
+  ids=["wrn28_10", "resnet50_224", "resnet50_rect"],
 )
 def test_large_models_abstract_forward(model, shape):
   variables = _abstract_init(model, shape)
@@ -93,12 +97,10 @@ def test_large_models_abstract_forward(model, shape):
   assert logits.shape == (shape[0], model.num_classes)
   assert logits.dtype == jnp.float32
   logits, updates = jax.eval_shape(
-      functools.partial(model.apply, train=True, mutable=["batch_stats"]), variables, x
+    functools.partial(model.apply, train=True, mutable=["batch_stats"]), variables, x
   )
   assert logits.shape == (shape[0], model.num_classes)
-  assert jax.tree.structure(updates["batch_stats"]) == jax.tree.structure(
-      variables["batch_stats"]
-  )
+  assert jax.tree.structure(updates["batch_stats"]) == jax.tree.structure(variables["batch_stats"])
 
 
 @pytest.mark.parametrize("name", sorted(SMALL_CASES))
@@ -111,7 +113,7 @@ def test_small_models_forward_shape_and_dtype(name):
   assert logits.dtype == jnp.float32
   assert np.all(np.isfinite(logits))
   logits, _ = jax.jit(functools.partial(model.apply, train=True, mutable=["batch_stats"]))(
-      variables, x
+    variables, x
   )
   assert logits.shape == (shape[0], 10)
   assert np.all(np.isfinite(logits))
@@ -121,9 +123,9 @@ def test_small_cnn_handles_mnist_and_cifar_sizes():
   for shape in [(2, 28, 28, 1), (2, 32, 32, 3)]:
     variables = _abstract_init(models.SmallCNN(num_classes=10), shape)
     logits = jax.eval_shape(
-        functools.partial(models.SmallCNN(num_classes=10).apply, train=False),
-        variables,
-        jax.ShapeDtypeStruct(shape, jnp.float32),
+      functools.partial(models.SmallCNN(num_classes=10).apply, train=False),
+      variables,
+      jax.ShapeDtypeStruct(shape, jnp.float32),
     )
     assert logits.shape == (2, 10)
 
@@ -157,7 +159,7 @@ def test_dropout_needs_rng_in_train_mode():
   x = jax.ShapeDtypeStruct((2, 8, 8, 1), jnp.float32)
   with pytest.raises(Exception, match="dropout"):
     jax.eval_shape(
-        functools.partial(model.apply, train=True, mutable=["batch_stats"]), variables, x
+      functools.partial(model.apply, train=True, mutable=["batch_stats"]), variables, x
     )
 
 
@@ -167,10 +169,10 @@ def test_batch_stats_update_only_in_train_mode(name):
   variables = _init(model, shape)
   x = _images(shape) * 3.0 + 1.0
   _, train_updates = jax.jit(functools.partial(model.apply, train=True, mutable=["batch_stats"]))(
-      variables, x
+    variables, x
   )
   _, eval_updates = jax.jit(functools.partial(model.apply, train=False, mutable=["batch_stats"]))(
-      variables, x
+    variables, x
   )
   old = jax.tree.leaves(variables["batch_stats"])
   new = jax.tree.leaves(train_updates)
@@ -184,8 +186,11 @@ def test_batchnorm_momentum_is_0_9():
   variables = _init(model, shape)
   x = _images(shape) + 2.0
   _, state = model.apply(
-      variables, x, train=True, mutable=["batch_stats", "intermediates"],
-      capture_intermediates=lambda mdl, _: isinstance(mdl, nn.Conv),
+    variables,
+    x,
+    train=True,
+    mutable=["batch_stats", "intermediates"],
+    capture_intermediates=lambda mdl, _: isinstance(mdl, nn.Conv),
   )
   conv_out = state["intermediates"]["Conv_0"]["__call__"][0]
   new_mean = state["batch_stats"]["BatchNorm_0"]["mean"]
@@ -198,8 +203,11 @@ def test_bfloat16_computes_in_bfloat16_with_float32_params_and_logits():
   model = model.clone(dtype=jnp.bfloat16)
   assert all(x.dtype == jnp.float32 for x in jax.tree.leaves(_abstract_init(model, shape)))
   logits, state = model.apply(
-      variables, _images(shape), train=True, mutable=["batch_stats", "intermediates"],
-      capture_intermediates=lambda mdl, _: isinstance(mdl, nn.Conv | nn.BatchNorm),
+    variables,
+    _images(shape),
+    train=True,
+    mutable=["batch_stats", "intermediates"],
+    capture_intermediates=lambda mdl, _: isinstance(mdl, nn.Conv | nn.BatchNorm),
   )
   assert logits.dtype == jnp.float32
   inter = state["intermediates"]
@@ -209,14 +217,14 @@ def test_bfloat16_computes_in_bfloat16_with_float32_params_and_logits():
 
 
 @pytest.mark.parametrize(
-    "model, shape",
-    [
-        (models.PreActResNet18(num_classes=10, dtype=jnp.bfloat16), (2, 32, 32, 3)),
-        (models.WideResNet(num_classes=10, dtype=jnp.bfloat16, dropout_rate=0.3), (2, 32, 32, 3)),
-        (models.ResNet50(num_classes=1000, dtype=jnp.bfloat16), (2, 224, 224, 3)),
-        (models.MLP(num_classes=10, dtype=jnp.bfloat16), (2, 30)),
-    ],
-    ids=["preact_resnet18", "wrn28_10", "resnet50", "mlp"],
+  "model, shape",
+  [
+    (models.PreActResNet18(num_classes=10, dtype=jnp.bfloat16), (2, 32, 32, 3)),
+    (models.WideResNet(num_classes=10, dtype=jnp.bfloat16, dropout_rate=0.3), (2, 32, 32, 3)),
+    (models.ResNet50(num_classes=1000, dtype=jnp.bfloat16), (2, 224, 224, 3)),
+    (models.MLP(num_classes=10, dtype=jnp.bfloat16), (2, 30)),
+  ],
+  ids=["preact_resnet18", "wrn28_10", "resnet50", "mlp"],
 )
 def test_bfloat16_abstract(model, shape):
   variables = _abstract_init(model, shape)
@@ -224,8 +232,12 @@ def test_bfloat16_abstract(model, shape):
 
   def forward(variables, x):
     return model.apply(
-        variables, x, train=True, mutable=["batch_stats", "intermediates"],
-        rngs={"dropout": KEY}, capture_intermediates=lambda mdl, _: isinstance(mdl, nn.Dense),
+      variables,
+      x,
+      train=True,
+      mutable=["batch_stats", "intermediates"],
+      rngs={"dropout": KEY},
+      capture_intermediates=lambda mdl, _: isinstance(mdl, nn.Dense),
     )
 
   logits, state = jax.eval_shape(forward, variables, jax.ShapeDtypeStruct(shape, jnp.float32))
@@ -255,14 +267,14 @@ def test_rank_errors_name_the_argument():
 
 
 @pytest.mark.parametrize(
-    "name, cls",
-    [
-        ("preact_resnet18", models.PreActResNet18),
-        ("wrn28_10", models.WideResNet),
-        ("resnet50", models.ResNet50),
-        ("small_cnn", models.SmallCNN),
-        ("mlp", models.MLP),
-    ],
+  "name, cls",
+  [
+    ("preact_resnet18", models.PreActResNet18),
+    ("wrn28_10", models.WideResNet),
+    ("resnet50", models.ResNet50),
+    ("small_cnn", models.SmallCNN),
+    ("mlp", models.MLP),
+  ],
 )
 def test_create_model(name, cls):
   model = models.create_model(name, num_classes=7, dropout_rate=0.25, dtype=jnp.bfloat16)
@@ -294,8 +306,11 @@ def _train(model, variables, tx, x, y, steps, dropout_key):
   def step(params, batch_stats, opt_state, key):
     def loss_fn(params):
       logits, updates = model.apply(
-          {"params": params, "batch_stats": batch_stats}, x, train=True,
-          mutable=["batch_stats"], rngs={"dropout": key},
+        {"params": params, "batch_stats": batch_stats},
+        x,
+        train=True,
+        mutable=["batch_stats"],
+        rngs={"dropout": key},
       )
       return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean(), updates
 
@@ -308,7 +323,7 @@ def _train(model, variables, tx, x, y, steps, dropout_key):
   losses = []
   for i in range(steps):
     params, batch_stats, opt_state, loss = step(
-        params, batch_stats, opt_state, jax.random.fold_in(dropout_key, i)
+      params, batch_stats, opt_state, jax.random.fold_in(dropout_key, i)
     )
     losses.append(float(loss))
   return params, batch_stats, losses
@@ -331,7 +346,7 @@ def test_small_cnn_learns_sklearn_digits():
   images, labels = datasets.load_digits(return_X_y=True)
   images = (images.reshape(-1, 8, 8, 1) / 16.0).astype(np.float32)
   x_train, x_test, y_train, y_test = model_selection.train_test_split(
-      images, labels, test_size=0.25, random_state=0, stratify=labels
+    images, labels, test_size=0.25, random_state=0, stratify=labels
   )
   assert len(x_train) == 1347
   model = models.SmallCNN(num_classes=10)
@@ -343,7 +358,7 @@ def test_small_cnn_learns_sklearn_digits():
   def step(params, batch_stats, opt_state, x, y):
     def loss_fn(params):
       logits, updates = model.apply(
-          {"params": params, "batch_stats": batch_stats}, x, train=True, mutable=["batch_stats"]
+        {"params": params, "batch_stats": batch_stats}, x, train=True, mutable=["batch_stats"]
       )
       return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean(), updates
 
@@ -358,9 +373,9 @@ def test_small_cnn_learns_sklearn_digits():
   for _ in range(epochs):
     order = rng.permutation(len(x_train))
     for i in range(steps_per_epoch):
-      idx = order[i * batch_size:(i + 1) * batch_size]
+      idx = order[i * batch_size : (i + 1) * batch_size]
       params, batch_stats, opt_state = step(
-          params, batch_stats, opt_state, x_train[idx], y_train[idx]
+        params, batch_stats, opt_state, x_train[idx], y_train[idx]
       )
   logits = model.apply({"params": params, "batch_stats": batch_stats}, x_test, train=False)
   accuracy = float(np.mean(np.asarray(logits.argmax(-1)) == y_test))

@@ -21,11 +21,11 @@ NUM_DEVICES = 8
 SHARD = 3  # Examples per device: odd on purpose.
 
 OPS = {
-    "mixup": functools.partial(mixjax.mixup, alpha=0.4, mode="elem", pairing="permute"),
-    "cutmix": functools.partial(mixjax.cutmix, alpha=1.0, mode="elem", pairing="flip"),
-    "mixup_or_cutmix": functools.partial(
-        mixjax.mixup_or_cutmix, switch_prob=0.5, mode="batch", pairing="permute"
-    ),
+  "mixup": functools.partial(mixjax.mixup, alpha=0.4, mode="elem", pairing="permute"),
+  "cutmix": functools.partial(mixjax.cutmix, alpha=1.0, mode="elem", pairing="flip"),
+  "mixup_or_cutmix": functools.partial(
+    mixjax.mixup_or_cutmix, switch_prob=0.5, mode="batch", pairing="permute"
+  ),
 }
 
 
@@ -73,10 +73,12 @@ def _pmapped(name):
 @functools.cache
 def _shard_mapped(name):
   return jax.jit(
-      jax.shard_map(
-          _per_device(OPS[name]), mesh=_mesh(), in_specs=(P(), P("data"), P("data")),
-          out_specs=P("data"),
-      )
+    jax.shard_map(
+      _per_device(OPS[name]),
+      mesh=_mesh(),
+      in_specs=(P(), P("data"), P("data")),
+      out_specs=P("data"),
+    )
   )
 
 
@@ -133,7 +135,7 @@ def test_shard_map_gradient_equals_per_shard_gradient():
   flat_labels = labels.reshape((-1, labels.shape[-1]))
   key = jax.random.key(3)
   step = jax.shard_map(
-      _per_device(op), mesh=_mesh(), in_specs=(P(), P("data"), P("data")), out_specs=P("data")
+    _per_device(op), mesh=_mesh(), in_specs=(P(), P("data"), P("data")), out_specs=P("data")
   )
   weights = jax.random.normal(jax.random.key(4), flat_inputs.shape)
   loss = lambda x: jnp.sum(weights * step(key, x, flat_labels)[0])

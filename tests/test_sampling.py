@@ -118,7 +118,7 @@ def test_permute_partners_differ_across_keys():
   draws = {tuple(np.asarray(mixjax.sample_partners(jax.random.key(s), 16))) for s in range(20)}
   assert len(draws) == 20
   np.testing.assert_array_equal(
-      mixjax.sample_partners(jax.random.key(3), 16), mixjax.sample_partners(jax.random.key(3), 16)
+    mixjax.sample_partners(jax.random.key(3), 16), mixjax.sample_partners(jax.random.key(3), 16)
   )
 
 
@@ -261,7 +261,7 @@ def test_cutmix_params():
 
 def test_mixup_or_cutmix_params_switch_extremes():
   sample = lambda p: mixjax.sample_mixup_or_cutmix_params(
-      jax.random.key(0), 64, (8, 8), switch_prob=p, mode="elem"
+    jax.random.key(0), 64, (8, 8), switch_prob=p, mode="elem"
   )
   mixup_only = sample(0.0)
   np.testing.assert_array_equal(np.asarray(mixup_only.box), 0)
@@ -275,7 +275,7 @@ def test_mixup_or_cutmix_params_switch_extremes():
 @pytest.mark.parametrize("switch_prob", [0.1, 0.5, 0.8])
 def test_mixup_or_cutmix_switch_fraction_elem(switch_prob):
   params = mixjax.sample_mixup_or_cutmix_params(
-      jax.random.key(1), 4000, (16, 16), switch_prob=switch_prob, mode="elem"
+    jax.random.key(1), 4000, (16, 16), switch_prob=switch_prob, mode="elem"
   )
   cutmix_count = int(np.sum(np.asarray(params.lam) == 1.0))  # Mixup λ < 1 almost surely.
   assert scipy.stats.binomtest(cutmix_count, 4000, switch_prob).pvalue > 1e-3

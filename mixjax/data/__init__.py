@@ -19,12 +19,12 @@ from mixjax.data.sklearn_sources import load_sklearn_source
 # tfds datasets known to work; any other tfds image-classification dataset (with 'image'
 # and 'label' features) is tried too.
 TFDS_DATASETS = (
-    "cifar10",
-    "cifar100",
-    "mnist",
-    "fashion_mnist",
-    "svhn_cropped",
-    "imagenet2012",
+  "cifar10",
+  "cifar100",
+  "mnist",
+  "fashion_mnist",
+  "svhn_cropped",
+  "imagenet2012",
 )
 # tfds audio datasets, loaded as log-mel spectrogram images (`mixjax.data.speech`).
 AUDIO_DATASETS = ("speech_commands",)
@@ -34,15 +34,15 @@ DATASETS = SKLEARN_DATASETS + TFDS_DATASETS + AUDIO_DATASETS + (FOLDER_DATASET,)
 
 
 def load_source(
-    name: str,
-    *,
-    seed: int,
-    label_noise: float = 0.0,
-    process_index: int = 0,
-    process_count: int = 1,
-    data_dir: str | None = None,
-    test_fraction: float | None = None,
-    image_size: int | None = None,
+  name: str,
+  *,
+  seed: int,
+  label_noise: float = 0.0,
+  process_index: int = 0,
+  process_count: int = 1,
+  data_dir: str | None = None,
+  test_fraction: float | None = None,
+  image_size: int | None = None,
 ) -> Source:
   """Loads dataset `name` as this process's source of batches.
 
@@ -74,70 +74,67 @@ def load_source(
     from mixjax.data import folder_source  # Imported lazily: TensorFlow is slow to import.
 
     return folder_source.load_folder_source(
-        data_dir,
-        seed=seed,
-        image_size=image_size,
-        test_fraction=test_fraction,
-        label_noise=label_noise,
-        process_index=process_index,
-        process_count=process_count,
+      data_dir,
+      seed=seed,
+      image_size=image_size,
+      test_fraction=test_fraction,
+      label_noise=label_noise,
+      process_index=process_index,
+      process_count=process_count,
     )
   if image_size is not None:
     raise ValueError(
-        f"`image_size` applies only to dataset {FOLDER_DATASET!r}, got {image_size!r} for "
-        f"{name!r}."
+      f"`image_size` applies only to dataset {FOLDER_DATASET!r}, got {image_size!r} for {name!r}."
     )
   if name in SKLEARN_DATASETS:
     if data_dir is not None:
-      raise ValueError(
-          f"`data_dir` applies only to tfds datasets, got {data_dir!r} for {name!r}."
-      )
+      raise ValueError(f"`data_dir` applies only to tfds datasets, got {data_dir!r} for {name!r}.")
     return load_sklearn_source(
-        name,
-        seed=seed,
-        label_noise=label_noise,
-        process_index=process_index,
-        process_count=process_count,
-        test_fraction=test_fraction,
-    )
-  if test_fraction is not None:
-    raise ValueError(
-        f"`test_fraction` applies only to the scikit-learn datasets {SKLEARN_DATASETS}, got "
-        f"{test_fraction!r} for {name!r}, which has its own test split."
-    )
-  if name in AUDIO_DATASETS:
-    from mixjax.data import speech  # Imported lazily: TensorFlow is slow to import.
-
-    return speech.load_speech_source(
-        seed=seed,
-        label_noise=label_noise,
-        process_index=process_index,
-        process_count=process_count,
-        data_dir=data_dir,
-    )
-  from mixjax.data import tfds_source  # Imported lazily: TensorFlow is slow to import.
-
-  return tfds_source.load_tfds_source(
       name,
       seed=seed,
       label_noise=label_noise,
       process_index=process_index,
       process_count=process_count,
+      test_fraction=test_fraction,
+    )
+  if test_fraction is not None:
+    raise ValueError(
+      f"`test_fraction` applies only to the scikit-learn datasets {SKLEARN_DATASETS}, got "
+      f"{test_fraction!r} for {name!r}, which has its own test split."
+    )
+  if name in AUDIO_DATASETS:
+    from mixjax.data import speech  # Imported lazily: TensorFlow is slow to import.
+
+    return speech.load_speech_source(
+      seed=seed,
+      label_noise=label_noise,
+      process_index=process_index,
+      process_count=process_count,
       data_dir=data_dir,
+    )
+  from mixjax.data import tfds_source  # Imported lazily: TensorFlow is slow to import.
+
+  return tfds_source.load_tfds_source(
+    name,
+    seed=seed,
+    label_noise=label_noise,
+    process_index=process_index,
+    process_count=process_count,
+    data_dir=data_dir,
   )
 
 
 __all__ = (
-    "AUDIO_DATASETS",
-    "DATASETS",
-    "FOLDER_DATASET",
-    "SKLEARN_DATASETS",
-    "TFDS_DATASETS",
-    "ArraySource",
-    "Batch",
-    "DatasetInfo",
-    "Source",
-    "corrupt_labels",
-    "load_sklearn_source",
-    "load_source",
+  "AUDIO_DATASETS",
+  "DATASETS",
+  "FOLDER_DATASET",
+  "SKLEARN_DATASETS",
+  "TFDS_DATASETS",
+  "ArraySource",
+  "Batch",
+  "DatasetInfo",
+  "Source",
+  "corrupt_labels",
+  "load_sklearn_source",
+  "load_source",
 )

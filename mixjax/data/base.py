@@ -60,22 +60,26 @@ def check_seed(seed: Any, name: str = "seed") -> int:
 
 def check_process(process_index: Any, process_count: Any) -> tuple[int, int]:
   """Checks `0 <= process_index < process_count` and returns both as Python ints."""
-  if isinstance(process_count, bool) or not isinstance(process_count, int | np.integer) or (
-      process_count < 1
+  if (
+    isinstance(process_count, bool)
+    or not isinstance(process_count, int | np.integer)
+    or (process_count < 1)
   ):
     raise ValueError(f"`process_count` must be a positive int, got {process_count!r}.")
-  if isinstance(process_index, bool) or not isinstance(process_index, int | np.integer) or not (
-      0 <= process_index < process_count
+  if (
+    isinstance(process_index, bool)
+    or not isinstance(process_index, int | np.integer)
+    or not (0 <= process_index < process_count)
   ):
     raise ValueError(
-        f"`process_index` must be an int in [0, process_count={process_count}), "
-        f"got {process_index!r}."
+      f"`process_index` must be an int in [0, process_count={process_count}), "
+      f"got {process_index!r}."
     )
   return int(process_index), int(process_count)
 
 
 def check_fraction(
-    value: Any, name: str, *, low_open: bool = False, high_open: bool = False
+  value: Any, name: str, *, low_open: bool = False, high_open: bool = False
 ) -> float:
   """Checks that `value` is a real number in [0, 1] (optionally open at either end)."""
   ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
@@ -90,7 +94,7 @@ def check_fraction(
 
 
 def check_global_batch_size(
-    global_batch_size: Any, process_count: int, max_size: int | None = None
+  global_batch_size: Any, process_count: int, max_size: int | None = None
 ) -> int:
   """Checks a global batch size and returns the per-process (local) batch size.
 
@@ -102,19 +106,21 @@ def check_global_batch_size(
   Returns:
     `global_batch_size // process_count`.
   """
-  if isinstance(global_batch_size, bool) or not isinstance(global_batch_size, int | np.integer) or (
-      global_batch_size < 1
+  if (
+    isinstance(global_batch_size, bool)
+    or not isinstance(global_batch_size, int | np.integer)
+    or (global_batch_size < 1)
   ):
     raise ValueError(f"`global_batch_size` must be a positive int, got {global_batch_size!r}.")
   if global_batch_size % process_count:
     raise ValueError(
-        f"`global_batch_size` must be divisible by process_count={process_count}, "
-        f"got {global_batch_size}."
+      f"`global_batch_size` must be divisible by process_count={process_count}, "
+      f"got {global_batch_size}."
     )
   if max_size is not None and global_batch_size > max_size:
     raise ValueError(
-        f"`global_batch_size` must be at most the number of training examples, {max_size}, "
-        f"got {global_batch_size}."
+      f"`global_batch_size` must be at most the number of training examples, {max_size}, "
+      f"got {global_batch_size}."
     )
   return int(global_batch_size) // process_count
 
@@ -150,7 +156,7 @@ def channel_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     `(mean, std)`, each float32 `[C]`; see `channel_stats_from_chunks`.
   """
   return channel_stats_from_chunks(
-      x[start : start + _STATS_CHUNK] for start in range(0, x.shape[0], _STATS_CHUNK)
+    x[start : start + _STATS_CHUNK] for start in range(0, x.shape[0], _STATS_CHUNK)
   )
 
 
@@ -212,7 +218,7 @@ class Source(abc.ABC):
 
   @abc.abstractmethod
   def train_batches(
-      self, *, epoch: int, global_batch_size: int, start_step: int = 0
+    self, *, epoch: int, global_batch_size: int, start_step: int = 0
   ) -> Iterator[Batch]:
     """Yields this process's share of each training batch of epoch `epoch`.
 
@@ -255,18 +261,18 @@ class ArraySource(Source):
   """
 
   def __init__(
-      self,
-      *,
-      info: DatasetInfo,
-      train_inputs: np.ndarray,
-      train_labels: np.ndarray,
-      test_inputs: np.ndarray,
-      test_labels: np.ndarray,
-      seed: int,
-      process_index: int = 0,
-      process_count: int = 1,
-      corrupted_indices: np.ndarray | None = None,
-      class_names: tuple[str, ...] | None = None,
+    self,
+    *,
+    info: DatasetInfo,
+    train_inputs: np.ndarray,
+    train_labels: np.ndarray,
+    test_inputs: np.ndarray,
+    test_labels: np.ndarray,
+    seed: int,
+    process_index: int = 0,
+    process_count: int = 1,
+    corrupted_indices: np.ndarray | None = None,
+    class_names: tuple[str, ...] | None = None,
   ):
     """Builds the source and computes the normalisation statistics.
 
@@ -286,13 +292,13 @@ class ArraySource(Source):
     self.process_index, self.process_count = check_process(process_index, process_count)
     self._seed = check_seed(seed)
     for name, inputs, labels, size in (
-        ("train", train_inputs, train_labels, info.num_train),
-        ("test", test_inputs, test_labels, info.num_test),
+      ("train", train_inputs, train_labels, info.num_train),
+      ("test", test_inputs, test_labels, info.num_test),
     ):
       if inputs.shape != (size, *info.input_shape) or labels.shape != (size,):
         raise ValueError(
-            f"The {name} split has inputs {inputs.shape} and labels {labels.shape}, but "
-            f"info promises {size} examples of shape {info.input_shape}."
+          f"The {name} split has inputs {inputs.shape} and labels {labels.shape}, but "
+          f"info promises {size} examples of shape {info.input_shape}."
         )
     self.info = info
     self._train_inputs = train_inputs
@@ -306,7 +312,7 @@ class ArraySource(Source):
     self.corrupted_indices = np.asarray(corrupted_indices, np.int64)
     if class_names is not None and len(class_names) != info.num_classes:
       raise ValueError(
-          f"`class_names` must name the {info.num_classes} classes, got {class_names!r}."
+        f"`class_names` must name the {info.num_classes} classes, got {class_names!r}."
       )
     self.class_names = None if class_names is None else tuple(class_names)
 
@@ -317,19 +323,19 @@ class ArraySource(Source):
 
   @classmethod
   def from_splits(
-      cls,
-      name: str,
-      *,
-      num_classes: int,
-      train_inputs: np.ndarray,
-      train_labels: np.ndarray,
-      test_inputs: np.ndarray,
-      test_labels: np.ndarray,
-      seed: int,
-      label_noise: float = 0.0,
-      process_index: int = 0,
-      process_count: int = 1,
-      **kwargs: Any,
+    cls,
+    name: str,
+    *,
+    num_classes: int,
+    train_inputs: np.ndarray,
+    train_labels: np.ndarray,
+    test_inputs: np.ndarray,
+    test_labels: np.ndarray,
+    seed: int,
+    label_noise: float = 0.0,
+    process_index: int = 0,
+    process_count: int = 1,
+    **kwargs: Any,
   ) -> ArraySource:
     """Builds a source from in-memory splits, corrupting `label_noise` of the train labels.
 
@@ -352,26 +358,26 @@ class ArraySource(Source):
     from mixjax.data import noise  # Imported here: noise imports this module.
 
     train_labels, corrupted = noise.corrupt_labels(
-        train_labels, fraction=label_noise, num_classes=num_classes, seed=seed
+      train_labels, fraction=label_noise, num_classes=num_classes, seed=seed
     )
     info = DatasetInfo(
-        name=name,
-        num_classes=num_classes,
-        input_shape=tuple(train_inputs.shape[1:]),
-        num_train=len(train_labels),
-        num_test=len(test_labels),
+      name=name,
+      num_classes=num_classes,
+      input_shape=tuple(train_inputs.shape[1:]),
+      num_train=len(train_labels),
+      num_test=len(test_labels),
     )
     return cls(
-        info=info,
-        train_inputs=train_inputs,
-        train_labels=train_labels,
-        test_inputs=test_inputs,
-        test_labels=test_labels,
-        seed=seed,
-        process_index=process_index,
-        process_count=process_count,
-        corrupted_indices=corrupted,
-        **kwargs,
+      info=info,
+      train_inputs=train_inputs,
+      train_labels=train_labels,
+      test_inputs=test_inputs,
+      test_labels=test_labels,
+      seed=seed,
+      process_index=process_index,
+      process_count=process_count,
+      corrupted_indices=corrupted,
+      **kwargs,
     )
 
   @property
@@ -380,12 +386,12 @@ class ArraySource(Source):
     return self._test_labels
 
   def subset(
-      self,
-      train_indices: np.ndarray,
-      test_indices: np.ndarray | None = None,
-      *,
-      process_index: int | None = None,
-      process_count: int | None = None,
+    self,
+    train_indices: np.ndarray,
+    test_indices: np.ndarray | None = None,
+    *,
+    process_index: int | None = None,
+    process_count: int | None = None,
   ) -> ArraySource:
     """A source on part of this training split, e.g. one fold of cross-validation.
 
@@ -410,20 +416,18 @@ class ArraySource(Source):
       test_indices = self._check_indices(test_indices, "test_indices")
       test_inputs = self._train_inputs[test_indices]
       test_labels = self._train_labels[test_indices]
-    info = dataclasses.replace(
-        self.info, num_train=len(train_indices), num_test=len(test_labels)
-    )
+    info = dataclasses.replace(self.info, num_train=len(train_indices), num_test=len(test_labels))
     return ArraySource(
-        info=info,
-        train_inputs=self._train_inputs[train_indices],
-        train_labels=self._train_labels[train_indices],
-        test_inputs=test_inputs,
-        test_labels=test_labels,
-        seed=self._seed,
-        process_index=self.process_index if process_index is None else process_index,
-        process_count=self.process_count if process_count is None else process_count,
-        corrupted_indices=np.flatnonzero(np.isin(train_indices, self.corrupted_indices)),
-        class_names=self.class_names,
+      info=info,
+      train_inputs=self._train_inputs[train_indices],
+      train_labels=self._train_labels[train_indices],
+      test_inputs=test_inputs,
+      test_labels=test_labels,
+      seed=self._seed,
+      process_index=self.process_index if process_index is None else process_index,
+      process_count=self.process_count if process_count is None else process_count,
+      corrupted_indices=np.flatnonzero(np.isin(train_indices, self.corrupted_indices)),
+      class_names=self.class_names,
     )
 
   def _check_indices(self, indices: np.ndarray, name: str) -> np.ndarray:
@@ -434,8 +438,8 @@ class ArraySource(Source):
       raise ValueError(f"`{name}` must be a non-empty 1-D int array, got {indices!r}.")
     if indices.min() < 0 or indices.max() >= num_train or len(np.unique(indices)) != len(indices):
       raise ValueError(
-          f"`{name}` must be distinct indices in [0, {num_train}) into the training split, "
-          f"got {indices!r}."
+        f"`{name}` must be distinct indices in [0, {num_train}) into the training split, "
+        f"got {indices!r}."
       )
     return indices.astype(np.int64)
 
@@ -448,7 +452,7 @@ class ArraySource(Source):
     return slice(start, start + local_batch)
 
   def train_batches(
-      self, *, epoch: int, global_batch_size: int, start_step: int = 0
+    self, *, epoch: int, global_batch_size: int, start_step: int = 0
   ) -> Iterator[Batch]:
     steps = self.steps_per_epoch(global_batch_size)
     local_batch = global_batch_size // self.process_count
@@ -459,13 +463,13 @@ class ArraySource(Source):
     return self._iterate_train(order, steps, start_step, global_batch_size, local)
 
   def _iterate_train(
-      self, order: np.ndarray, steps: int, start_step: int, global_batch_size: int, local: slice
+    self, order: np.ndarray, steps: int, start_step: int, global_batch_size: int, local: slice
   ) -> Iterator[Batch]:
     for step in range(start_step, steps):
       indices = order[step * global_batch_size : (step + 1) * global_batch_size][local]
       yield {
-          "image": self.normalize(self._train_inputs[indices]),
-          "label": self._train_labels[indices],
+        "image": self.normalize(self._train_inputs[indices]),
+        "label": self._train_labels[indices],
       }
 
   def eval_batches(self, *, global_batch_size: int) -> Iterator[Batch]:
@@ -483,7 +487,7 @@ class ArraySource(Source):
       image = self.normalize(self._test_inputs[indices])
       image[~mask] = 0.0
       yield {
-          "image": image,
-          "label": np.where(mask, self._test_labels[indices], 0).astype(np.int32),
-          "mask": mask,
+        "image": image,
+        "label": np.where(mask, self._test_labels[indices], 0).astype(np.int32),
+        "mask": mask,
       }

@@ -20,7 +20,7 @@ _NOISE_STREAM = 0x6E6F6973
 
 
 def corrupt_labels(
-    labels: Any, *, fraction: float, num_classes: int, seed: int
+  labels: Any, *, fraction: float, num_classes: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
   """Replaces the labels of `round(fraction * n)` random examples by uniform labels.
 
@@ -43,19 +43,21 @@ def corrupt_labels(
   labels = np.asarray(labels)
   if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
     raise ValueError(
-        f"`labels` must be a 1-D integer array, got shape {labels.shape} and dtype {labels.dtype}."
+      f"`labels` must be a 1-D integer array, got shape {labels.shape} and dtype {labels.dtype}."
     )
   fraction = base.check_fraction(fraction, "fraction")
-  if isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer) or (
-      num_classes < 1
+  if (
+    isinstance(num_classes, bool)
+    or not isinstance(num_classes, int | np.integer)
+    or (num_classes < 1)
   ):
     raise ValueError(f"`num_classes` must be a positive int, got {num_classes!r}.")
   seed = base.check_seed(seed)
   n = labels.shape[0]
   if n and (labels.min() < 0 or labels.max() >= num_classes):
     raise ValueError(
-        f"`labels` must lie in [0, num_classes={num_classes}), got values in "
-        f"[{labels.min()}, {labels.max()}]."
+      f"`labels` must lie in [0, num_classes={num_classes}), got values in "
+      f"[{labels.min()}, {labels.max()}]."
     )
   count = round(fraction * n)
   rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_NOISE_STREAM,)))

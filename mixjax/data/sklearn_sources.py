@@ -42,23 +42,23 @@ def _tabular(loader: Callable[..., tuple[np.ndarray, np.ndarray]]) -> Callable[[
 
 
 _SPECS = {
-    "digits": _Spec(_load_digits, 0.25),
-    "iris": _Spec(_tabular(sk_datasets.load_iris), 0.3),
-    "wine": _Spec(_tabular(sk_datasets.load_wine), 0.3),
-    "breast_cancer": _Spec(_tabular(sk_datasets.load_breast_cancer), 0.3),
+  "digits": _Spec(_load_digits, 0.25),
+  "iris": _Spec(_tabular(sk_datasets.load_iris), 0.3),
+  "wine": _Spec(_tabular(sk_datasets.load_wine), 0.3),
+  "breast_cancer": _Spec(_tabular(sk_datasets.load_breast_cancer), 0.3),
 }
 
 NAMES = tuple(_SPECS)
 
 
 def load_sklearn_source(
-    name: str,
-    *,
-    seed: int,
-    label_noise: float = 0.0,
-    process_index: int = 0,
-    process_count: int = 1,
-    test_fraction: float | None = None,
+  name: str,
+  *,
+  seed: int,
+  label_noise: float = 0.0,
+  process_index: int = 0,
+  process_count: int = 1,
+  test_fraction: float | None = None,
 ) -> base.ArraySource:
   """Loads a scikit-learn dataset with a stratified train/test split fixed by `seed`.
 
@@ -88,22 +88,22 @@ def load_sklearn_source(
   num_classes = int(labels.max()) + 1
   try:
     x_train, x_test, y_train, y_test = model_selection.train_test_split(
-        inputs, labels, test_size=test_fraction, random_state=seed, stratify=labels
+      inputs, labels, test_size=test_fraction, random_state=seed, stratify=labels
     )
   except ValueError as e:
     raise ValueError(
-        f"`test_fraction`={test_fraction} cannot split {name!r} ({len(labels)} examples, "
-        f"{num_classes} classes) with stratification: {e}"
+      f"`test_fraction`={test_fraction} cannot split {name!r} ({len(labels)} examples, "
+      f"{num_classes} classes) with stratification: {e}"
     ) from e
   return base.ArraySource.from_splits(
-      name,
-      num_classes=num_classes,
-      train_inputs=np.ascontiguousarray(x_train),
-      train_labels=y_train,
-      test_inputs=np.ascontiguousarray(x_test),
-      test_labels=y_test,
-      seed=seed,
-      label_noise=label_noise,
-      process_index=process_index,
-      process_count=process_count,
+    name,
+    num_classes=num_classes,
+    train_inputs=np.ascontiguousarray(x_train),
+    train_labels=y_train,
+    test_inputs=np.ascontiguousarray(x_test),
+    test_labels=y_test,
+    seed=seed,
+    label_noise=label_noise,
+    process_index=process_index,
+    process_count=process_count,
   )

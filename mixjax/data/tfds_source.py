@@ -53,27 +53,27 @@ _LOAD_BATCH = 10_000
 _STATS_BATCH = 256
 
 _MANUAL_DOWNLOAD = {
-    "imagenet2012": (
-        "imagenet2012 needs a manual download: put ILSVRC2012_img_train.tar and "
-        "ILSVRC2012_img_val.tar (from image-net.org) in DIR/downloads/manual/, then run "
-        "`tfds build imagenet2012 --data_dir=DIR`."
-    ),
+  "imagenet2012": (
+    "imagenet2012 needs a manual download: put ILSVRC2012_img_train.tar and "
+    "ILSVRC2012_img_val.tar (from image-net.org) in DIR/downloads/manual/, then run "
+    "`tfds build imagenet2012 --data_dir=DIR`."
+  ),
 }
 
 
 def load_tfds_source(
-    name: str,
-    *,
-    seed: int,
-    label_noise: float = 0.0,
-    process_index: int = 0,
-    process_count: int = 1,
-    data_dir: str | None = None,
-    streaming: bool | None = None,
-    image_size: int = 224,
-    resize_size: int = 256,
-    shuffle_buffer: int = 10_000,
-    stats_examples: int = 2048,
+  name: str,
+  *,
+  seed: int,
+  label_noise: float = 0.0,
+  process_index: int = 0,
+  process_count: int = 1,
+  data_dir: str | None = None,
+  streaming: bool | None = None,
+  image_size: int = 224,
+  resize_size: int = 256,
+  shuffle_buffer: int = 10_000,
+  stats_examples: int = 2048,
 ) -> base.Source:
   """Loads a prepared tfds image-classification dataset as a source.
 
@@ -107,31 +107,31 @@ def load_tfds_source(
     streaming = None in image_feature.shape or num_train > STREAM_ABOVE
   if not streaming:
     return _load_in_memory(
-        builder,
-        name=name,
-        seed=seed,
-        label_noise=label_noise,
-        process_index=process_index,
-        process_count=process_count,
-        data_dir=data_dir,
-    )
-  if label_noise:
-    raise NotImplementedError(
-        f"`label_noise`={label_noise} is not supported for the streamed dataset {name!r}: its "
-        "labels are not held in memory. Use label_noise=0, or an in-memory dataset."
-    )
-  return StreamingSource(
       builder,
       name=name,
-      num_train=num_train,
       seed=seed,
+      label_noise=label_noise,
       process_index=process_index,
       process_count=process_count,
       data_dir=data_dir,
-      image_size=image_size,
-      resize_size=resize_size,
-      shuffle_buffer=shuffle_buffer,
-      stats_examples=stats_examples,
+    )
+  if label_noise:
+    raise NotImplementedError(
+      f"`label_noise`={label_noise} is not supported for the streamed dataset {name!r}: its "
+      "labels are not held in memory. Use label_noise=0, or an in-memory dataset."
+    )
+  return StreamingSource(
+    builder,
+    name=name,
+    num_train=num_train,
+    seed=seed,
+    process_index=process_index,
+    process_count=process_count,
+    data_dir=data_dir,
+    image_size=image_size,
+    resize_size=resize_size,
+    shuffle_buffer=shuffle_buffer,
+    stats_examples=stats_examples,
   )
 
 
@@ -141,8 +141,8 @@ def _builder(name: str, data_dir: str | None) -> tfds.core.DatasetBuilder:
     builder = tfds.builder(name, data_dir=data_dir)
   except tfds.core.registered.DatasetNotFoundError:
     raise ValueError(
-        f"`name` must be a scikit-learn dataset or a tfds dataset, got {name!r}, which tfds "
-        "does not know (see https://www.tensorflow.org/datasets/catalog)."
+      f"`name` must be a scikit-learn dataset or a tfds dataset, got {name!r}, which tfds "
+      "does not know (see https://www.tensorflow.org/datasets/catalog)."
     ) from None
   features = builder.info.features
   keys = set(features.keys()) if isinstance(features, tfds.features.FeaturesDict) else set()
@@ -150,8 +150,8 @@ def _builder(name: str, data_dir: str | None) -> tfds.core.DatasetBuilder:
   label = features["label"] if "label" in keys else None
   if not isinstance(image, tfds.features.Image) or not isinstance(label, tfds.features.ClassLabel):
     raise ValueError(
-        f"`name`={name!r} must be an image-classification dataset with an 'image' (Image) and "
-        f"a 'label' (ClassLabel) feature, got features {features}."
+      f"`name`={name!r} must be an image-classification dataset with an 'image' (Image) and "
+      f"a 'label' (ClassLabel) feature, got features {features}."
     )
   if image.shape[-1] is None:
     raise ValueError(f"`name`={name!r} has images of unknown channel count, {image.shape}.")
@@ -171,14 +171,13 @@ def _as_dataset(builder: tfds.core.DatasetBuilder, data_dir: str | None, **kwarg
 def _not_prepared_message(builder: tfds.core.DatasetBuilder, data_dir: str | None) -> str:
   name = builder.name
   how = _MANUAL_DOWNLOAD.get(
-      name,
-      f"Run `tfds build {name} --data_dir=DIR` on a machine with internet access and copy DIR "
-      "here.",
+    name,
+    f"Run `tfds build {name} --data_dir=DIR` on a machine with internet access and copy DIR here.",
   )
   return (
-      f"tfds dataset {name!r} is not prepared in `data_dir`={data_dir!r} (looked in "
-      f"{builder.data_path}); mixjax never downloads. {how} Then pass data_dir=DIR (or set "
-      "TFDS_DATA_DIR=DIR)."
+    f"tfds dataset {name!r} is not prepared in `data_dir`={data_dir!r} (looked in "
+    f"{builder.data_path}); mixjax never downloads. {how} Then pass data_dir=DIR (or set "
+    "TFDS_DATA_DIR=DIR)."
   )
 
 
@@ -203,22 +202,22 @@ def _test_split(builder: tfds.core.DatasetBuilder) -> str:
   if "validation" in splits:
     return "validation"
   raise ValueError(
-      f"tfds dataset {builder.name!r} has neither a 'test' nor a 'validation' split, only "
-      f"{list(splits)}."
+    f"tfds dataset {builder.name!r} has neither a 'test' nor a 'validation' split, only "
+    f"{list(splits)}."
   )
 
 
 def _load_arrays(
-    builder: tfds.core.DatasetBuilder, split: str, data_dir: str | None
+  builder: tfds.core.DatasetBuilder, split: str, data_dir: str | None
 ) -> tuple[np.ndarray, np.ndarray]:
   """Loads a whole split, in its stored order, as (uint8 images, int64 labels)."""
   ds = _as_dataset(
-      builder,
-      data_dir,
-      split=split,
-      batch_size=_LOAD_BATCH,
-      shuffle_files=False,
-      read_config=tfds.ReadConfig(try_autocache=False),
+    builder,
+    data_dir,
+    split=split,
+    batch_size=_LOAD_BATCH,
+    shuffle_files=False,
+    read_config=tfds.ReadConfig(try_autocache=False),
   )
   ds = ds.map(lambda ex: (ex["image"], ex["label"]))
   images, labels = [], []
@@ -232,29 +231,29 @@ def _load_arrays(
 
 
 def _load_in_memory(
-    builder: tfds.core.DatasetBuilder,
-    *,
-    name: str,
-    seed: int,
-    label_noise: float,
-    process_index: int,
-    process_count: int,
-    data_dir: str | None,
+  builder: tfds.core.DatasetBuilder,
+  *,
+  name: str,
+  seed: int,
+  label_noise: float,
+  process_index: int,
+  process_count: int,
+  data_dir: str | None,
 ) -> base.ArraySource:
   num_classes = builder.info.features["label"].num_classes
   x_train, y_train = _load_arrays(builder, "train", data_dir)
   x_test, y_test = _load_arrays(builder, _test_split(builder), data_dir)
   return base.ArraySource.from_splits(
-      name,
-      num_classes=num_classes,
-      train_inputs=x_train,
-      train_labels=y_train,
-      test_inputs=x_test,
-      test_labels=y_test,
-      seed=seed,
-      label_noise=label_noise,
-      process_index=process_index,
-      process_count=process_count,
+    name,
+    num_classes=num_classes,
+    train_inputs=x_train,
+    train_labels=y_train,
+    test_inputs=x_test,
+    test_labels=y_test,
+    seed=seed,
+    label_noise=label_noise,
+    process_index=process_index,
+    process_count=process_count,
   )
 
 
@@ -278,31 +277,31 @@ class StreamingSource(base.Source):
   """
 
   def __init__(
-      self,
-      builder: tfds.core.DatasetBuilder,
-      *,
-      name: str,
-      num_train: int,
-      seed: int,
-      process_index: int,
-      process_count: int,
-      data_dir: str | None,
-      image_size: int,
-      resize_size: int,
-      shuffle_buffer: int,
-      stats_examples: int,
+    self,
+    builder: tfds.core.DatasetBuilder,
+    *,
+    name: str,
+    num_train: int,
+    seed: int,
+    process_index: int,
+    process_count: int,
+    data_dir: str | None,
+    image_size: int,
+    resize_size: int,
+    shuffle_buffer: int,
+    stats_examples: int,
   ):
     for arg, value in (
-        ("image_size", image_size),
-        ("resize_size", resize_size),
-        ("shuffle_buffer", shuffle_buffer),
-        ("stats_examples", stats_examples),
+      ("image_size", image_size),
+      ("resize_size", resize_size),
+      ("shuffle_buffer", shuffle_buffer),
+      ("stats_examples", stats_examples),
     ):
       if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"`{arg}` must be a positive int, got {value!r}.")
     if resize_size < image_size:
       raise ValueError(
-          f"`resize_size` must be at least image_size={image_size}, got {resize_size}."
+        f"`resize_size` must be at least image_size={image_size}, got {resize_size}."
       )
     self.process_index, self.process_count = process_index, process_count
     self._builder = builder
@@ -323,11 +322,11 @@ class StreamingSource(base.Source):
     self._test_shard = test_shards[process_index]
     self._test_shard_sizes = [_num_examples(builder, s, data_dir) for s in test_shards]
     self.info = base.DatasetInfo(
-        name=name,
-        num_classes=builder.info.features["label"].num_classes,
-        input_shape=input_shape,
-        num_train=num_train,
-        num_test=_num_examples(builder, test_split, data_dir),
+      name=name,
+      num_classes=builder.info.features["label"].num_classes,
+      input_shape=input_shape,
+      num_train=num_train,
+      num_test=_num_examples(builder, test_split, data_dir),
     )
     self.corrupted_indices = np.zeros((0,), np.int64)
     self.mean, self.std = self._prefix_stats(stats_examples)
@@ -335,15 +334,15 @@ class StreamingSource(base.Source):
   def _read(self, split: str, *, shuffle_seed: int | None = None) -> tf.data.Dataset:
     """Encoded examples of `split`; files in an order seeded by `shuffle_seed` if given."""
     read_config = tfds.ReadConfig(
-        options=_deterministic_options(), shuffle_seed=shuffle_seed, try_autocache=False
+      options=_deterministic_options(), shuffle_seed=shuffle_seed, try_autocache=False
     )
     return _as_dataset(
-        self._builder,
-        self._data_dir,
-        split=split,
-        shuffle_files=shuffle_seed is not None,
-        read_config=read_config,
-        decoders={"image": tfds.decode.SkipDecoding()},
+      self._builder,
+      self._data_dir,
+      split=split,
+      shuffle_files=shuffle_seed is not None,
+      read_config=read_config,
+      decoders={"image": tfds.decode.SkipDecoding()},
     )
 
   def _decode(self, encoded: tf.Tensor) -> tf.Tensor:
@@ -393,7 +392,7 @@ class StreamingSource(base.Source):
     return base.channel_stats_from_chunks(tfds.as_numpy(ds))
 
   def train_batches(
-      self, *, epoch: int, global_batch_size: int, start_step: int = 0
+    self, *, epoch: int, global_batch_size: int, start_step: int = 0
   ) -> Iterator[base.Batch]:
     steps = self.steps_per_epoch(global_batch_size)
     local_batch = global_batch_size // self.process_count
@@ -432,16 +431,16 @@ class StreamingSource(base.Source):
       size = batch["label"].shape[0]
       pad = local_batch - size
       yield {
-          "image": np.concatenate(
-              [batch["image"], np.zeros((pad, *self.info.input_shape), np.float32)]
-          ),
-          "label": np.concatenate([batch["label"], np.zeros((pad,), np.int32)]),
-          "mask": np.arange(local_batch) < size,
+        "image": np.concatenate(
+          [batch["image"], np.zeros((pad, *self.info.input_shape), np.float32)]
+        ),
+        "label": np.concatenate([batch["label"], np.zeros((pad,), np.int32)]),
+        "mask": np.arange(local_batch) < size,
       }
       count += 1
     for _ in range(count, num_batches):
       yield {
-          "image": np.zeros((local_batch, *self.info.input_shape), np.float32),
-          "label": np.zeros((local_batch,), np.int32),
-          "mask": np.zeros((local_batch,), bool),
+        "image": np.zeros((local_batch, *self.info.input_shape), np.float32),
+        "label": np.zeros((local_batch,), np.int32),
+        "mask": np.zeros((local_batch,), bool),
       }
