@@ -24,7 +24,7 @@ test-slow: install
 
 # The main job: digits, ERM vs mixup, side-by-side table.
 train: install
-	$(PY) -m mixjax.compare --config configs/digits.py --workdir runs/digits
+	$(PY) -m mixjax.training.compare --config configs/digits.py --workdir runs/digits
 
 # NumPy/torch/XLA timings swing with glibc malloc here; bench_ops.py re-executes itself with
 # fixed malloc tunables (--malloc no-faults, printed in its header).
@@ -34,7 +34,8 @@ bench: install
 	$(PY) benchmarks/bench_train_step.py
 
 lint: install
-	$(PY) -m ruff check mixjax tests benchmarks configs train.py
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -14,9 +14,9 @@ from absl import flags
 from absl import logging
 from ml_collections import config_flags
 
-from mixjax import cross_validation
-from mixjax import distributed
-from mixjax import trainer
+from mixjax.training import cross_validation
+from mixjax.training import distributed
+from mixjax.training import loop
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file("config", None, "Path to a config file.", lock_config=True)
@@ -32,7 +32,7 @@ def main(argv):
   if FLAGS.config.cv_folds > 0:  # k-fold cross-validation: workdir/fold_k, cv_summary.json.
     cross_validation.cross_validate(FLAGS.config, FLAGS.workdir)
   else:
-    trainer.train_and_evaluate(FLAGS.config, FLAGS.workdir)
+    loop.train_and_evaluate(FLAGS.config, FLAGS.workdir)
 
 
 if __name__ == "__main__":

@@ -27,8 +27,9 @@ import optax
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from mixjax import models  # noqa: E402
-from mixjax import train_step as step_lib  # noqa: E402
+from mixjax.training import models  # noqa: E402
+from mixjax.training import parallel as parallel_lib  # noqa: E402
+from mixjax.training import step as step_lib  # noqa: E402
 
 MIXES = ("none", "mixup", "cutmix", "mixup_or_cutmix")
 SHAPES = {"small_cnn": ((8, 8, 1), 128), "preact_resnet18": ((32, 32, 3), 128)}
@@ -49,7 +50,7 @@ def make_runner(model_name: str, mix: str, input_shape, batch_size: int, half: b
     batch_stats=variables.get("batch_stats", {}),
     rng=jax.random.key_data(jax.random.key(1)),
   )
-  parallel = step_lib.Parallel("pmap", step_lib.StepConfig(num_classes=10, mix=mix))
+  parallel = parallel_lib.Parallel("pmap", step_lib.StepConfig(num_classes=10, mix=mix))
   state = parallel.put_state(jax.tree.map(lambda x: np.asarray(jnp.asarray(x)), state))
   rng = np.random.default_rng(0)
   batch = {

@@ -6,7 +6,7 @@ library and its experiments share one schema. This is the digits setup.
 Run:  python train.py --config configs/default.py --workdir runs/default
 """
 
-from mixjax.config import default_config
+from mixjax.training.config import default_config
 
 
 def get_config():

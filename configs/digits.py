@@ -6,7 +6,7 @@ Run:
   python train.py --config configs/digits.py --workdir runs/digits/mixup
   python train.py --config configs/digits.py --workdir runs/digits/erm --config.mix=none
 ERM vs mixup side by side (what `make train` runs):
-  python -m mixjax.compare --config configs/digits.py --workdir runs/digits
+  python -m mixjax.training.compare --config configs/digits.py --workdir runs/digits
 """
 
 from configs import default

@@ -7,6 +7,9 @@ need the `train` extra: `mixjax.models`, `mixjax.trainer`, `mixjax.train_step`,
 
 from mixjax._apply import apply_mix
 from mixjax._apply import self_weight
+from mixjax._crop_flip import random_crop
+from mixjax._crop_flip import random_crop_flip
+from mixjax._crop_flip import random_flip
 from mixjax._erasing import apply_erasing
 from mixjax._erasing import random_erasing
 from mixjax._erasing import sample_erasing_params
@@ -24,9 +27,6 @@ from mixjax._sampling import sample_lambda
 from mixjax._sampling import sample_mixup_or_cutmix_params
 from mixjax._sampling import sample_mixup_params
 from mixjax._sampling import sample_partners
-from mixjax.augment import random_crop
-from mixjax.augment import random_crop_flip
-from mixjax.augment import random_flip
 
 __version__ = "0.1.0"
 

@@ -19,8 +19,8 @@ from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
-from mixjax import distributed  # noqa: E402
-from mixjax import trainer  # noqa: E402
+from mixjax.training import distributed  # noqa: E402
+from mixjax.training import loop  # noqa: E402
 
 config_flags.DEFINE_config_file("config", "configs/digits.py", "Config file.")
 FLAGS = flags.FLAGS
@@ -30,7 +30,7 @@ def main(argv):
   workdir, out = argv[1], argv[2]
   logging.set_verbosity(logging.WARNING)
   distributed.initialize_from_flags()  # --distributed --coordinator_address=... as train.py
-  state, summary = trainer.train(FLAGS.config, workdir)
+  state, summary = loop.train(FLAGS.config, workdir)
   leaves = {
     jax.tree_util.keystr(p): np.asarray(x)
     for p, x in jax.tree_util.tree_leaves_with_path(state.params)

@@ -11,7 +11,7 @@ import optax
 import pytest
 from sklearn.datasets import load_digits
 
-from mixjax import attacks
+from mixjax.experiments.adversarial import attacks
 
 _HIDDEN = 32
 _CLIP = dict(clip_min=0.0, clip_max=1.0)

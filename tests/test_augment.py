@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from mixjax import augment
+from mixjax import _crop_flip as augment
 
 KEY = jax.random.key(0)
 

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from mixjax import config as config_lib
+from mixjax.training import config as config_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = sorted(

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from configs import digits
-from mixjax import cross_validation as cv
 from mixjax import data
 from mixjax.data import base
+from mixjax.training import cross_validation as cv
 
 
 def _source(num_train=60, num_test=12, num_classes=3, label_noise_at=()):

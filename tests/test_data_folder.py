@@ -10,11 +10,11 @@ import pytest
 import tensorflow as tf
 
 from configs import digits
-from mixjax import config as config_lib
 from mixjax import data
-from mixjax import trainer
 from mixjax.data import base
 from mixjax.data import folder_source
+from mixjax.training import config as config_lib
+from mixjax.training import loop
 
 # One solid colour per class (classes listed out of order: labels must follow the names).
 COLOURS = {"eel": (30, 30, 200), "cat": (200, 30, 30), "dog": (30, 200, 30)}
@@ -228,7 +228,7 @@ def test_training_on_a_folder(flat_dir, tmp_path):
   config.lr_milestones = ()
   config.batch_size = 8
   with pytest.warns(UserWarning, match="Skipped 2 unreadable"):
-    summary = trainer.train_and_evaluate(config, str(tmp_path))
+    summary = loop.train_and_evaluate(config, str(tmp_path))
   assert summary["dataset"] == "folder" and summary["epochs"] == 1
   records = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
   assert records[-1]["test_count"] == 6

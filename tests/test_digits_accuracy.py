@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from configs import digits
-from mixjax import trainer
+from mixjax.training import loop
 
 
 @pytest.mark.slow
@@ -16,7 +16,7 @@ from mixjax import trainer
 def test_digits_config_reaches_97_percent(tmp_path, mix):
   config = digits.get_config()
   config.mix = mix
-  summary = trainer.train_and_evaluate(config, str(tmp_path))
+  summary = loop.train_and_evaluate(config, str(tmp_path))
   assert summary["epochs"] == 30
   assert summary["last_test_accuracy"] >= 0.97
   assert summary["best_test_accuracy"] >= summary["last_test_accuracy"]

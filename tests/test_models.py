@@ -11,7 +11,7 @@ import numpy as np
 import optax
 import pytest
 
-from mixjax import models
+from mixjax.training import models
 
 # Threefry-keyed inits take seconds to compile on a loaded CPU; "rbg" keys compile fast and
 # are all flax needs here.

@@ -9,7 +9,8 @@ import numpy as np
 import optax
 import pytest
 
-from mixjax import train_step as step_lib
+from mixjax.training import parallel as parallel_lib
+from mixjax.training import step as step_lib
 
 NUM_DEVICES = 8
 NUM_CLASSES = 3
@@ -47,7 +48,7 @@ def make_batch(size=16, seed=0):
 
 def run_steps(kind, cfg, hparams, num_steps=3):
   assert jax.device_count() == NUM_DEVICES
-  parallel = step_lib.Parallel(kind, cfg)
+  parallel = parallel_lib.Parallel(kind, cfg)
   state = parallel.put_state(jax.tree.map(np.asarray, make_state()))
   losses = []
   for i in range(num_steps):
@@ -130,7 +131,7 @@ def test_devices_mix_with_different_keys():
 
 @pytest.mark.parametrize("kind", ["pmap", "shard_map"])
 def test_eval_counts_only_unmasked_examples(kind):
-  parallel = step_lib.Parallel(kind, step_lib.StepConfig(num_classes=NUM_CLASSES))
+  parallel = parallel_lib.Parallel(kind, step_lib.StepConfig(num_classes=NUM_CLASSES))
   state = parallel.put_state(jax.tree.map(np.asarray, make_state()))
   batch = make_batch()
   batch["mask"] = np.arange(16) < 11
@@ -145,11 +146,11 @@ def test_eval_counts_only_unmasked_examples(kind):
 
 
 def test_batch_not_divisible_by_devices_is_an_error():
-  parallel = step_lib.Parallel("pmap", step_lib.StepConfig(num_classes=NUM_CLASSES))
+  parallel = parallel_lib.Parallel("pmap", step_lib.StepConfig(num_classes=NUM_CLASSES))
   with pytest.raises(ValueError, match="batch_size"):
     parallel.check_batch_size(12)
 
 
 def test_unknown_parallel_kind():
   with pytest.raises(ValueError, match="parallel"):
-    step_lib.Parallel("vmap", step_lib.StepConfig(num_classes=NUM_CLASSES))
+    parallel_lib.Parallel("vmap", step_lib.StepConfig(num_classes=NUM_CLASSES))

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from configs import digits
-from mixjax import checkpoint as checkpoint_lib
-from mixjax import trainer
+from mixjax.training import checkpoint as checkpoint_lib
+from mixjax.training import loop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKER = os.path.join(ROOT, "tests", "_worker.py")
@@ -32,7 +32,7 @@ def small_config(**overrides):
 
 
 def test_one_run_leaves_everything_in_the_workdir(tmp_path):
-  summary = trainer.train_and_evaluate(small_config(mix_off_epochs=1), str(tmp_path))
+  summary = loop.train_and_evaluate(small_config(mix_off_epochs=1), str(tmp_path))
   for name in ("config.json", "metrics.jsonl", "curves.png", "summary.json"):
     assert (tmp_path / name).stat().st_size > 0, name
   assert any((tmp_path / "tensorboard").iterdir())
@@ -60,7 +60,7 @@ def test_one_run_leaves_everything_in_the_workdir(tmp_path):
 
 
 def test_label_noise_saves_the_corrupted_indices(tmp_path):
-  trainer.train_and_evaluate(
+  loop.train_and_evaluate(
     small_config(num_epochs=1, lr_milestones=(), label_noise=0.2), str(tmp_path)
   )
   corrupted = np.load(tmp_path / "corrupted_indices.npy")
@@ -68,17 +68,17 @@ def test_label_noise_saves_the_corrupted_indices(tmp_path):
 
 
 def test_a_different_config_is_refused(tmp_path):
-  trainer.train_and_evaluate(small_config(num_epochs=1, lr_milestones=()), str(tmp_path))
+  loop.train_and_evaluate(small_config(num_epochs=1, lr_milestones=()), str(tmp_path))
   with pytest.raises(ValueError, match="mixup_alpha"):
-    trainer.train_and_evaluate(
+    loop.train_and_evaluate(
       small_config(num_epochs=1, lr_milestones=(), mixup_alpha=0.7), str(tmp_path)
     )
 
 
 def test_rerun_of_a_finished_run_resumes_without_training(tmp_path):
   config = small_config(num_epochs=1, lr_milestones=())
-  first = trainer.train(config, str(tmp_path))[0]
-  again = trainer.train(config, str(tmp_path))[0]
+  first = loop.train(config, str(tmp_path))[0]
+  again = loop.train(config, str(tmp_path))[0]
   np.testing.assert_array_equal(
     first.params["Dense_0"]["kernel"], again.params["Dense_0"]["kernel"]
   )
@@ -97,12 +97,12 @@ def test_rerun_of_a_finished_run_resumes_without_training(tmp_path):
 )
 def test_invalid_values_fail_at_start_up(tmp_path, key, value):
   with pytest.raises(ValueError, match=f"config.{key}"):
-    trainer.train_and_evaluate(small_config(**{key: value}), str(tmp_path))
+    loop.train_and_evaluate(small_config(**{key: value}), str(tmp_path))
 
 
 def test_batch_size_not_divisible_by_devices(tmp_path):
   with pytest.raises(ValueError, match="batch_size"):
-    trainer.train_and_evaluate(small_config(batch_size=60), str(tmp_path))  # 8 devices
+    loop.train_and_evaluate(small_config(batch_size=60), str(tmp_path))  # 8 devices
 
 
 def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path):

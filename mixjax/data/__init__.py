@@ -8,6 +8,10 @@ only when a tfds dataset is loaded.
 
 from __future__ import annotations
 
+from mixjax import _extras
+
+_extras.require("train", "mixjax.data", "sklearn")
+
 from mixjax.data.base import ArraySource
 from mixjax.data.base import Batch
 from mixjax.data.base import DatasetInfo

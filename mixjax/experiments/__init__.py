@@ -24,6 +24,10 @@ import importlib.util
 import types
 from typing import Any
 
+from mixjax import _extras
+
+_extras.require("train", "mixjax.experiments", "flax", "optax", "ml_collections", "matplotlib")
+
 # The one name -> module registry. Add a line here when adding an experiment.
 REGISTRY: dict[str, str] = {
   "corrupted_labels": "mixjax.experiments.corrupted_labels",

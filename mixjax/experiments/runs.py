@@ -1,6 +1,6 @@
 """Training runs for the experiments: one config per run, skipped when already finished.
 
-Each run trains through :func:`mixjax.trainer.train` in its own directory, so a killed
+Each run trains through :func:`mixjax.loop.train` in its own directory, so a killed
 experiment loses no finished run: rerunning it reuses every run whose `summary.json`
 exists and resumes the interrupted one from its checkpoints.
 """
@@ -14,8 +14,8 @@ from typing import Any
 
 import ml_collections
 
-from mixjax import trainer
-from mixjax.config import default_config
+from mixjax.training import loop
+from mixjax.training.config import default_config
 
 
 def base_config(**overrides: Any) -> ml_collections.ConfigDict:
@@ -49,7 +49,7 @@ def train_once(config: ml_collections.ConfigDict, workdir: str, *, need_state: b
       summary = json.load(f)
     state = None
   else:
-    state, summary = trainer.train(config, workdir)
+    state, summary = loop.train(config, workdir)
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     records = [json.loads(line) for line in f if line.strip()]
   if need_state:

@@ -7,7 +7,7 @@ before the network. Its models and exact settings are not reproduced here.
 Here: tfds `speech_commands` (version 0.02 of the recordings, 12 classes: ten words,
 silence and unknown), log-mel spectrograms [98, 40, 1] computed once with tf.signal
 (:mod:`mixjax.data.speech`), the recipe of configs/speech_commands.py (SmallCNN, Adam,
-30 epochs) and :func:`mixjax.trainer.train` for every run: ERM, and mixup at each α, for
+30 epochs) and :func:`mixjax.loop.train` for every run: ERM, and mixup at each α, for
 each seed. Reported: the last-epoch test error, mean ± std over seeds. The paper's table
 is not quoted: its classes, split and models differ from these.
 
@@ -41,9 +41,9 @@ import jax
 import ml_collections
 
 from configs import speech_commands as speech_config
-from mixjax import models
-from mixjax import trainer
 from mixjax.experiments import common
+from mixjax.training import loop
+from mixjax.training import models
 
 DEFAULT_ALPHAS = (0.1, 0.2)
 # --quick: examples of each split, epochs and global batch size.
@@ -126,7 +126,7 @@ def _train(config: ml_collections.ConfigDict, workdir: str, source) -> dict[str,
   if os.path.exists(path):
     with open(path) as f:
       return json.load(f)
-  return trainer.train(config, workdir, source=source)[1]
+  return loop.train(config, workdir, source=source)[1]
 
 
 def summarize(runs: list[dict[str, Any]], alphas: Sequence[float | None]) -> list[dict[str, Any]]:

@@ -29,10 +29,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mixjax import attacks
-from mixjax import trainer
 from mixjax.experiments import common
 from mixjax.experiments import runs
+from mixjax.experiments.adversarial import attacks
+from mixjax.training import loop
 
 ATTACKS = ("FGSM", "I-FGSM")
 
@@ -151,7 +151,7 @@ def run(
       )
       trained[label] = state
       progress.note(f"clean test error {100 * (1 - summary['last_test_accuracy']):.2f}%")
-    source = trainer.load_source(runs.base_config(seed=seed, **recipe))
+    source = loop.load_source(runs.base_config(seed=seed, **recipe))
     x, y = raw_test_set(source)
     lo, hi = float(x.min()), float(x.max())
     models = {label: pixel_model(trained[label], source.mean, source.std) for label in trained}

@@ -1,0 +1,108 @@
+"""Runs the per-device steps of `mixjax.training.step` with `jax.pmap` or `jax.shard_map`."""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from mixjax.training.step import AXIS
+from mixjax.training.step import StepConfig
+from mixjax.training.step import TrainState
+from mixjax.training.step import eval_step
+from mixjax.training.step import train_step
+
+
+class Parallel:
+  """Runs the per-device steps with `jax.pmap` or `jax.shard_map` over all devices.
+
+  The driver owns the layout: `put_state` / `put_batch` move host data to the
+  devices in the layout its steps expect, and `get_state` brings one host copy back.
+  Host batches are this process's share `[local_batch, ...]` of the global batch.
+  """
+
+  def __init__(self, kind: str, cfg: StepConfig):
+    if kind not in ("pmap", "shard_map"):
+      raise ValueError(f"`parallel` must be 'pmap' or 'shard_map', got {kind!r}.")
+    self.kind = kind
+    self.devices = jax.devices()
+    self.local_devices = jax.local_devices()
+    self.num_devices = len(self.devices)
+    train = functools.partial(train_step, cfg=cfg)
+    if kind == "pmap":
+      self._train = jax.pmap(train, axis_name=AXIS, donate_argnums=(0,), in_axes=(0, 0, None))
+      self._eval = jax.pmap(eval_step, axis_name=AXIS)
+      self.mesh = None
+    else:
+      self.mesh = jax.make_mesh(
+        (self.num_devices,), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,)
+      )
+      self._train = jax.jit(
+        jax.shard_map(train, mesh=self.mesh, in_specs=(P(), P(AXIS), P()), out_specs=(P(), P())),
+      )
+      self._eval = jax.jit(
+        jax.shard_map(eval_step, mesh=self.mesh, in_specs=(P(), P(AXIS)), out_specs=P())
+      )
+
+  def check_batch_size(self, global_batch_size: int) -> None:
+    if global_batch_size % self.num_devices:
+      raise ValueError(
+        f"`batch_size` (global) must be divisible by the number of devices "
+        f"({self.num_devices}), got {global_batch_size}."
+      )
+
+  def put_state(self, state: TrainState) -> TrainState:
+    """Replicates a host state onto the devices, laid out as the step returns it.
+
+    Matching the step's output layout matters: a state with another layout (e.g. from
+    `flax.jax_utils.replicate`) makes the second step compile again.
+    """
+    if self.kind == "pmap":
+      mesh = jax.sharding.Mesh(
+        np.array(self.devices), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,)
+      )
+      sharding = NamedSharding(mesh, P(AXIS))
+      copies = len(self.local_devices)
+      return jax.tree.map(
+        lambda x: jax.make_array_from_process_local_data(
+          sharding, np.broadcast_to(np.asarray(x), (copies, *np.shape(x)))
+        ),
+        state,
+      )
+    sharding = NamedSharding(self.mesh, P())
+    return jax.tree.map(
+      lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), state
+    )
+
+  def get_state(self, state: TrainState) -> TrainState:
+    """One host (NumPy) copy of the replicated state."""
+    return jax.tree.map(np.asarray, self._first_copy(state))
+
+  def put_batch(self, batch: dict[str, np.ndarray]):
+    """Moves this process's `[local_batch, ...]` arrays onto its devices."""
+    if self.kind == "pmap":
+      n = len(self.local_devices)
+      return jax.tree.map(lambda x: x.reshape((n, -1) + x.shape[1:]), batch)
+    sharding = NamedSharding(self.mesh, P(AXIS))
+    return jax.tree.map(lambda x: jax.make_array_from_process_local_data(sharding, x), batch)
+
+  def train(self, state, batch, hparams):
+    """Runs one train step; `hparams` is a dict of host scalars."""
+    hparams = {k: jnp.float32(v) for k, v in hparams.items()}
+    state, metrics = self._train(state, self.put_batch(batch), hparams)
+    return state, self._first_copy(metrics)
+
+  def eval(self, state, batch):
+    """Runs one eval step and returns the summed counts as host floats."""
+    sums = self._first_copy(self._eval(state, self.put_batch(batch)))
+    return {k: float(v) for k, v in sums.items()}
+
+  def _first_copy(self, tree):
+    """This process's copy of a replicated output (pmap outputs carry a device axis)."""
+    if self.kind == "pmap":
+      return jax.tree.map(lambda x: x.addressable_data(0)[0], tree)
+    return jax.tree.map(lambda x: x.addressable_data(0), tree)
