@@ -23,26 +23,99 @@ def is_concrete(x: Any) -> bool:
   return not isinstance(x, jax.core.Tracer)
 
 
+def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+  left = "-inf" if low is None else f"{low:g}"
+  right = "inf" if high is None else f"{high:g}"
+  return (
+    ("(" if low_open or low is None else "[")
+    + f"{left}, {right}"
+    + (")" if high_open or high is None else "]")
+  )
+
+
+def check_int(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
+  """Checks a Python or NumPy int (not a bool) in `[low, high]` and returns it as an int.
+
+  Args:
+    value: the argument.
+    name: its name, for the message (e.g. "batch_size" or "config.num_epochs").
+    low: the smallest allowed value, or None.
+    high: the largest allowed value, or None.
+
+  Raises:
+    ValueError: naming `name`, the value and the expected range.
+  """
+  ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
+  ok = ok and (low is None or value >= low) and (high is None or value <= high)
+  if not ok:
+    if low == 1 and high is None:
+      expected = "a positive int"
+    elif low == 0 and high is None:
+      expected = "an int >= 0"
+    else:
+      expected = f"an int in {_interval(low, high, False, False)}"
+    raise ValueError(f"`{name}` must be {expected}, got {value!r}.")
+  return int(value)
+
+
+def check_positive_int(value: Any, name: str) -> int:
+  """Checks a positive Python or NumPy int (not a bool) and returns it as an int."""
+  return check_int(value, name, low=1)
+
+
+def check_number(
+  value: Any,
+  name: str,
+  *,
+  low: float | None = None,
+  high: float | None = None,
+  low_open: bool = False,
+  high_open: bool = False,
+  expected: str | None = None,
+) -> Any:
+  """Checks a finite real scalar in a range; traced values pass unchecked.
+
+  Shapes are checked at trace time; the value only when it is concrete (a Python
+  number, a NumPy or committed jax scalar), so a traced hyperparameter never forces a
+  recompile.
+
+  Args:
+    value: the argument.
+    name: its name, for the message.
+    low: the lower bound, or None for none.
+    high: the upper bound, or None for none.
+    low_open: exclude `low` itself.
+    high_open: exclude `high` itself.
+    expected: what the message says was expected; default "a finite number in [low, high]".
+
+  Returns:
+    `value`, unchanged.
+
+  Raises:
+    ValueError: `value` is not a scalar, or is concrete and not finite or out of range.
+  """
+  if jnp.ndim(value) != 0:
+    raise ValueError(f"`{name}` must be a scalar, got shape {jnp.shape(value)}.")
+  if not is_concrete(value):
+    return value
+  number = float(np.asarray(value))
+  ok = math.isfinite(number)
+  ok = ok and (low is None or (number > low if low_open else number >= low))
+  ok = ok and (high is None or (number < high if high_open else number <= high))
+  if not ok:
+    expected = expected or f"a finite number in {_interval(low, high, low_open, high_open)}"
+    raise ValueError(f"`{name}` must be {expected}, got {number!r}.")
+  return value
+
+
 def check_alpha(alpha: Any, name: str = "alpha") -> None:
   """Checks that a Beta concentration is a finite, non-negative scalar."""
-  if jnp.ndim(alpha) != 0:
-    raise ValueError(f"`{name}` must be a scalar, got shape {jnp.shape(alpha)}.")
-  if not is_concrete(alpha):
-    return
-  value = float(np.asarray(alpha))
-  if not math.isfinite(value) or value < 0:
-    raise ValueError(f"`{name}` must be finite and >= 0, got {value!r}.")
+  check_number(alpha, name, low=0.0, expected="finite and >= 0")
 
 
 def check_probability(p: Any, name: str) -> None:
   """Checks that `p` is a scalar in [0, 1] (when concrete)."""
-  if jnp.ndim(p) != 0:
-    raise ValueError(f"`{name}` must be a scalar, got shape {jnp.shape(p)}.")
-  if not is_concrete(p):
-    return
-  value = float(np.asarray(p))
-  if not 0.0 <= value <= 1.0:
-    raise ValueError(f"`{name}` must be in [0, 1], got {value!r}.")
+  check_number(p, name, low=0.0, high=1.0, expected="in [0, 1]")
 
 
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> None:
@@ -51,8 +124,13 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> None:
 
 
 def check_batch_size(batch_size: Any) -> None:
-  if not isinstance(batch_size, int | np.integer) or batch_size < 1:
-    raise ValueError(f"`batch_size` must be a positive Python int, got {batch_size!r}.")
+  check_positive_int(batch_size, "batch_size")
+
+
+def lam_shape(batch_size: int, mode: str) -> tuple[int, ...]:
+  """The shape of one per-batch (`mode="batch"`, `()`) or per-example (`(B,)`) draw."""
+  check_choice(mode, "mode", MODES)
+  return () if mode == "batch" else (batch_size,)
 
 
 def check_labels(labels: Any) -> int:
