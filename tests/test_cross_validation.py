@@ -12,6 +12,7 @@ import pytest
 from configs import digits
 from mixjax import data
 from mixjax.data import base
+from mixjax.data import stats
 from mixjax.training import cross_validation as cv
 
 
@@ -27,7 +28,7 @@ def _source(num_train=60, num_test=12, num_classes=3, label_noise_at=()):
   train = np.broadcast_to(
     np.arange(num_train, dtype=np.float32)[:, None, None, None], (num_train, 2, 2, 1)
   )
-  return base.ArraySource(
+  return data.ArraySource(
     info=info,
     train_inputs=np.ascontiguousarray(train),
     train_labels=np.arange(num_train) % num_classes,
@@ -85,7 +86,7 @@ def test_fold_source_takes_its_rows_and_its_own_statistics():
   assert fold.class_names == source.class_names
   np.testing.assert_array_equal(fold.train_labels, source.train_labels[train_idx])
   np.testing.assert_array_equal(fold.test_labels, source.train_labels[held_idx])
-  mean, std = base.channel_stats(np.arange(0, 60, 2, dtype=np.float32)[:, None])
+  mean, std = stats.channel_stats(np.arange(0, 60, 2, dtype=np.float32)[:, None])
   np.testing.assert_allclose(fold.mean, mean)
   np.testing.assert_allclose(fold.std, std)
   # Held-out rows, normalised with the fold's training statistics.

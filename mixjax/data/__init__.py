@@ -3,7 +3,15 @@
 `load_source(name, seed=...)` returns a `Source` (see `mixjax.data.base` for the
 conventions). scikit-learn datasets are always available offline; tfds datasets must be
 prepared beforehand (`tfds build NAME`), nothing is downloaded. TensorFlow is imported
-only when a tfds dataset is loaded.
+only when a tfds dataset or an image folder is loaded.
+
+Modules, one job each:
+
+* `base`: the `Source` interface, `DatasetInfo`, `Batch` and the argument checks.
+* `arrays`: `ArraySource`, the in-memory source every small dataset becomes.
+* `stats`: normalisation statistics; `noise`: label noise; `splits`: held-out splits.
+* One loader each: `sklearn_datasets`, `tfds_images`, `image_folder`, `speech`; a
+  dataset kind is one loader module plus one line in `_LOADERS` below.
 """
 
 from __future__ import annotations
@@ -12,13 +20,17 @@ from mixjax import _extras
 
 _extras.require("train", "mixjax.data", "sklearn")
 
-from mixjax.data.base import ArraySource
+import dataclasses
+import importlib
+from typing import Any
+
+from mixjax.data.arrays import ArraySource
 from mixjax.data.base import Batch
 from mixjax.data.base import DatasetInfo
 from mixjax.data.base import Source
 from mixjax.data.noise import corrupt_labels
-from mixjax.data.sklearn_sources import NAMES as SKLEARN_DATASETS
-from mixjax.data.sklearn_sources import load_sklearn_source
+from mixjax.data.sklearn_datasets import NAMES as SKLEARN_DATASETS
+from mixjax.data.sklearn_datasets import load_sklearn_source
 
 # tfds datasets known to work; any other tfds image-classification dataset (with 'image'
 # and 'label' features) is tried too.
@@ -32,9 +44,54 @@ TFDS_DATASETS = (
 )
 # tfds audio datasets, loaded as log-mel spectrogram images (`mixjax.data.speech`).
 AUDIO_DATASETS = ("speech_commands",)
-# Your own images: `data_dir` holds one sub-folder per class (`mixjax.data.folder_source`).
+# Your own images: `data_dir` holds one sub-folder per class (`mixjax.data.image_folder`).
 FOLDER_DATASET = "folder"
-DATASETS = SKLEARN_DATASETS + TFDS_DATASETS + AUDIO_DATASETS + (FOLDER_DATASET,)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Loader:
+  """How `load_source` loads one kind of dataset.
+
+  Attributes:
+    function: "module:function", imported on first use (TensorFlow is slow to import).
+      It takes the dataset name first (unless `takes_name` is False), then `seed`,
+      `label_noise`, `process_index`, `process_count` and `options` as keywords.
+    options: the optional arguments of `load_source` it takes; the others must be None.
+    takes_name: whether `function` takes the dataset name.
+  """
+
+  function: str
+  options: tuple[str, ...] = ()
+  takes_name: bool = True
+
+  def load(self, name: str, **kwargs: Any) -> Source:
+    module, function = self.function.split(":")
+    load = getattr(importlib.import_module(module), function)
+    return load(name, **kwargs) if self.takes_name else load(**kwargs)
+
+
+_SKLEARN = _Loader("mixjax.data.sklearn_datasets:load_sklearn_source", ("test_fraction",))
+_TFDS = _Loader("mixjax.data.tfds_images:load_tfds_source", ("data_dir",))
+# Every dataset name, in the order of `DATASETS`; any other name is tried with `_TFDS`.
+_LOADERS = {
+  **dict.fromkeys(SKLEARN_DATASETS, _SKLEARN),
+  **dict.fromkeys(TFDS_DATASETS, _TFDS),
+  "speech_commands": _Loader(
+    "mixjax.data.speech:load_speech_source", ("data_dir",), takes_name=False
+  ),
+  FOLDER_DATASET: _Loader(
+    "mixjax.data.image_folder:load_folder_source",
+    ("data_dir", "test_fraction", "image_size"),
+    takes_name=False,
+  ),
+}
+DATASETS = tuple(_LOADERS)
+# Where each optional argument of `load_source` applies, for the error elsewhere.
+_APPLIES_ONLY_TO = {
+  "image_size": f"dataset {FOLDER_DATASET!r}",
+  "data_dir": "tfds datasets",
+  "test_fraction": f"the scikit-learn datasets {SKLEARN_DATASETS}",
+}
 
 
 def load_source(
@@ -74,57 +131,22 @@ def load_source(
   """
   if not isinstance(name, str) or not name:
     raise ValueError(f"`name` must be a dataset name, one of {DATASETS}, got {name!r}.")
-  if name == FOLDER_DATASET:
-    from mixjax.data import folder_source  # Imported lazily: TensorFlow is slow to import.
-
-    return folder_source.load_folder_source(
-      data_dir,
-      seed=seed,
-      image_size=image_size,
-      test_fraction=test_fraction,
-      label_noise=label_noise,
-      process_index=process_index,
-      process_count=process_count,
-    )
-  if image_size is not None:
-    raise ValueError(
-      f"`image_size` applies only to dataset {FOLDER_DATASET!r}, got {image_size!r} for {name!r}."
-    )
-  if name in SKLEARN_DATASETS:
-    if data_dir is not None:
-      raise ValueError(f"`data_dir` applies only to tfds datasets, got {data_dir!r} for {name!r}.")
-    return load_sklearn_source(
-      name,
-      seed=seed,
-      label_noise=label_noise,
-      process_index=process_index,
-      process_count=process_count,
-      test_fraction=test_fraction,
-    )
-  if test_fraction is not None:
-    raise ValueError(
-      f"`test_fraction` applies only to the scikit-learn datasets {SKLEARN_DATASETS}, got "
-      f"{test_fraction!r} for {name!r}, which has its own test split."
-    )
-  if name in AUDIO_DATASETS:
-    from mixjax.data import speech  # Imported lazily: TensorFlow is slow to import.
-
-    return speech.load_speech_source(
-      seed=seed,
-      label_noise=label_noise,
-      process_index=process_index,
-      process_count=process_count,
-      data_dir=data_dir,
-    )
-  from mixjax.data import tfds_source  # Imported lazily: TensorFlow is slow to import.
-
-  return tfds_source.load_tfds_source(
+  loader = _LOADERS.get(name, _TFDS)
+  options = {"image_size": image_size, "data_dir": data_dir, "test_fraction": test_fraction}
+  for option, value in options.items():
+    if value is not None and option not in loader.options:
+      own_split = ", which has its own test split" if option == "test_fraction" else ""
+      raise ValueError(
+        f"`{option}` applies only to {_APPLIES_ONLY_TO[option]}, got {value!r} for "
+        f"{name!r}{own_split}."
+      )
+  return loader.load(
     name,
     seed=seed,
     label_noise=label_noise,
     process_index=process_index,
     process_count=process_count,
-    data_dir=data_dir,
+    **{option: options[option] for option in loader.options},
   )
 
 

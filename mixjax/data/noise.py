@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from mixjax import _checks
 from mixjax.data import base
 
 # Spawn key that separates the label-noise stream from every epoch order, which is
@@ -46,12 +47,7 @@ def corrupt_labels(
       f"`labels` must be a 1-D integer array, got shape {labels.shape} and dtype {labels.dtype}."
     )
   fraction = base.check_fraction(fraction, "fraction")
-  if (
-    isinstance(num_classes, bool)
-    or not isinstance(num_classes, int | np.integer)
-    or (num_classes < 1)
-  ):
-    raise ValueError(f"`num_classes` must be a positive int, got {num_classes!r}.")
+  num_classes = _checks.check_positive_int(num_classes, "num_classes")
   seed = base.check_seed(seed)
   n = labels.shape[0]
   if n and (labels.min() < 0 or labels.max() >= num_classes):

@@ -20,7 +20,7 @@ With the defaults one clip is `[98, 40, 1]`. The spectrograms are computed once,
 batched tf.data map, and held in memory as **float16** NumPy arrays (half the memory of
 float32; the log-mels lie in about [-14, 20], where float16 keeps ~3 significant
 digits): roughly 0.7 GB for the ~85k training clips. They feed an
-:class:`mixjax.data.base.ArraySource`, which normalises with the training split's mean
+:class:`mixjax.data.arrays.ArraySource`, which normalises with the training split's mean
 and standard deviation and returns float32 batches, so batching, resuming and
 per-process sharding work exactly as for the other in-memory datasets.
 
@@ -38,8 +38,11 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from mixjax import _checks
+from mixjax.data import _tf
+from mixjax.data import arrays
 from mixjax.data import base
-from mixjax.data import tfds_source
+from mixjax.data import tfds_images
 
 NAME = "speech_commands"
 # Clips per tf.data batch when computing the spectrograms.
@@ -76,22 +79,14 @@ class SpectrogramConfig:
 
   def __post_init__(self):
     for field in ("sample_rate", "clip_samples", "frame_length", "frame_step", "num_mel_bins"):
-      value = getattr(self, field)
-      if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"`{field}` must be a positive int, got {value!r}.")
+      _checks.check_positive_int(getattr(self, field), field)
     if self.frame_length > self.clip_samples:
       raise ValueError(
         f"`frame_length` must be at most clip_samples={self.clip_samples}, got {self.frame_length}."
       )
-    if self.fft_length is not None and (
-      isinstance(self.fft_length, bool)
-      or not isinstance(self.fft_length, int)
-      or self.fft_length < self.frame_length
-    ):
-      raise ValueError(
-        f"`fft_length` must be None or an int >= frame_length={self.frame_length}, "
-        f"got {self.fft_length!r}."
-      )
+    if self.fft_length is not None:
+      expected = f"None or an int >= frame_length={self.frame_length}"
+      base.check_int(self.fft_length, "fft_length", low=self.frame_length, expected=expected)
     if not 0.0 <= self.lower_edge_hertz < self.upper_edge_hertz <= self.sample_rate / 2:
       raise ValueError(
         "The mel filterbank needs 0 <= lower_edge_hertz < upper_edge_hertz <= "
@@ -185,7 +180,7 @@ class SpeechData:
     label_noise: float = 0.0,
     process_index: int = 0,
     process_count: int = 1,
-  ) -> base.ArraySource:
+  ) -> arrays.ArraySource:
     """This process's in-memory source of normalised float32 batches.
 
     Args:
@@ -195,10 +190,9 @@ class SpeechData:
       process_count: the number of processes sharing each global batch.
 
     Returns:
-      An :class:`mixjax.data.base.ArraySource` named `speech_commands`.
+      An :class:`mixjax.data.arrays.ArraySource` named `speech_commands`.
     """
-    seed = base.check_seed(seed)
-    return base.ArraySource.from_splits(
+    return arrays.ArraySource.from_splits(
       NAME,
       num_classes=self.num_classes,
       train_inputs=self.train_inputs,
@@ -213,9 +207,9 @@ class SpeechData:
 
 
 def _check_max_examples(value: int | None, name: str) -> int | None:
-  if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-    raise ValueError(f"`{name}` must be None (all) or a positive int, got {value!r}.")
-  return value
+  if value is None:
+    return None
+  return base.check_int(value, name, low=1, expected="None (all) or a positive int")
 
 
 def _load_split(
@@ -228,7 +222,7 @@ def _load_split(
 ) -> tuple[np.ndarray, np.ndarray]:
   """One split, in its stored order, as (float16 spectrograms, int64 labels)."""
   read_config = tfds.ReadConfig(try_autocache=False)
-  ds = tfds_source._as_dataset(  # Raises FileNotFoundError if the data are not prepared.
+  ds = tfds_images.as_dataset(  # Raises FileNotFoundError if the data are not prepared.
     builder, data_dir, split=split, shuffle_files=False, read_config=read_config
   )
   if max_examples is not None:
@@ -241,12 +235,10 @@ def _load_split(
   def features(audio, label):
     return log_mel_spectrogram(audio, spectrogram)[..., None], label
 
-  options = tf.data.Options()
-  options.deterministic = True
   ds = ds.map(waveform, num_parallel_calls=tf.data.AUTOTUNE).batch(_LOAD_BATCH)
   ds = ds.map(features, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
   inputs, labels = [], []
-  for batch_inputs, batch_labels in tfds.as_numpy(ds.with_options(options)):
+  for batch_inputs, batch_labels in tfds.as_numpy(ds.with_options(_tf.deterministic_options())):
     inputs.append(batch_inputs.astype(np.float16))
     labels.append(batch_labels.astype(np.int64))
   if not inputs:
@@ -306,7 +298,7 @@ def load_speech_source(
   spectrogram: SpectrogramConfig = SpectrogramConfig(),
   max_train_examples: int | None = None,
   max_test_examples: int | None = None,
-) -> base.ArraySource:
+) -> arrays.ArraySource:
   """Loads tfds `speech_commands` as this process's source of spectrogram batches.
 
   Args:
@@ -320,15 +312,16 @@ def load_speech_source(
     max_test_examples: keep only the first this many test clips; None keeps all.
 
   Returns:
-    An :class:`mixjax.data.base.ArraySource` whose batches have `image` float32
+    An :class:`mixjax.data.arrays.ArraySource` whose batches have `image` float32
     `[b, frames, mels, 1]` (`[b, 98, 40, 1]` with the defaults) and `label` int32 `[b]`.
 
   Raises:
     FileNotFoundError: the dataset is not prepared in `data_dir`.
   """
-  base.check_seed(seed)
-  base.check_process(process_index, process_count)
-  base.check_fraction(label_noise, "label_noise")
+  # Checked once here, before the minutes-long load (`SpeechData.source` passes them on).
+  seed, label_noise, process_index, process_count = base.check_source_args(
+    seed, label_noise, process_index, process_count
+  )
   data = load_speech_data(
     data_dir=data_dir,
     spectrogram=spectrogram,
