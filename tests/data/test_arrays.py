@@ -1,13 +1,13 @@
-"""Tests for the in-memory input pipeline (scikit-learn sources) and label noise."""
+"""Tests for the in-memory source (`mixjax.data.arrays.ArraySource`): order, resume, shards."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import stats
 
-from mixjax import data
+from mixjax.data import arrays
 from mixjax.data import base
+from mixjax.data import noise
 
 # ---------------------------------------------------------------------------------------
 # A synthetic source whose inputs encode their own index, so that the order, the sharding
@@ -21,11 +21,11 @@ def _indexed_source(
   seed: int = 0,
   process_index: int = 0,
   process_count: int = 1,
-) -> base.ArraySource:
+) -> arrays.ArraySource:
   info = base.DatasetInfo(
     name="indexed", num_classes=7, input_shape=(1,), num_train=num_train, num_test=num_test
   )
-  return base.ArraySource(
+  return arrays.ArraySource(
     info=info,
     train_inputs=np.arange(num_train, dtype=np.float32)[:, None],
     train_labels=np.arange(num_train) % 7,
@@ -37,94 +37,13 @@ def _indexed_source(
   )
 
 
-def _indices(source: base.ArraySource, batch: dict[str, np.ndarray]) -> np.ndarray:
+def _indices(source: arrays.ArraySource, batch: dict[str, np.ndarray]) -> np.ndarray:
   """Recovers the example indices of a batch from its normalised inputs."""
   return np.rint(batch["image"][:, 0] * source.std[0] + source.mean[0]).astype(np.int64)
 
 
-def _epoch(source: base.ArraySource, **kwargs) -> list[np.ndarray]:
+def _epoch(source: arrays.ArraySource, **kwargs) -> list[np.ndarray]:
   return [_indices(source, b) for b in source.train_batches(**kwargs)]
-
-
-# ---------------------------------------------------------------------------------------
-# scikit-learn sources
-
-
-def test_digits_split_sizes_shapes_and_dtypes():
-  source = data.load_source("digits", seed=0)
-  assert source.info == data.DatasetInfo(
-    name="digits", num_classes=10, input_shape=(8, 8, 1), num_train=1347, num_test=450
-  )
-  assert source.steps_per_epoch(128) == 1347 // 128
-  batches = list(source.train_batches(epoch=0, global_batch_size=128))
-  assert len(batches) == 10
-  for batch in batches:
-    assert set(batch) == {"image", "label"}
-    assert batch["image"].shape == (128, 8, 8, 1) and batch["image"].dtype == np.float32
-    assert batch["label"].shape == (128,) and batch["label"].dtype == np.int32
-    assert batch["label"].min() >= 0 and batch["label"].max() < 10
-  for batch in source.eval_batches(global_batch_size=128):
-    assert batch["image"].shape == (128, 8, 8, 1) and batch["image"].dtype == np.float32
-    assert batch["label"].dtype == np.int32 and batch["mask"].dtype == bool
-  assert source.corrupted_indices.shape == (0,) and source.corrupted_indices.dtype == np.int64
-
-
-@pytest.mark.parametrize(
-  "name, num_features, num_classes, num_examples",
-  [("iris", 4, 3, 150), ("wine", 13, 3, 178), ("breast_cancer", 30, 2, 569)],
-)
-def test_tabular_sources(name, num_features, num_classes, num_examples):
-  source = data.load_source(name, seed=3)
-  info = source.info
-  assert info.input_shape == (num_features,) and info.num_classes == num_classes
-  assert info.num_train + info.num_test == num_examples
-  assert info.num_test == int(np.ceil(0.3 * num_examples))
-  (batch,) = source.train_batches(epoch=0, global_batch_size=info.num_train)
-  assert batch["image"].shape == (info.num_train, num_features)
-  # Standardised per feature with training statistics.
-  np.testing.assert_allclose(batch["image"].mean(axis=0), 0.0, atol=1e-4)
-  np.testing.assert_allclose(batch["image"].std(axis=0), 1.0, atol=1e-4)
-  # Stratified: every class is in both splits, in about the same proportion.
-  test_labels = np.concatenate(
-    [b["label"][b["mask"]] for b in source.eval_batches(global_batch_size=16)]
-  )
-  train_freq = np.bincount(batch["label"], minlength=num_classes) / info.num_train
-  test_freq = np.bincount(test_labels, minlength=num_classes)
-  test_freq = test_freq / test_freq.sum()
-  np.testing.assert_allclose(train_freq, test_freq, atol=0.05)
-
-
-def test_digits_normalised_with_training_statistics():
-  source = data.load_source("digits", seed=0)
-  (train,) = source.train_batches(epoch=0, global_batch_size=source.info.num_train)
-  np.testing.assert_allclose(train["image"].mean(), 0.0, atol=1e-5)
-  np.testing.assert_allclose(train["image"].std(), 1.0, atol=1e-5)
-  test = np.concatenate([b["image"] for b in source.eval_batches(global_batch_size=450)])
-  assert abs(test.mean()) < 0.1  # Same distribution, normalised with train statistics.
-  # Raw digits pixels are in [0, 16] / 16: the statistics are on that scale.
-  assert 0.0 < source.mean[0] < 1.0 and 0.0 < source.std[0] < 1.0
-
-
-def test_split_is_fixed_by_seed():
-  def test_set(seed, test_fraction=None):
-    source = data.load_source("digits", seed=seed, test_fraction=test_fraction)
-    batches = source.eval_batches(global_batch_size=64)
-    return np.concatenate([b["label"][b["mask"]] for b in batches])
-
-  np.testing.assert_array_equal(test_set(5), test_set(5))
-  assert not np.array_equal(test_set(5), test_set(6))
-  assert len(test_set(5, test_fraction=0.5)) == 899
-
-
-def test_train_order_is_a_function_of_seed_and_epoch():
-  def epoch_images(seed, epoch, **kwargs):
-    source = data.load_source("digits", seed=seed, **kwargs)
-    return np.stack([b["image"] for b in source.train_batches(epoch=epoch, global_batch_size=64)])
-
-  np.testing.assert_array_equal(epoch_images(0, 3), epoch_images(0, 3))
-  # Independent of the label noise.
-  np.testing.assert_array_equal(epoch_images(0, 3), epoch_images(0, 3, label_noise=0.5))
-  assert not np.array_equal(epoch_images(0, 3), epoch_images(0, 4))
 
 
 # ---------------------------------------------------------------------------------------
@@ -226,114 +145,79 @@ def test_batch_size_errors():
     source.train_batches(epoch=-1, global_batch_size=4)
 
 
-@pytest.mark.parametrize(
-  "kwargs, match",
-  [
-    (dict(name="mnist_typo", test_fraction=0.2), "test_fraction.*scikit-learn"),
-    (dict(name="", seed=0), "name.*dataset name"),
-    (dict(name=3), "name.*dataset name"),
-    (dict(label_noise=1.5), r"label_noise.*\[0, 1\], got 1.5"),
-    (dict(label_noise=-0.1), "label_noise"),
-    (dict(label_noise=float("nan")), "label_noise"),
-    (dict(test_fraction=0.0), r"test_fraction.*\(0, 1\), got 0.0"),
-    (dict(test_fraction=1.0), "test_fraction"),
-    (dict(test_fraction=0.001), "test_fraction.*stratification"),
-    (dict(seed=-1), r"seed.*\[0, 2\*\*32\), got -1"),
-    (dict(seed=1.5), "seed"),
-    (dict(process_index=2, process_count=2), r"process_index.*\[0, process_count=2\), got 2"),
-    (dict(process_count=0), "process_count.*positive int, got 0"),
-    (dict(data_dir="/tmp"), "data_dir.*only to tfds"),
-  ],
-)
-def test_load_source_errors(kwargs, match):
-  kwargs = {"name": "digits", "seed": 0, **kwargs}
-  with pytest.raises(ValueError, match=match):
-    data.load_source(kwargs.pop("name"), **kwargs)
+def test_the_epoch_order_is_the_documented_permutation():
+  source = _indexed_source(100, seed=9)
+  order = arrays.epoch_permutation(100, seed=9, epoch=4)
+  np.testing.assert_array_equal(order, np.random.default_rng([9, 4]).permutation(100))
+  seen = np.concatenate(_epoch(source, epoch=4, global_batch_size=20))
+  np.testing.assert_array_equal(seen, order)
 
 
-def test_datasets_lists_every_supported_name():
-  assert data.DATASETS[:4] == ("digits", "iris", "wine", "breast_cancer")
-  assert {"cifar10", "cifar100", "mnist", "fashion_mnist", "svhn_cropped", "imagenet2012"} <= set(
-    data.DATASETS
-  )
+def test_batches_are_normalised_with_the_training_statistics():
+  source = _indexed_source(100)
+  np.testing.assert_allclose(source.mean, [49.5])
+  np.testing.assert_allclose(source.std, [np.arange(100).std()], rtol=1e-6)
+  test = np.concatenate([b["image"][b["mask"]] for b in source.eval_batches(global_batch_size=8)])
+  np.testing.assert_allclose(test[:, 0], (np.arange(37) + 1000 - 49.5) / source.std[0], rtol=1e-5)
 
 
 # ---------------------------------------------------------------------------------------
-# Label noise
+# from_splits and subset
 
 
-@pytest.mark.parametrize("n, fraction", [(100, 0.0), (100, 0.25), (101, 0.5), (7, 0.3), (50, 1.0)])
-def test_corrupt_labels_changes_exactly_round_fraction_n(n, fraction):
-  labels = np.arange(n) % 5
-  new, corrupted = data.corrupt_labels(labels, fraction=fraction, num_classes=5, seed=1)
-  assert corrupted.dtype == np.int64 and corrupted.shape == (round(fraction * n),)
-  assert len(np.unique(corrupted)) == len(corrupted) and np.all(np.diff(corrupted) > 0)
-  assert new.dtype == labels.dtype and new.shape == labels.shape
-  keep = np.setdiff1d(np.arange(n), corrupted)
-  np.testing.assert_array_equal(new[keep], labels[keep])
-  assert new.min() >= 0 and new.max() < 5
-  np.testing.assert_array_equal(labels, np.arange(n) % 5)  # Input untouched.
+def _splits(num_train=40, num_test=10, num_classes=4):
+  return dict(
+    num_classes=num_classes,
+    train_inputs=np.arange(num_train * 2, dtype=np.float32).reshape(num_train, 2),
+    train_labels=np.arange(num_train) % num_classes,
+    test_inputs=np.zeros((num_test, 2), np.float32),
+    test_labels=np.arange(num_test) % num_classes,
+  )
 
 
-def test_corrupt_labels_zero_fraction_is_identity():
-  labels = np.array([3, 1, 2, 0], np.int32)
-  new, corrupted = data.corrupt_labels(labels, fraction=0.0, num_classes=4, seed=0)
-  np.testing.assert_array_equal(new, labels)
-  assert new is not labels and corrupted.shape == (0,) and corrupted.dtype == np.int64
+def test_from_splits_describes_the_arrays_and_applies_the_label_noise():
+  source = arrays.ArraySource.from_splits(
+    "toy", seed=5, label_noise=0.5, process_index=1, process_count=2, **_splits()
+  )
+  assert source.info == base.DatasetInfo(
+    name="toy", num_classes=4, input_shape=(2,), num_train=40, num_test=10
+  )
+  assert (source.process_index, source.process_count) == (1, 2)
+  expected, corrupted = noise.corrupt_labels(np.arange(40) % 4, fraction=0.5, num_classes=4, seed=5)
+  np.testing.assert_array_equal(source.train_labels, expected)
+  np.testing.assert_array_equal(source.corrupted_indices, corrupted)
+  np.testing.assert_array_equal(source.test_labels, np.arange(10) % 4)  # Clean.
+  assert source.class_names is None
 
 
-def test_corrupt_labels_is_deterministic_by_seed():
-  labels = np.zeros(1000, np.int64)
-  a = data.corrupt_labels(labels, fraction=0.4, num_classes=10, seed=7)
-  b = data.corrupt_labels(labels, fraction=0.4, num_classes=10, seed=7)
-  c = data.corrupt_labels(labels, fraction=0.4, num_classes=10, seed=8)
-  np.testing.assert_array_equal(a[0], b[0])
-  np.testing.assert_array_equal(a[1], b[1])
-  assert not np.array_equal(a[1], c[1])
+def test_constructor_errors():
+  splits = _splits()
+  with pytest.raises(ValueError, match=r"class_names.*4 classes"):
+    arrays.ArraySource.from_splits("toy", seed=0, class_names=("a", "b"), **splits)
+  splits["test_inputs"] = np.zeros((10, 3), np.float32)
+  with pytest.raises(ValueError, match=r"test split has inputs \(10, 3\).*\(2,\)"):
+    arrays.ArraySource.from_splits("toy", seed=0, **splits)
+  with pytest.raises(ValueError, match=r"seed.*\[0, 2\*\*32\), got -1"):
+    arrays.ArraySource.from_splits("toy", seed=-1, **_splits())
+  with pytest.raises(ValueError, match=r"process_index.*\[0, process_count=2\), got 2"):
+    arrays.ArraySource.from_splits("toy", seed=0, process_index=2, process_count=2, **_splits())
 
 
-def test_corrupted_labels_are_uniform_over_all_classes():
-  labels = np.zeros(20_000, np.int64)
-  new, corrupted = data.corrupt_labels(labels, fraction=1.0, num_classes=10, seed=0)
-  counts = np.bincount(new[corrupted], minlength=10)
-  assert stats.chisquare(counts).pvalue > 1e-3
-  # The redrawn label may coincide with the true one (about 1 in num_classes).
-  assert abs(np.mean(new == 0) - 0.1) < 0.01
-  # The corrupted examples are spread over the whole split.
-  _, few = data.corrupt_labels(labels, fraction=0.1, num_classes=10, seed=0)
-  assert stats.kstest(few / 20_000, "uniform").pvalue > 1e-3
-
-
-@pytest.mark.parametrize(
-  "labels, kwargs, match",
-  [
-    (np.zeros(4, np.int64), dict(fraction=1.01), r"fraction.*\[0, 1\], got 1.01"),
-    (np.zeros(4, np.int64), dict(fraction=-0.5), "fraction"),
-    (np.zeros(4, np.int64), dict(num_classes=0), "num_classes.*positive int, got 0"),
-    (np.zeros(4, np.float32), {}, "labels.*1-D integer.*float32"),
-    (np.zeros((2, 2), np.int64), {}, r"labels.*1-D integer.*\(2, 2\)"),
-    (np.array([0, 3]), dict(num_classes=3), r"labels.*\[0, num_classes=3\).*\[0, 3\]"),
-    (np.zeros(4, np.int64), dict(seed=-3), "seed"),
-  ],
-)
-def test_corrupt_labels_errors(labels, kwargs, match):
-  kwargs = {"fraction": 0.5, "num_classes": 3, "seed": 0, **kwargs}
-  with pytest.raises(ValueError, match=match):
-    data.corrupt_labels(labels, **kwargs)
-
-
-def test_load_source_applies_label_noise_to_the_training_split():
-  clean = data.load_source("digits", seed=0)
-  noisy = data.load_source("digits", seed=0, label_noise=0.3)
-  assert len(noisy.corrupted_indices) == round(0.3 * 1347)
-  assert noisy.corrupted_indices.max() < 1347
-  (a,) = clean.train_batches(epoch=0, global_batch_size=1347)
-  (b,) = noisy.train_batches(epoch=0, global_batch_size=1347)
-  np.testing.assert_array_equal(a["image"], b["image"])
-  changed = np.sum(a["label"] != b["label"])
-  # About 9 in 10 redrawn labels differ from the true one.
-  assert 0.8 * len(noisy.corrupted_indices) < changed <= len(noisy.corrupted_indices)
-  clean_test = clean.eval_batches(global_batch_size=64)
-  noisy_test = noisy.eval_batches(global_batch_size=64)
-  for x, y in zip(clean_test, noisy_test, strict=True):
-    np.testing.assert_array_equal(x["label"], y["label"])  # The test split stays clean.
+def test_subset_takes_a_fold_of_the_training_split():
+  source = arrays.ArraySource.from_splits(
+    "toy", seed=3, label_noise=0.25, class_names=tuple("abcd"), **_splits()
+  )
+  train, held_out = np.arange(0, 40, 2), np.arange(1, 40, 2)
+  fold = source.subset(train, held_out)
+  assert (fold.info.num_train, fold.info.num_test) == (20, 20)
+  np.testing.assert_array_equal(fold.train_labels, source.train_labels[train])
+  np.testing.assert_array_equal(fold.test_labels, source.train_labels[held_out])
+  # Noisy examples stay noisy, renumbered within the fold.
+  expected = np.flatnonzero(np.isin(train, source.corrupted_indices))
+  np.testing.assert_array_equal(fold.corrupted_indices, expected)
+  assert fold.class_names == tuple("abcd")
+  np.testing.assert_allclose(fold.mean, source._train_inputs[train].mean(axis=0))
+  with pytest.raises(ValueError, match="train_indices.*distinct"):
+    source.subset(np.array([0, 0, 1]))
+  with pytest.raises(ValueError, match="test_indices.*1-D int"):
+    source.subset(train, np.array([0.5]))

@@ -1,4 +1,5 @@
-"""Image folders as in-memory sources: layouts, decoding, skipped files, errors, a training run."""
+"""Image folders as in-memory sources (`mixjax.data.image_folder`): layouts, decoding,
+skipped files, errors, the image size, a training run."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import tensorflow as tf
 
 from configs import digits
 from mixjax import data
+from mixjax.data import arrays
 from mixjax.data import base
-from mixjax.data import folder_source
+from mixjax.data import image_folder
 from mixjax.training import config as config_lib
 from mixjax.training import loop
 
@@ -93,7 +95,8 @@ def _expected_colours(source, labels):
 
 def test_flat_layout_holds_out_a_stratified_fraction(flat_dir):
   source = _load_flat(flat_dir)
-  assert isinstance(source, base.ArraySource)
+  assert isinstance(source, image_folder.FolderSource)
+  assert isinstance(source, arrays.ArraySource)
   assert source.class_names == ("cat", "dog", "eel")
   assert source.info == base.DatasetInfo(
     name="folder", num_classes=3, input_shape=(16, 16, 3), num_train=24, num_test=6
@@ -166,7 +169,23 @@ def test_default_image_size_and_grey_folders(tmp_path):
   for name, level in (("dark", 40), ("light", 220)):
     _write_class(str(tmp_path), name, 3, colour=(level,) * 3, grey=True)
   source = data.load_source("folder", data_dir=str(tmp_path), seed=0, test_fraction=0.34)
-  assert source.info.input_shape == (folder_source.DEFAULT_IMAGE_SIZE,) * 2 + (1,)
+  assert source.info.input_shape == (image_folder.DEFAULT_IMAGE_SIZE,) * 2 + (1,)
+
+
+@pytest.mark.parametrize("image_size", [16, 5])
+def test_batches_have_the_requested_image_size(flat_dir, image_size):
+  source = _load_flat(flat_dir, image_size=image_size)
+  assert source.info.input_shape == (image_size, image_size, 3)
+  for batch in source.train_batches(epoch=0, global_batch_size=8):
+    assert batch["image"].shape == (8, image_size, image_size, 3)
+  for batch in source.eval_batches(global_batch_size=4):
+    assert batch["image"].shape == (4, image_size, image_size, 3)
+  # The solid colours survive the resize to any size.
+  batch = next(source.train_batches(epoch=0, global_batch_size=8))
+  expected = _expected_colours(source, batch["label"])[:, None, None, :]
+  np.testing.assert_allclose(
+    _raw(source, batch), np.broadcast_to(expected, batch["image"].shape), atol=TOLERANCE
+  )
 
 
 def test_a_missing_folder_is_named(tmp_path):

@@ -66,6 +66,26 @@ def test_spectrogram_config_rejects_bad_values(kwargs, match):
     speech.SpectrogramConfig(**kwargs)
 
 
+def test_spectrogram_config_messages_say_what_was_expected():
+  with pytest.raises(ValueError, match=r"`num_mel_bins` must be a positive int, got True"):
+    speech.SpectrogramConfig(num_mel_bins=True)
+  with pytest.raises(ValueError, match=r"`fft_length` must be None or an int >= frame_length=400"):
+    speech.SpectrogramConfig(fft_length=256)
+  assert speech.SpectrogramConfig(fft_length=400).fft_size == 400
+
+
+def test_arguments_are_checked_before_anything_is_read(tmp_path):
+  # Nothing is prepared in tmp_path: a bad argument must be reported, not the missing data.
+  for kwargs, match in [
+    (dict(seed=-1), r"seed.*\[0, 2\*\*32\)"),
+    (dict(label_noise=2.0), "label_noise"),
+    (dict(process_index=1), "process_index"),
+    (dict(max_train_examples=0), r"`max_train_examples` must be None \(all\) or a positive int"),
+  ]:
+    with pytest.raises(ValueError, match=match):
+      speech.load_speech_source(**{"seed": 0, "data_dir": str(tmp_path), **kwargs})
+
+
 @pytest.mark.parametrize("length", [9, 16_000, 20_000])
 def test_pad_or_crop_keeps_the_first_second_and_pads_with_zeros(length):
   audio = tf.range(1, length + 1, dtype=tf.float32)
@@ -137,6 +157,8 @@ def test_loading_is_deterministic(mock_tfds, mock_speech_data):
 def test_label_noise_and_process_shares(mock_speech_data):
   noisy = mock_speech_data.source(seed=0, label_noise=0.5)
   assert len(noisy.corrupted_indices) == NUM_EXAMPLES // 2
+  with pytest.raises(ValueError, match="seed"):
+    mock_speech_data.source(seed=2**32)
   whole = next(mock_speech_data.source(seed=1).train_batches(epoch=0, global_batch_size=8))
   shares = [
     next(

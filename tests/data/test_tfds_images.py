@@ -1,4 +1,4 @@
-"""Tests for the tfds sources; nothing is downloaded.
+"""Tests for the tfds image sources (`mixjax.data.tfds_images`); nothing is downloaded.
 
 Two kinds of data:
 
@@ -20,8 +20,8 @@ import pytest
 tfds = pytest.importorskip("tensorflow_datasets")
 
 from mixjax import data  # noqa: E402
-from mixjax.data import base  # noqa: E402
-from mixjax.data import tfds_source  # noqa: E402
+from mixjax.data import arrays  # noqa: E402
+from mixjax.data import tfds_images  # noqa: E402
 
 NUM_EXAMPLES = 40
 
@@ -84,7 +84,7 @@ def _rows(images: np.ndarray) -> set[bytes]:
 
 def test_cifar10_in_memory(mock_tfds):
   source = data.load_source("cifar10", seed=0)
-  assert isinstance(source, base.ArraySource)
+  assert isinstance(source, arrays.ArraySource)
   assert source.info == data.DatasetInfo(
     name="cifar10",
     num_classes=10,
@@ -142,6 +142,11 @@ def test_mnist_with_label_noise(mock_tfds):
   source = data.load_source("mnist", seed=1, label_noise=0.5)
   assert source.info.input_shape == (28, 28, 1) and source.info.num_classes == 10
   assert len(source.corrupted_indices) == NUM_EXAMPLES // 2
+  # Exactly the corrupted labels may differ from the clean load; the test split stays clean.
+  clean = data.load_source("mnist", seed=1)
+  changed = np.flatnonzero(source.train_labels != clean.train_labels)
+  assert set(changed) <= set(source.corrupted_indices) and len(changed) > 0
+  np.testing.assert_array_equal(source.test_labels, clean.test_labels)
   (batch,) = source.train_batches(epoch=0, global_batch_size=8, start_step=4)
   assert batch["image"].shape == (8, 28, 28, 1)
 
@@ -152,7 +157,7 @@ def test_mnist_with_label_noise(mock_tfds):
 
 def test_imagenet2012_streamed_on_two_processes(mock_tfds):
   first, second = [
-    tfds_source.load_tfds_source(
+    tfds_images.load_tfds_source(
       "imagenet2012",
       seed=0,
       image_size=32,
@@ -164,7 +169,7 @@ def test_imagenet2012_streamed_on_two_processes(mock_tfds):
     )
     for i in range(2)
   ]
-  assert isinstance(first, tfds_source.StreamingSource)
+  assert isinstance(first, tfds_images.StreamingSource)
   assert first.info.input_shape == (32, 32, 3) and first.info.num_classes == 1000
   np.testing.assert_array_equal(first.mean, second.mean)  # Same statistics everywhere.
   # Train: determinism per (seed, epoch), resume, a new order each epoch.
@@ -193,13 +198,33 @@ def test_imagenet2012_streamed_on_two_processes(mock_tfds):
 
 
 def test_default_rule_streams_variable_size_images_only(mock_tfds):
-  assert isinstance(data.load_source("fashion_mnist", seed=0), base.ArraySource)
+  assert isinstance(data.load_source("fashion_mnist", seed=0), arrays.ArraySource)
   with pytest.raises(NotImplementedError, match="label_noise.*imagenet2012"):
     data.load_source("imagenet2012", seed=0, label_noise=0.1)
-  mnist = tfds_source.load_tfds_source("mnist", seed=0, streaming=True, stats_examples=8)
-  assert isinstance(mnist, tfds_source.StreamingSource) and mnist.info.input_shape == (28, 28, 1)
+  mnist = tfds_images.load_tfds_source("mnist", seed=0, streaming=True, stats_examples=8)
+  assert isinstance(mnist, tfds_images.StreamingSource) and mnist.info.input_shape == (28, 28, 1)
   (batch,) = mnist.train_batches(epoch=0, global_batch_size=10, start_step=3)
   assert batch["image"].shape == (10, 28, 28, 1)
+
+
+def test_large_training_splits_are_streamed(mock_tfds, monkeypatch):
+  monkeypatch.setattr(tfds_images, "STREAM_ABOVE", NUM_EXAMPLES - 1)
+  streamed = tfds_images.load_tfds_source("cifar10", seed=0, stats_examples=8)
+  assert isinstance(streamed, tfds_images.StreamingSource)
+  monkeypatch.setattr(tfds_images, "STREAM_ABOVE", NUM_EXAMPLES)
+  assert isinstance(tfds_images.load_tfds_source("cifar10", seed=0), arrays.ArraySource)
+
+
+def test_streaming_arguments_are_checked(mock_tfds):
+  for kwargs, match in [
+    (dict(image_size=0), "`image_size` must be a positive int, got 0"),
+    (dict(shuffle_buffer=True), "`shuffle_buffer` must be a positive int, got True"),
+    (dict(image_size=64, resize_size=32), "`resize_size` must be at least image_size=64"),
+  ]:
+    with pytest.raises(ValueError, match=match):
+      tfds_images.load_tfds_source("imagenet2012", seed=0, **kwargs)
+  with pytest.raises(ValueError, match="seed"):
+    tfds_images.load_tfds_source("cifar10", seed=-1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -216,6 +241,12 @@ def test_default_rule_streams_variable_size_images_only(mock_tfds):
 def test_missing_data_is_a_clear_error(tmp_path, name, match):
   with pytest.raises(FileNotFoundError, match=match):
     data.load_source(name, seed=0, data_dir=str(tmp_path))
+
+
+def test_as_dataset_says_how_to_prepare_a_missing_dataset(tmp_path):
+  builder = tfds.builder("mnist", data_dir=str(tmp_path))
+  with pytest.raises(FileNotFoundError, match=r"'mnist' is not prepared.*tfds build mnist"):
+    tfds_images.as_dataset(builder, str(tmp_path), split="train")
 
 
 def test_unknown_and_unsuitable_datasets(tmp_path):
@@ -237,7 +268,7 @@ def _labels(batches, masked=False):
 def test_prepared_dataset_two_processes(toy_data_dir, name):
   """Streamed (variable-size images) or in memory (fixed-size), sharded over 2 processes."""
   sources = [
-    tfds_source.load_tfds_source(
+    tfds_images.load_tfds_source(
       name,
       seed=4,
       data_dir=toy_data_dir,
@@ -249,7 +280,7 @@ def test_prepared_dataset_two_processes(toy_data_dir, name):
     for i in range(2)
   ]
   streamed = name == "mixjax_toy_variable"
-  assert all(isinstance(s, tfds_source.StreamingSource) == streamed for s in sources)
+  assert all(isinstance(s, tfds_images.StreamingSource) == streamed for s in sources)
   assert sources[0].info.input_shape == (8, 8, 3) and sources[0].info.num_train == 30
   assert sources[0].info.num_test == 11
   np.testing.assert_array_equal(sources[0].mean, sources[1].mean)
