@@ -8,9 +8,16 @@ Every experiment is a module `mixjax.experiments.<name>` that exposes
   `quick=True` is a tiny version for smoke tests (well under a minute on CPU). The
   command line passes `seeds=[...]` only when `--seeds` is given.
 * optionally `add_arguments(parser) -> None`, which declares its own command-line options
-  with `parser.add_argument` (`parser` is an argparse argument group; `--steps 500`
-  arrives in `run` as `steps=500`; an option that is not given is not passed, so `run`'s
-  defaults apply).
+  with :func:`mixjax.experiments.options.add` (`parser` is an argparse argument group;
+  options are spelled `--snake_case` after the `run` keyword they set: `--disc_steps 5`
+  arrives in `run` as `disc_steps=5`; an option that is not given is not passed, so
+  `run`'s defaults apply).
+
+Shared pieces: :mod:`~mixjax.experiments.common` (result files, tables, progress),
+:mod:`~mixjax.experiments.runs` (training runs through the harness, reused when finished;
+methods and recipes) and :mod:`~mixjax.experiments.options` (option spellings, comma
+lists). An experiment that trains classifiers builds its grid as `runs.Run` specs and
+calls `runs.train_all`; see `tabular.py` for a short one.
 
 :data:`REGISTRY` maps each name to its module path. Modules are imported only when chosen,
 so an experiment's heavy dependencies cost nothing to the others, and a name whose module

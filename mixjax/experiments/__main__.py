@@ -2,11 +2,13 @@
 
 `NAME` is one of :data:`mixjax.experiments.REGISTRY`. Options after the common ones are
 declared by the experiment's own `add_arguments` (see `python -m mixjax.experiments NAME
---help`) and passed to its `run` as keyword arguments.
+--help`), spelled `--snake_case` like train.py's flags, and passed to its `run` as keyword
+arguments. Older dashed spellings (`--disc-steps`, `--data-dir`) still work for one
+release, with a deprecation message on stderr.
 
 Examples:
   python -m mixjax.experiments gan --out runs/gan
-  python -m mixjax.experiments gan --out /tmp/gan --quick --seeds 0
+  python -m mixjax.experiments gan --out /tmp/gan --quick --seeds 0 --disc_steps 3
   python -m mixjax.experiments figures --out runs/figures
 """
 

@@ -149,6 +149,21 @@ def pyplot():
   return plt
 
 
+def save_figure(fig, path: str, *, dpi: int = 110, tight: bool = True) -> None:
+  """Saves a matplotlib figure to `path` (PNG) and closes it.
+
+  Args:
+    fig: the figure.
+    path: the file.
+    dpi: its resolution.
+    tight: apply `tight_layout` first (False for figures with their own layout engine).
+  """
+  if tight:
+    fig.tight_layout()
+  fig.savefig(path, dpi=dpi)
+  pyplot().close(fig)
+
+
 class Timer:
   """Wall-clock timer: `with Timer() as t: ...; t.seconds`."""
 

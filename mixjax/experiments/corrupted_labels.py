@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from mixjax.experiments import common
+from mixjax.experiments import options
 from mixjax.experiments import runs
 
 PAPER_CIFAR10 = {  # (best, last) test error %, Table 2.
@@ -37,22 +38,60 @@ PAPER_CIFAR10 = {  # (best, last) test error %, Table 2.
   0.5: {"ERM": (18.8, 44.6), "mixup (α=32)": (11.3, 12.7)},
   0.8: {"ERM": (36.5, 73.9), "mixup (α=32)": (25.3, 30.9)},
 }
+RECIPE = runs.Recipe(model="mlp", epochs=60, milestones=(40,))  # Digits, MLP, lr 0.05.
+QUICK = dict(seeds=(0,), noise_levels=(0.5,), alphas=(8.0,))
+QUICK_RECIPE = dict(epochs=3, milestones=(2,))
 
 
-def methods(alphas: Sequence[float], dropout: float) -> list[tuple[str, dict[str, Any]]]:
-  """(label, config overrides) of every method."""
-  out = [
-    ("ERM", {"mix": "none"}),
-    (f"ERM + dropout {dropout:g}", {"mix": "none", "dropout_rate": dropout}),
+def methods(alphas: Sequence[float], dropout: float) -> list[runs.Method]:
+  """ERM, ERM + dropout, mixup at each α and mixup at the last α + dropout."""
+  with_dropout = {"dropout_rate": dropout}
+  last = runs.mixup(alphas[-1])
+  return [
+    runs.erm(),
+    runs.Method(f"ERM + dropout {dropout:g}", {**runs.erm().overrides, **with_dropout}),
+    *(runs.mixup(a) for a in alphas),
+    runs.Method(f"{last.label} + dropout {dropout:g}", {**last.overrides, **with_dropout}),
   ]
-  out += [(f"mixup (α={a:g})", {"mix": "mixup", "mixup_alpha": float(a)}) for a in alphas]
-  out.append(
-    (
-      f"mixup (α={alphas[-1]:g}) + dropout {dropout:g}",
-      {"mix": "mixup", "mixup_alpha": float(alphas[-1]), "dropout_rate": dropout},
-    )
-  )
-  return out
+
+
+def grid(
+  noise_levels: Sequence[float],
+  grid_methods: Sequence[runs.Method],
+  seeds: Sequence[int],
+  recipe: runs.Recipe,
+) -> list[runs.Run]:
+  """One run per noise level × method × seed, in `runs/noise<p>_<method>_seed<k>`."""
+  specs = []
+  for noise in noise_levels:
+    for method in grid_methods:
+      for seed in seeds:
+        name = f"noise{noise:g}_{method.label.replace(' ', '_')}_seed{seed}"
+        config = recipe.config(label_noise=float(noise), seed=int(seed), **method.overrides)
+        specs.append(
+          runs.Run(
+            workdir=os.path.join("runs", name),
+            description=f"noise={noise:g} {method.label} seed={seed}",
+            config=config,
+            fields={"noise": noise, "method": method.label, "seed": seed},
+          )
+        )
+  return specs
+
+
+def _result(spec: runs.Run, trained: runs.Trained) -> dict[str, Any]:
+  return {
+    **spec.fields,
+    "best_error": trained.best_error,
+    "last_error": trained.last_error,
+    "final_train_accuracy": trained.records[-1]["train_accuracy"],
+    "test_error_curve": [1 - r["test_accuracy"] for r in trained.records],
+    "wall_seconds": trained.summary["wall_seconds"],
+  }
+
+
+def _note(trained: runs.Trained) -> str:
+  return f"best {100 * trained.best_error:.1f}%  last {100 * trained.last_error:.1f}%"
 
 
 def run(
@@ -63,60 +102,36 @@ def run(
   noise_levels: Sequence[float] = (0.2, 0.5, 0.8),
   alphas: Sequence[float] = (1.0, 8.0, 32.0),
   dropout: float = 0.5,
-  dataset: str = "digits",
-  model: str = "mlp",
-  epochs: int = 60,
-  milestones: Sequence[int] = (40,),
-  batch_size: int = 64,
-  learning_rate: float = 0.05,
-  augment: str = "none",
+  **recipe: Any,
 ) -> dict[str, Any]:
-  """Runs the grid noise level × method × seed and writes the tables and plots."""
+  """Runs the grid noise level × method × seed and writes the tables and plots.
+
+  Args:
+    out_dir: output directory (created); each run trains in `out_dir/runs/<name>`.
+    quick: a tiny version (one seed, 50% noise, α = 8, 3 epochs).
+    seeds: seeds to run.
+    noise_levels: fractions of corrupted training labels.
+    alphas: mixup's α values.
+    dropout: the dropout rate of the dropout methods.
+    **recipe: :class:`runs.Recipe` fields (dataset, model, epochs, milestones,
+      batch_size, learning_rate, augment) replacing those of :data:`RECIPE`.
+
+  Returns:
+    `{"runs": per-run results, "table": the markdown table}`.
+  """
+  recipe = RECIPE.replace("corrupted_labels", **recipe)
   if quick:
-    seeds, noise_levels, alphas, epochs, milestones = (0,), (0.5,), (8.0,), 3, (2,)
-  grid = methods(alphas, dropout)
-  progress = common.Progress("corrupted_labels", len(noise_levels) * len(grid) * len(seeds))
-  results: list[dict[str, Any]] = []
-  for noise in noise_levels:
-    for label, overrides in grid:
-      for seed in seeds:
-        progress.start_run(f"noise={noise:g} {label} seed={seed}")
-        config = runs.base_config(
-          dataset=dataset,
-          model=model,
-          num_epochs=epochs,
-          lr_milestones=tuple(milestones),
-          batch_size=batch_size,
-          learning_rate=learning_rate,
-          augment=augment,
-          label_noise=float(noise),
-          seed=int(seed),
-          **overrides,
-        )
-        name = f"noise{noise:g}_{label.replace(' ', '_')}_seed{seed}"
-        summary, records = runs.train_once(config, os.path.join(out_dir, "runs", name))
-        results.append(
-          {
-            "noise": noise,
-            "method": label,
-            "seed": seed,
-            "best_error": 1 - summary["best_test_accuracy"],
-            "last_error": 1 - summary["last_test_accuracy"],
-            "final_train_accuracy": records[-1]["train_accuracy"],
-            "test_error_curve": [1 - r["test_accuracy"] for r in records],
-            "wall_seconds": summary["wall_seconds"],
-          }
-        )
-        progress.note(
-          f"best {100 * results[-1]['best_error']:.1f}%  "
-          f"last {100 * results[-1]['last_error']:.1f}%"
-        )
-  table = results_table(results, noise_levels, [m for m, _ in grid])
-  _plot(os.path.join(out_dir, "test_error_curves.png"), results, noise_levels, grid)
-  setup = (
-    f"{dataset}, {model}, {epochs} epochs (lr {learning_rate:g} ×0.1 at "
-    f"{list(milestones)}), batch {batch_size}, seeds {list(seeds)}"
-  )
+    seeds, noise_levels, alphas = QUICK["seeds"], QUICK["noise_levels"], QUICK["alphas"]
+    recipe = recipe.replace("corrupted_labels", **QUICK_RECIPE)
+  grid_methods = methods(alphas, dropout)
+  specs = grid(noise_levels, grid_methods, seeds, recipe)
+  progress = common.Progress("corrupted_labels", len(specs))
+  trained = runs.train_all(out_dir, specs, progress, note=_note)
+  results = [_result(spec, t) for spec, t in zip(specs, trained, strict=True)]
+  labels = [m.label for m in grid_methods]
+  table = results_table(results, noise_levels, labels)
+  _plot(os.path.join(out_dir, "test_error_curves.png"), results, noise_levels, labels)
+  setup = f"{recipe.describe()}, seeds {list(seeds)}"
   markdown = (
     f"# Corrupted labels\n\n{setup}\n\nTest error (%), best epoch / last epoch, "
     f"mean ± std over seeds.\n\n{table}\n\n![curves](test_error_curves.png)\n"
@@ -142,13 +157,13 @@ def results_table(results, noise_levels, method_names) -> str:
   return common.markdown_table(["method"] + [f"{100 * n:g}% noise" for n in noise_levels], rows)
 
 
-def _plot(path, results, noise_levels, grid) -> None:
+def _plot(path, results, noise_levels, labels) -> None:
   plt = common.pyplot()
   fig, axes = plt.subplots(
     1, len(noise_levels), figsize=(4.5 * len(noise_levels), 3.6), squeeze=False
   )
   for ax, noise in zip(axes[0], noise_levels, strict=True):
-    for label, _ in grid:
+    for label in labels:
       curves = [
         r["test_error_curve"] for r in results if r["method"] == label and r["noise"] == noise
       ]
@@ -157,13 +172,13 @@ def _plot(path, results, noise_levels, grid) -> None:
     ax.set(title=f"{100 * noise:g}% corrupted labels", xlabel="epoch", ylabel="test error %")
     ax.grid(alpha=0.3)
   axes[0][0].legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  common.save_figure(fig, path)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-  parser.add_argument("--noise_levels", type=runs.floats, help="e.g. 0.2,0.5,0.8")
-  parser.add_argument("--alphas", type=runs.floats, help="mixup α values, e.g. 1,8,32")
-  parser.add_argument("--dropout", type=float, help="dropout rate of the dropout methods")
+  """Command-line options of `python -m mixjax.experiments corrupted_labels`."""
+  floats = options.comma_list(float)
+  options.add(parser, "--noise_levels", type=floats, help="e.g. 0.2,0.5,0.8")
+  options.add(parser, "--alphas", type=floats, help="mixup α values, e.g. 1,8,32")
+  options.add(parser, "--dropout", type=float, help="dropout rate of the dropout methods")
   runs.add_recipe_arguments(parser)

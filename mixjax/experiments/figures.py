@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -247,8 +249,7 @@ def plot_rows(
       _show(axes[i, j], row_images[j], row_labels[j], boxes[j], fontsize)
     axes[i, 0].set_ylabel(name, fontsize=fontsize + 1)
   fig.suptitle(title, fontsize=10)
-  fig.savefig(path, dpi=dpi)
-  plt.close(fig)
+  common.save_figure(fig, path, dpi=dpi, tight=False)
 
 
 def _record(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -264,6 +265,64 @@ def _table(figure_rows: dict[str, list[dict[str, Any]]]) -> str:
     table_rows = [[figure, row["name"]] + list(row["labels"]) for row in rows]
     blocks.append(common.markdown_table(headers, table_rows))
   return "\n\n".join(blocks)
+
+
+class Figure(NamedTuple):
+  """One of the drawn figures, `<name>.png`."""
+
+  name: str  # The file's stem and its key in results.json.
+  description: str  # Its progress line.
+  batch: Callable[[], tuple[np.ndarray, np.ndarray, list[str]]]  # (images, labels, names).
+  panel: float  # Inches per panel.
+  dpi: tuple[int, int]  # Resolution of the full and the --quick figure.
+  title: str  # The figure's title; `{seed}` is filled in.
+
+
+FIGURES = (
+  Figure(
+    "digits",
+    "digits.png: sklearn digits 0-7 under mixup, CutMix, mixup-or-CutMix",
+    digit_batch,
+    1.15,
+    (120, 80),
+    "sklearn digits, pairing='flip' (seed {seed}); titles: mixed labels",
+  ),
+  Figure(
+    "photos",
+    "photos.png: tiles of china.jpg and flower.jpg",
+    photo_batch,
+    1.9,
+    (90, 60),
+    f"scikit-learn sample photos, {TILE}x{TILE} tiles, pairing='flip' (seed {{seed}}); "
+    "red: CutMix boxes",
+  ),
+)
+
+
+def draw(figure: Figure, key: jax.Array, out_dir: str, *, seed: int, quick: bool) -> list[dict]:
+  """Mixes the figure's batch with every op, draws `<out_dir>/<name>.png`, returns its record."""
+  images, labels, names = figure.batch()
+  rows = mix_rows(key, images, labels, names)
+  path = os.path.join(out_dir, f"{figure.name}.png")
+  dpi = figure.dpi[1] if quick else figure.dpi[0]
+  title = figure.title.format(seed=seed)
+  plot_rows(path, images, labels, names, rows, panel=figure.panel, dpi=dpi, title=title)
+  return _record(rows)
+
+
+def _markdown(table: str, files: Sequence[str], seconds: float) -> str:
+  return "\n".join(
+    [
+      "# What mixing does to real images",
+      "",
+      "Each cell is the mixed label of one panel (weight·class, heaviest first). Partner of "
+      "column i: column B-1-i (`pairing='flip'`). Figures: " + ", ".join(files) + ".",
+      "",
+      table,
+      "",
+      f"Wall time {seconds:.1f} s.",
+    ]
+  )
 
 
 def run(
@@ -285,65 +344,24 @@ def run(
     raise TypeError(f"Unknown figures option(s) {sorted(options)}; it takes none.")
   seed = common.parse_seeds(seeds)[0] if seeds is not None else 0
   os.makedirs(out_dir, exist_ok=True)
-  key_digits, key_photos = jax.random.split(jax.random.key(seed))
-  progress = common.Progress("figures", 2)
-  recorded, files = {}, []
+  keys = jax.random.split(jax.random.key(seed), len(FIGURES))
+  progress = common.Progress("figures", len(FIGURES))
+  recorded = {}
   with common.Timer() as timer:
-    progress.start_run("digits.png: sklearn digits 0-7 under mixup, CutMix, mixup-or-CutMix")
-    images, labels, names = digit_batch()
-    rows = mix_rows(key_digits, images, labels, names)
-    path = os.path.join(out_dir, "digits.png")
-    plot_rows(
-      path,
-      images,
-      labels,
-      names,
-      rows,
-      panel=1.15,
-      dpi=80 if quick else 120,
-      title=f"sklearn digits, pairing='flip' (seed {seed}); titles: mixed labels",
-    )
-    recorded["digits"], files = _record(rows), files + [path]
-    progress.start_run("photos.png: tiles of china.jpg and flower.jpg")
-    images, labels, names = photo_batch()
-    rows = mix_rows(key_photos, images, labels, names)
-    path = os.path.join(out_dir, "photos.png")
-    plot_rows(
-      path,
-      images,
-      labels,
-      names,
-      rows,
-      panel=1.9,
-      dpi=60 if quick else 90,
-      title=f"scikit-learn sample photos, {TILE}x{TILE} tiles, pairing='flip' "
-      f"(seed {seed}); red: CutMix boxes",
-    )
-    recorded["photos"], files = _record(rows), files + [path]
+    for figure, key in zip(FIGURES, keys, strict=True):
+      progress.start_run(figure.description)
+      recorded[figure.name] = draw(figure, key, out_dir, seed=seed, quick=quick)
+  files = [f"{figure.name}.png" for figure in FIGURES]
   table = _table(recorded)
   print(table, flush=True)
-  markdown = "\n".join(
-    [
-      "# What mixing does to real images",
-      "",
-      "Each cell is the mixed label of one panel (weight·class, heaviest first). Partner of "
-      "column i: column B-1-i (`pairing='flip'`). Figures: "
-      + ", ".join(os.path.basename(f) for f in files)
-      + ".",
-      "",
-      table,
-      "",
-      f"Wall time {timer.seconds:.1f} s.",
-    ]
-  )
   results = {
     "experiment": "figures",
     "quick": quick,
     "seed": seed,
-    "files": [os.path.basename(f) for f in files],
+    "files": files,
     "figures": recorded,
     "table": table,
     "seconds": timer.seconds,
   }
-  common.write_results(out_dir, results, markdown)
+  common.write_results(out_dir, results, _markdown(table, files, timer.seconds))
   return results

@@ -18,9 +18,62 @@ from collections.abc import Sequence
 from typing import Any
 
 from mixjax.experiments import common
+from mixjax.experiments import options
 from mixjax.experiments import runs
 
 DATASETS = ("iris", "wine", "breast_cancer")
+
+
+def grid(
+  datasets: Sequence[str],
+  methods: Sequence[runs.Method],
+  seeds: Sequence[int],
+  *,
+  epochs: int,
+  batch_size: int,
+  learning_rate: float,
+) -> list[runs.Run]:
+  """One MLP run per table × method × seed, in `runs/<table>_<ERM|mixup>_seed<k>`."""
+  specs = []
+  for dataset in datasets:
+    for method in methods:
+      for seed in seeds:
+        config = runs.base_config(
+          dataset=dataset,
+          model="mlp",
+          num_epochs=epochs,
+          batch_size=batch_size,
+          optimizer="adam",
+          learning_rate=learning_rate,
+          weight_decay=0.0,
+          lr_milestones=(),
+          seed=int(seed),
+          **method.overrides,
+        )
+        specs.append(
+          runs.Run(
+            workdir=os.path.join("runs", f"{dataset}_{method.label.split(' ')[0]}_seed{seed}"),
+            description=f"{dataset} {method.label} seed={seed}",
+            config=config,
+            fields={"dataset": dataset, "method": method.label, "seed": seed},
+          )
+        )
+  return specs
+
+
+def results_table(results, datasets, labels) -> str:
+  """Rows: tables; columns: the methods' last-epoch test error %, mean ± std over seeds."""
+  rows = [
+    [d]
+    + [
+      common.format_mean_std(
+        [r["test_error"] for r in results if r["dataset"] == d and r["method"] == m], 2, scale=100
+      )
+      for m in labels
+    ]
+    for d in datasets
+  ]
+  return common.markdown_table(["dataset"] + [f"{m} test error %" for m in labels], rows)
 
 
 def run(
@@ -37,49 +90,20 @@ def run(
   """Trains ERM and mixup MLPs on every table and seed; writes the table and a plot."""
   if quick:
     seeds, datasets, epochs = (0,), ("iris",), 5
-  methods = {"ERM": {"mix": "none"}, f"mixup (α={alpha:g})": {"mix": "mixup", "mixup_alpha": alpha}}
-  progress = common.Progress("tabular", len(datasets) * len(methods) * len(seeds))
-  results = []
-  for dataset in datasets:
-    for label, overrides in methods.items():
-      for seed in seeds:
-        progress.start_run(f"{dataset} {label} seed={seed}")
-        config = runs.base_config(
-          dataset=dataset,
-          model="mlp",
-          num_epochs=epochs,
-          batch_size=batch_size,
-          optimizer="adam",
-          learning_rate=learning_rate,
-          weight_decay=0.0,
-          lr_milestones=(),
-          seed=int(seed),
-          **overrides,
-        )
-        name = f"{dataset}_{label.split(' ')[0]}_seed{seed}"
-        summary, _ = runs.train_once(config, os.path.join(out_dir, "runs", name))
-        results.append(
-          {
-            "dataset": dataset,
-            "method": label,
-            "seed": seed,
-            "test_error": 1 - summary["last_test_accuracy"],
-            "wall_seconds": summary["wall_seconds"],
-          }
-        )
-        progress.note(f"test error {100 * results[-1]['test_error']:.2f}%")
-  rows = [
-    [d]
-    + [
-      common.format_mean_std(
-        [r["test_error"] for r in results if r["dataset"] == d and r["method"] == m], 2, scale=100
-      )
-      for m in methods
-    ]
-    for d in datasets
+  methods = [runs.erm(), runs.mixup(alpha)]
+  specs = grid(
+    datasets, methods, seeds, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate
+  )
+  progress = common.Progress("tabular", len(specs))
+  note = lambda trained: f"test error {100 * trained.last_error:.2f}%"
+  trained = runs.train_all(out_dir, specs, progress, note=note)
+  results = [
+    {**spec.fields, "test_error": t.last_error, "wall_seconds": t.summary["wall_seconds"]}
+    for spec, t in zip(specs, trained, strict=True)
   ]
-  table = common.markdown_table(["dataset"] + [f"{m} test error %" for m in methods], rows)
-  _plot(os.path.join(out_dir, "tabular.png"), results, datasets, list(methods))
+  labels = [m.label for m in methods]
+  table = results_table(results, datasets, labels)
+  _plot(os.path.join(out_dir, "tabular.png"), results, datasets, labels)
   setup = (
     f"MLP (256, 256), Adam lr {learning_rate:g}, {epochs} epochs, batch {batch_size}, "
     f"seeds {list(seeds)}; last-epoch test error"
@@ -112,16 +136,14 @@ def _plot(path, results, datasets, methods) -> None:
   ax.set_xticks(np.arange(len(datasets)) + width * (len(methods) - 1) / 2, datasets)
   ax.set(ylabel="test error %", title="ERM vs mixup on tables")
   ax.legend()
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  common.save_figure(fig, path)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-  parser.add_argument(
-    "--datasets", type=lambda s: tuple(s.split(",")), help="comma list of iris,wine,breast_cancer"
-  )
-  parser.add_argument("--alpha", type=float)
-  parser.add_argument("--epochs", type=int)
-  parser.add_argument("--batch_size", type=int)
-  parser.add_argument("--learning_rate", type=float)
+  """Command-line options of `python -m mixjax.experiments tabular`."""
+  datasets = options.comma_list(str)
+  options.add(parser, "--datasets", type=datasets, help="comma list of iris,wine,breast_cancer")
+  options.add(parser, "--alpha", type=float, help="mixup's α (default 1)")
+  options.add(parser, "--epochs", type=int, help="training epochs (default 100)")
+  options.add(parser, "--batch_size", type=int, help="batch size (default 32)")
+  options.add(parser, "--learning_rate", type=float, help="Adam's learning rate (default 1e-3)")

@@ -21,7 +21,6 @@ References:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -33,16 +32,6 @@ import optax
 from mixjax import _checks
 
 ApplyFn = Callable[[Any, jax.Array], jax.Array]
-
-
-def _check_epsilon(epsilon: Any, name: str = "epsilon") -> None:
-  if jnp.ndim(epsilon) != 0:
-    raise ValueError(f"`{name}` must be a scalar, got shape {jnp.shape(epsilon)}.")
-  if not _checks.is_concrete(epsilon):
-    return
-  value = float(np.asarray(epsilon))
-  if not math.isfinite(value) or value < 0:
-    raise ValueError(f"`{name}` must be finite and >= 0, got {value!r}.")
 
 
 def _check_attack_inputs(inputs: Any, labels: Any) -> None:
@@ -145,7 +134,7 @@ def fgsm(
     ValueError, TypeError: for a negative or non-scalar `epsilon`, non-floating inputs,
       labels of the wrong shape, or `clip_min > clip_max`.
   """
-  _check_epsilon(epsilon)
+  _checks.check_number(epsilon, "epsilon", low=0.0, expected="finite and >= 0")
   _check_attack_inputs(inputs, labels)
   _check_clip(clip_min, clip_max)
   inputs = jnp.asarray(inputs)
@@ -201,13 +190,12 @@ def iterative_fgsm(
     ValueError, TypeError: as :func:`fgsm`, and for a `num_steps` that is not a
       positive int or a negative `step_size`.
   """
-  _check_epsilon(epsilon)
+  _checks.check_number(epsilon, "epsilon", low=0.0, expected="finite and >= 0")
   _check_attack_inputs(inputs, labels)
   _check_clip(clip_min, clip_max)
-  if isinstance(num_steps, bool) or not isinstance(num_steps, int | np.integer) or num_steps < 1:
-    raise ValueError(f"`num_steps` must be a positive Python int, got {num_steps!r}.")
+  num_steps = _checks.check_positive_int(num_steps, "num_steps")
   if step_size is not None:
-    _check_epsilon(step_size, "step_size")
+    _checks.check_number(step_size, "step_size", low=0.0, expected="finite and >= 0")
   inputs = jnp.asarray(inputs)
   eps = jnp.asarray(epsilon, inputs.dtype)
   if step_size is None:
@@ -221,24 +209,34 @@ def iterative_fgsm(
     x = jnp.clip(x + step * jnp.sign(grad), low, high)
     return _clip(x, clip_min, clip_max)
 
-  return jax.lax.fori_loop(0, int(num_steps), body, _clip(inputs, clip_min, clip_max))
+  return jax.lax.fori_loop(0, num_steps, body, _clip(inputs, clip_min, clip_max))
 
 
-def error_rate(apply_fn: ApplyFn, variables: Any, inputs: jax.Array, labels: jax.Array):
-  """Top-1 error of the model on a batch.
+def misclassified(apply_fn: ApplyFn, variables: Any, inputs: jax.Array, labels: jax.Array):
+  """Which examples of a batch the model gets wrong (top-1).
 
   Args:
     apply_fn: `apply_fn(variables, inputs) -> logits [B, C]`.
     variables: the model variables.
-    inputs: `[B, ...]`.
-    labels: int `[B]` class indices, or `[B, C]` targets whose argmax is the class.
+    inputs: floating `[B, ...]`.
+    labels: int `[B]` class indices, or floating `[B, C]` targets whose argmax is the class.
 
   Returns:
-    float32 scalar in [0, 1] (a jax.Array, so this works under `jit`; `float()` it on
-    the host).
+    bool `[B]`: the argmax of the logits is not the label.
   """
   _check_attack_inputs(inputs, labels)
   logits = apply_fn(variables, inputs)
   if jnp.ndim(labels) == 2:
     labels = jnp.argmax(labels, axis=-1)
-  return jnp.mean((jnp.argmax(logits, axis=-1) != labels).astype(jnp.float32))
+  return jnp.argmax(logits, axis=-1) != labels
+
+
+def error_rate(apply_fn: ApplyFn, variables: Any, inputs: jax.Array, labels: jax.Array):
+  """Top-1 error of the model on a batch: the mean of :func:`misclassified` (same args).
+
+  Returns:
+    float32 scalar in [0, 1] (a jax.Array, so this works under `jit`; `float()` it on
+    the host).
+  """
+  wrong = misclassified(apply_fn, variables, inputs, labels)
+  return jnp.mean(wrong.astype(jnp.float32))

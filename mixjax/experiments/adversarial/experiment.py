@@ -29,12 +29,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from mixjax import data
 from mixjax.experiments import common
+from mixjax.experiments import options
 from mixjax.experiments import runs
 from mixjax.experiments.adversarial import attacks
-from mixjax.training import loop
 
 ATTACKS = ("FGSM", "I-FGSM")
+SOURCE = "black-box source (ERM)"  # The label of the model that crafts black-box examples.
+RECIPE = runs.Recipe(model="small_cnn", epochs=30, milestones=(20, 26))  # Digits, lr 0.05.
+QUICK = dict(seeds=(0,), epsilons=(0.0, 0.1, 0.3), num_steps=3)
+QUICK_RECIPE = dict(epochs=2, milestones=())
+_CHUNK = 500  # Test examples attacked and evaluated at once.
 
 
 def raw_test_set(source) -> tuple[np.ndarray, np.ndarray]:
@@ -74,38 +80,85 @@ def _attack(apply_fn, variables, x, y, epsilon, lo, hi, *, kind, num_steps):
   )
 
 
-@functools.partial(jax.jit, static_argnames=("apply_fn",))
-def _errors(apply_fn, variables, x, y):
-  return jnp.sum(jnp.argmax(apply_fn(variables, x), -1) != y)
+_misclassified = jax.jit(attacks.misclassified, static_argnums=0)
 
 
-def _error(apply_fn, variables, x, y, batch=500) -> float:
-  wrong = sum(
-    int(_errors(apply_fn, variables, x[i : i + batch], y[i : i + batch]))
-    for i in range(0, len(x), batch)
-  )
-  return wrong / len(x)
+def _in_chunks(fn, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+  """`fn(x, y)` on slices of `_CHUNK` examples, concatenated on the host."""
+  chunks = range(0, len(x), _CHUNK)
+  return np.concatenate([np.asarray(fn(x[i : i + _CHUNK], y[i : i + _CHUNK])) for i in chunks])
 
 
-def _adversarial(apply_fn, variables, x, y, epsilon, lo, hi, kind, num_steps, batch=500):
-  return np.concatenate(
-    [
-      np.asarray(
-        _attack(
-          apply_fn,
-          variables,
-          x[i : i + batch],
-          y[i : i + batch],
-          epsilon,
-          lo,
-          hi,
-          kind=kind,
-          num_steps=num_steps,
-        )
+def _error(model, x, y) -> float:
+  """Top-1 error of `model = (apply_fn, variables)` on all of `(x, y)`."""
+  return float(np.mean(_in_chunks(functools.partial(_misclassified, *model), x, y)))
+
+
+def grid(seed: int, methods: Sequence[runs.Method], recipe: runs.Recipe) -> list[runs.Run]:
+  """The models of one seed: each method's (seed k), and the black-box source (1000 + k)."""
+  specs = []
+  for label, overrides in [*methods, runs.Method(SOURCE, runs.erm().overrides)]:
+    role, run_seed = ("source", 1000 + seed) if label == SOURCE else ("target", seed)
+    specs.append(
+      runs.Run(
+        workdir=os.path.join("runs", f"{label.split(' ')[0]}_{role}_seed{run_seed}"),
+        description=f"train {label} seed={run_seed}",
+        config=recipe.config(seed=run_seed, **overrides),
+        fields={"method": label},
       )
-      for i in range(0, len(x), batch)
-    ]
+    )
+  return specs
+
+
+def attack_all(models, x, y, *, epsilons, num_steps) -> list[dict[str, Any]]:
+  """White- and black-box errors of every target model, per attack and ε.
+
+  Args:
+    models: label -> `(apply_fn, variables)`, the targets and the :data:`SOURCE` model.
+    x: float32 test inputs in pixel units.
+    y: int test labels.
+    epsilons: ε values as fractions of the pixel range.
+    num_steps: I-FGSM's steps.
+
+  Returns:
+    One dict per attack, ε and target: `method`, `attack`, `epsilon`, `white_box_error`,
+    `black_box_error`.
+  """
+  lo, hi = float(x.min()), float(x.max())
+  rows = []
+  for kind in ATTACKS:
+    for eps in epsilons:
+      attack = functools.partial(
+        _attack, epsilon=float(eps) * (hi - lo), lo=lo, hi=hi, kind=kind, num_steps=num_steps
+      )
+      crafted = _in_chunks(functools.partial(attack, *models[SOURCE]), x, y)
+      for label, model in models.items():
+        if label != SOURCE:
+          white = _in_chunks(functools.partial(attack, *model), x, y)
+          errors = {"white_box_error": _error(model, white, y)}
+          errors["black_box_error"] = _error(model, crafted, y)
+          rows.append({"method": label, "attack": kind, "epsilon": float(eps), **errors})
+  return rows
+
+
+def _attack_seed(out_dir, seed, methods, recipe, progress, *, epsilons, num_steps):
+  """Trains (or reuses) the models of `seed`, then attacks them."""
+  specs = grid(seed, methods, recipe)
+  note = lambda trained: f"clean test error {100 * trained.last_error:.2f}%"
+  trained = runs.train_all(out_dir, specs, progress, note=note, need_state=True)
+  source = data.load_source(
+    recipe.dataset,
+    seed=seed,
+    process_index=jax.process_index(),
+    process_count=jax.process_count(),
   )
+  x, y = raw_test_set(source)
+  models = {
+    spec.fields["method"]: pixel_model(t.state, source.mean, source.std)
+    for spec, t in zip(specs, trained, strict=True)
+  }
+  rows = attack_all(models, x, y, epsilons=epsilons, num_steps=num_steps)
+  return [{"seed": seed, **row} for row in rows]
 
 
 def run(
@@ -116,68 +169,37 @@ def run(
   epsilons: Sequence[float] = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3),
   alpha: float = 1.0,
   num_steps: int = 10,
-  dataset: str = "digits",
-  model: str = "small_cnn",
-  epochs: int = 30,
-  milestones: Sequence[int] = (20, 26),
-  batch_size: int = 64,
-  learning_rate: float = 0.05,
-  augment: str = "none",
+  **recipe: Any,
 ) -> dict[str, Any]:
-  """Trains ERM / mixup models (and black-box ERM sources), attacks them, writes tables."""
+  """Trains ERM / mixup models (and black-box ERM sources), attacks them, writes tables.
+
+  Args:
+    out_dir: output directory (created); each model trains in `out_dir/runs/<name>`.
+    quick: a tiny version (one seed, ε in {0, 0.1, 0.3}, 2 epochs, 3 I-FGSM steps).
+    seeds: seeds to run.
+    epsilons: ε values as fractions of the pixel range.
+    alpha: mixup's α of the mixup model.
+    num_steps: I-FGSM's steps (of ε/4 each).
+    **recipe: :class:`runs.Recipe` fields (dataset, model, epochs, milestones,
+      batch_size, learning_rate, augment) replacing those of :data:`RECIPE`.
+
+  Returns:
+    `{"results": one dict per seed, method, attack and ε, "table": the markdown table}`.
+  """
+  recipe = RECIPE.replace("adversarial", **recipe)
   if quick:
-    seeds, epsilons, epochs, milestones, num_steps = (0,), (0.0, 0.1, 0.3), 2, (), 3
-  recipe = dict(
-    dataset=dataset,
-    model=model,
-    num_epochs=epochs,
-    batch_size=batch_size,
-    lr_milestones=tuple(milestones),
-    learning_rate=learning_rate,
-    augment=augment,
-  )
-  methods = {"ERM": {"mix": "none"}, f"mixup (α={alpha:g})": {"mix": "mixup", "mixup_alpha": alpha}}
-  progress = common.Progress("adversarial", len(seeds) * 3)
-  results: list[dict[str, Any]] = []
-  for seed in seeds:
-    trained = {}
-    for label, overrides in [*methods.items(), ("black-box source (ERM)", {"mix": "none"})]:
-      run_seed = seed if "source" not in label else 1000 + seed
-      progress.start_run(f"train {label} seed={run_seed}")
-      config = runs.base_config(seed=run_seed, **recipe, **overrides)
-      name = f"{label.split(' ')[0]}_{'source' if 'source' in label else 'target'}_seed{run_seed}"
-      summary, _, state = runs.train_once(
-        config, os.path.join(out_dir, "runs", name), need_state=True
-      )
-      trained[label] = state
-      progress.note(f"clean test error {100 * (1 - summary['last_test_accuracy']):.2f}%")
-    source = loop.load_source(runs.base_config(seed=seed, **recipe))
-    x, y = raw_test_set(source)
-    lo, hi = float(x.min()), float(x.max())
-    models = {label: pixel_model(trained[label], source.mean, source.std) for label in trained}
-    src_fn, src_vars = models["black-box source (ERM)"]
-    for kind in ATTACKS:
-      for eps in epsilons:
-        epsilon = float(eps) * (hi - lo)
-        crafted = _adversarial(src_fn, src_vars, x, y, epsilon, lo, hi, kind, num_steps)
-        for label in methods:
-          apply_fn, variables = models[label]
-          white = _adversarial(apply_fn, variables, x, y, epsilon, lo, hi, kind, num_steps)
-          results.append(
-            {
-              "seed": seed,
-              "method": label,
-              "attack": kind,
-              "epsilon": float(eps),
-              "white_box_error": _error(apply_fn, variables, white, y),
-              "black_box_error": _error(apply_fn, variables, crafted, y),
-            }
-          )
-  table = results_table(results, list(methods), epsilons)
-  _plot(os.path.join(out_dir, "error_vs_epsilon.png"), results, list(methods), epsilons)
+    seeds, epsilons, num_steps = QUICK["seeds"], QUICK["epsilons"], QUICK["num_steps"]
+    recipe = recipe.replace("adversarial", **QUICK_RECIPE)
+  methods = [runs.erm(), runs.mixup(alpha)]
+  progress = common.Progress("adversarial", len(seeds) * (len(methods) + 1))
+  per_seed = functools.partial(_attack_seed, epsilons=epsilons, num_steps=num_steps)
+  results = [r for seed in seeds for r in per_seed(out_dir, seed, methods, recipe, progress)]
+  labels = [m.label for m in methods]
+  table = results_table(results, labels, epsilons)
+  _plot(os.path.join(out_dir, "error_vs_epsilon.png"), results, labels, epsilons)
   setup = (
-    f"{dataset}, {model}, {epochs} epochs, seeds {list(seeds)}; ε as a fraction of "
-    f"the pixel range; I-FGSM: {num_steps} steps of ε/4"
+    f"{recipe.dataset}, {recipe.model}, {recipe.epochs} epochs, seeds {list(seeds)}; ε as a "
+    f"fraction of the pixel range; I-FGSM: {num_steps} steps of ε/4"
   )
   markdown = (
     f"# Adversarial robustness\n\n{setup}\n\nTop-1 test error (%), mean ± std over "
@@ -188,21 +210,24 @@ def run(
   return {"results": results, "table": table}
 
 
+def _errors(results, method: str, kind: str, box: str, epsilon: float) -> list[float]:
+  """The `white`/`black` box errors of `method` under attack `kind` at ε, over seeds."""
+  return [
+    r[f"{box}_box_error"]
+    for r in results
+    if r["method"] == method and r["attack"] == kind and r["epsilon"] == float(epsilon)
+  ]
+
+
 def results_table(results, method_names, epsilons) -> str:
+  """Rows: attack × box × method; columns: top-1 error % per ε, mean ± std over seeds."""
   headers = ["attack", "box", "method"] + [f"ε={e:g}" for e in epsilons]
   rows = []
   for kind in ATTACKS:
     for box in ("white", "black"):
       for method in method_names:
-        row = [kind, box, method]
-        for eps in epsilons:
-          sel = [
-            r[f"{box}_box_error"]
-            for r in results
-            if r["method"] == method and r["attack"] == kind and r["epsilon"] == float(eps)
-          ]
-          row.append(common.format_mean_std(sel, 1, scale=100))
-        rows.append(row)
+        cells = [_errors(results, method, kind, box, eps) for eps in epsilons]
+        rows.append([kind, box, method] + [common.format_mean_std(c, 1, scale=100) for c in cells])
   return common.markdown_table(headers, rows)
 
 
@@ -212,28 +237,18 @@ def _plot(path, results, method_names, epsilons) -> None:
   panels = [(k, b) for k in ATTACKS for b in ("white", "black")]
   for ax, (kind, box) in zip(axes, panels, strict=True):
     for method in method_names:
-      means = [
-        100
-        * np.mean(
-          [
-            r[f"{box}_box_error"]
-            for r in results
-            if r["method"] == method and r["attack"] == kind and r["epsilon"] == float(e)
-          ]
-        )
-        for e in epsilons
-      ]
+      means = [100 * np.mean(_errors(results, method, kind, box, e)) for e in epsilons]
       ax.plot(epsilons, means, marker="o", label=method)
     ax.set(title=f"{kind}, {box}-box", xlabel="ε (fraction of pixel range)", ylabel="top-1 error %")
     ax.grid(alpha=0.3)
   axes[0].legend()
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  common.save_figure(fig, path)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-  parser.add_argument("--epsilons", type=runs.floats, help="e.g. 0,0.05,0.1 (fraction of range)")
-  parser.add_argument("--alpha", type=float, help="mixup α of the mixup model")
-  parser.add_argument("--num_steps", type=int, help="I-FGSM steps")
+  """Command-line options of `python -m mixjax.experiments adversarial`."""
+  epsilons = options.comma_list(float)
+  options.add(parser, "--epsilons", type=epsilons, help="e.g. 0,0.05,0.1 (fraction of range)")
+  options.add(parser, "--alpha", type=float, help="mixup α of the mixup model")
+  options.add(parser, "--num_steps", type=int, help="I-FGSM steps")
   runs.add_recipe_arguments(parser)

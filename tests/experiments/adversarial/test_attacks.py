@@ -1,4 +1,4 @@
-"""Tests for mixjax.attacks: FGSM and I-FGSM on a small model trained on sklearn digits."""
+"""FGSM and I-FGSM (`mixjax.experiments.adversarial.attacks`) on a small digits model."""
 
 from __future__ import annotations
 
@@ -101,6 +101,16 @@ def test_error_grows_with_epsilon_and_iterative_is_stronger(trained):
   assert ifgsm_err[-1] > 0.9, ifgsm_err
 
 
+def test_error_rate_counts_the_misclassified(trained):
+  params, x, y = trained
+  x_adv = _fgsm(params, x, y, epsilon=0.1, **_CLIP)
+  wrong = np.asarray(attacks.misclassified(_mlp, params, x_adv, y))
+  predicted = np.argmax(np.asarray(_mlp(params, x_adv)), axis=-1)
+  np.testing.assert_array_equal(wrong, predicted != np.asarray(y))
+  assert 0 < wrong.sum() < len(wrong)
+  assert float(_error(params, x_adv, y)) == pytest.approx(wrong.mean(), abs=1e-7)
+
+
 def test_one_hot_labels_match_integer_labels(trained):
   params, x, y = trained
   one_hot = jax.nn.one_hot(y, 10)
@@ -127,6 +137,7 @@ def test_jit_with_traced_epsilon_matches_eager(trained):
   np.testing.assert_allclose(np.asarray(a), np.asarray(eager_a), atol=1e-6)
   np.testing.assert_allclose(np.asarray(b), np.asarray(eager_b), atol=1e-6)
   assert 0.0 <= float(err) <= 1.0
+  assert float(err) == float(attacks.error_rate(_mlp, params, eager_b, y))
   _, b2, _ = both(params, x, y, jnp.float32(0.2), 3)  # A new ε value must not recompile.
   assert np.max(np.abs(np.asarray(b2 - x))) > 0.15
   assert both._cache_size() == 1
@@ -148,8 +159,10 @@ def test_errors_name_the_argument(trained):
     attacks.iterative_fgsm(_mlp, params, x, y, epsilon=-1.0, clip_min=0.0, clip_max=1.0)
   with pytest.raises(ValueError, match="`epsilon` must be a scalar"):
     attacks.fgsm(_mlp, params, x, y, epsilon=jnp.ones(3))
-  with pytest.raises(ValueError, match="`num_steps` must be a positive Python int, got 0"):
+  with pytest.raises(ValueError, match="`num_steps` must be a positive int, got 0"):
     attacks.iterative_fgsm(_mlp, params, x, y, epsilon=0.1, num_steps=0, clip_min=0, clip_max=1)
+  with pytest.raises(ValueError, match="`num_steps` must be a positive int, got True"):
+    attacks.iterative_fgsm(_mlp, params, x, y, epsilon=0.1, num_steps=True, clip_min=0, clip_max=1)
   with pytest.raises(ValueError, match="`step_size`"):
     attacks.iterative_fgsm(
       _mlp, params, x, y, epsilon=0.1, step_size=-0.01, clip_min=0.0, clip_max=1.0

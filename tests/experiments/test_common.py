@@ -1,0 +1,39 @@
+"""Helpers shared by the experiments: seeds, tables, result files, progress."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mixjax.experiments import common
+
+
+def test_common_helpers(capsys):
+  assert common.parse_seeds("0,1,2") == [0, 1, 2]
+  assert common.parse_seeds("3-5") == [3, 4, 5]
+  assert common.parse_seeds(7) == [7]
+  with pytest.raises(ValueError, match="`seeds`"):
+    common.parse_seeds("a,b")
+  with pytest.raises(ValueError, match="`seeds`"):
+    common.parse_seeds("1,1")
+  assert common.format_mean_std([1.0, 3.0]) == "2.00 ± 1.00"
+  assert common.format_mean_std([0.5], 1, scale=100) == "50.0"
+  table = common.markdown_table(["a", "bb"], [[1, "x"], [22, "yyy"]])
+  assert table.splitlines() == ["| a  | bb  |", "| -- | --- |", "| 1  | x   |", "| 22 | yyy |"]
+  progress = common.Progress("demo", 5)
+  progress.start_run("first")
+  progress.start_run("next three", count=3)
+  lines = capsys.readouterr().out.splitlines()
+  assert lines[0].startswith("[1/5 0:00] demo: first") and lines[1].startswith("[2-4/5")
+
+
+def test_write_results_converts_arrays_and_non_finite_numbers(tmp_path):
+  common.write_results(
+    str(tmp_path / "out"), {"a": np.arange(3), "b": float("nan"), "c": (np.float32(0.5),)}, "# t"
+  )
+  saved = json.loads((tmp_path / "out" / "results.json").read_text())
+  assert (saved["a"], saved["b"], saved["c"]) == ([0, 1, 2], None, [0.5])
+  assert "python" in saved["environment"]
+  assert (tmp_path / "out" / "results.md").read_text() == "# t\n"
