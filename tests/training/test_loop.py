@@ -1,43 +1,61 @@
-"""The whole training loop on digits: outputs, resume, refusals, faults, two processes."""
+"""The whole training loop on digits: outputs, resume, refusals, image size, SIGKILL."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
-import socket
-import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from configs import digits
-from mixjax.training import checkpoint as checkpoint_lib
 from mixjax.training import loop
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WORKER = os.path.join(ROOT, "tests", "_worker.py")
-
-
-def small_config(**overrides):
-  config = digits.get_config()
-  config.num_epochs = 3
-  config.lr_milestones = (2,)
-  config.batch_size = 128
-  for key, value in overrides.items():
-    config[key] = value
-  return config
+from mixjax.training import parallel as parallel_lib
+from tests.training import helpers
 
 
-def test_one_run_leaves_everything_in_the_workdir(tmp_path):
-  summary = loop.train_and_evaluate(small_config(mix_off_epochs=1), str(tmp_path))
+@pytest.fixture()
+def train_calls(monkeypatch):
+  """The image shapes of every train step `Parallel.train` runs, in order."""
+  shapes = []
+  train = parallel_lib.Parallel.train
+
+  def recorded(self, state, batch, hparams):
+    shapes.append(batch["image"].shape)
+    return train(self, state, batch, hparams)
+
+  monkeypatch.setattr(parallel_lib.Parallel, "train", recorded)
+  return shapes
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+  """A finished 3-epoch run (the last without mixing, 20% label noise) and its train steps."""
+  workdir = tmp_path_factory.mktemp("run")
+  config = helpers.small_digits_config(mix_off_epochs=1, label_noise=0.2)
+  steps = []
+  train = parallel_lib.Parallel.train
+
+  def counted(self, *args):
+    steps.append(1)
+    return train(self, *args)
+
+  with pytest.MonkeyPatch.context() as patch:
+    patch.setattr(parallel_lib.Parallel, "train", counted)
+    state, summary = loop.train(config, str(workdir))
+  return workdir, config, state, summary, len(steps)
+
+
+def test_one_run_leaves_everything_in_the_workdir(finished):
+  tmp_path, _, _, summary, _ = finished
   for name in ("config.json", "metrics.jsonl", "curves.png", "summary.json"):
     assert (tmp_path / name).stat().st_size > 0, name
   assert any((tmp_path / "tensorboard").iterdir())
   assert sorted(os.listdir(tmp_path / "checkpoints"))  # at least one step directory
-  records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+  records = helpers.read_records(tmp_path)
   assert [r["epoch"] for r in records] == [1, 2, 3]
   for key in (
     "epoch",
@@ -53,32 +71,37 @@ def test_one_run_leaves_everything_in_the_workdir(tmp_path):
   assert [r["mixing"] for r in records] == [True, True, False]
   assert all(r["test_count"] == 450 for r in records)  # the whole test split, nothing dropped
   assert records[-1]["learning_rate"] == pytest.approx(0.005)
-  saved = json.loads((tmp_path / "summary.json").read_text())
-  assert saved == pytest.approx(summary)
+  saved = (tmp_path / "summary.json").read_text()
+  assert json.loads(saved) == pytest.approx(summary)
   assert summary["last_test_accuracy"] > 0.5  # 3 short epochs already beat chance (10%).
   assert summary["epochs"] == 3
 
 
-def test_label_noise_saves_the_corrupted_indices(tmp_path):
-  loop.train_and_evaluate(
-    small_config(num_epochs=1, lr_milestones=(), label_noise=0.2), str(tmp_path)
-  )
-  corrupted = np.load(tmp_path / "corrupted_indices.npy")
+def test_label_noise_saves_the_corrupted_indices(finished):
+  corrupted = np.load(finished[0] / "corrupted_indices.npy")
   assert len(corrupted) == round(0.2 * 1347)
 
 
-def test_a_different_config_is_refused(tmp_path):
-  loop.train_and_evaluate(small_config(num_epochs=1, lr_milestones=()), str(tmp_path))
+def test_a_different_config_is_refused(finished):
+  workdir, config, _, _, _ = finished
+  changed = config.copy_and_resolve_references()
+  changed.mixup_alpha = 0.7
   with pytest.raises(ValueError, match="mixup_alpha"):
-    loop.train_and_evaluate(
-      small_config(num_epochs=1, lr_milestones=(), mixup_alpha=0.7), str(tmp_path)
-    )
+    loop.train_and_evaluate(changed, str(workdir))
 
 
-def test_rerun_of_a_finished_run_resumes_without_training(tmp_path):
-  config = small_config(num_epochs=1, lr_milestones=())
-  first = loop.train(config, str(tmp_path))[0]
-  again = loop.train(config, str(tmp_path))[0]
+def test_rerun_of_a_finished_run_resumes_without_training(finished, train_calls, capsys):
+  workdir, config, first, summary, first_steps = finished
+  steps_per_epoch = helpers.read_records(workdir)[0]["step"]
+  assert first_steps == 3 * steps_per_epoch  # the counter sees every step
+  capsys.readouterr()
+  again, again_summary = loop.train(config, str(workdir))
+  assert train_calls == []  # not one train step runs again
+  out = capsys.readouterr().out
+  assert f"from epoch 3 (step {3 * steps_per_epoch})" in out
+  assert "epoch   1/3" not in out and "epoch   3/3" not in out
+  assert [r["epoch"] for r in helpers.read_records(workdir)] == [1, 2, 3]
+  assert again_summary == pytest.approx(summary)
   np.testing.assert_array_equal(
     first.params["Dense_0"]["kernel"], again.params["Dense_0"]["kernel"]
   )
@@ -97,126 +120,104 @@ def test_rerun_of_a_finished_run_resumes_without_training(tmp_path):
 )
 def test_invalid_values_fail_at_start_up(tmp_path, key, value):
   with pytest.raises(ValueError, match=f"config.{key}"):
-    loop.train_and_evaluate(small_config(**{key: value}), str(tmp_path))
+    loop.train_and_evaluate(helpers.small_digits_config(**{key: value}), str(tmp_path))
 
 
 def test_batch_size_not_divisible_by_devices(tmp_path):
   with pytest.raises(ValueError, match="batch_size"):
-    loop.train_and_evaluate(small_config(batch_size=60), str(tmp_path))  # 8 devices
+    loop.train_and_evaluate(helpers.small_digits_config(batch_size=60), str(tmp_path))  # 8 devices
 
 
-def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path):
-  checkpointer = checkpoint_lib.Checkpointer(str(tmp_path))
-  states = {step: {"w": np.full((64, 64), step, np.float32)} for step in (1, 2)}
-  for step, state in states.items():
-    checkpointer.save(step, state, {"epoch": step})
-  # Corrupt every data file of the newest checkpoint in place (same size, other bytes).
-  newest = tmp_path / "checkpoints" / "2"
-  for path in newest.rglob("*"):
-    if path.is_file() and path.stat().st_size > 0 and "d" in path.parts[-2:-1][0]:
-      data = bytearray(path.read_bytes())
-      path.write_bytes(bytes(b ^ 0xFF for b in data))
-  restored = checkpointer.restore_latest({"w": np.zeros((64, 64), np.float32)})
-  assert restored is not None
-  state, meta = restored
-  assert meta["epoch"] == 1
-  np.testing.assert_array_equal(state["w"], states[1]["w"])
-
-
-def test_checksum_mismatch_is_detected(tmp_path):
-  checkpointer = checkpoint_lib.Checkpointer(str(tmp_path))
-  checkpointer.save(1, {"w": np.ones(3, np.float32)}, {"epoch": 1})
-  checkpointer.save(2, {"w": np.full(3, 2.0, np.float32)}, {"epoch": 2})
-  meta_dir = next((tmp_path / "checkpoints" / "2" / "meta").rglob("*"))
-  record = json.loads(meta_dir.read_text())
-  record["fingerprint"] = "0" * 64
-  meta_dir.write_text(json.dumps(record))
-  _, meta = checkpointer.restore_latest({"w": np.zeros(3, np.float32)})
-  assert meta["epoch"] == 1
-
-
-def _worker(workdir, out, *args, env_extra=None):
-  env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", **(env_extra or {})}
-  cmd = [
-    sys.executable,
-    WORKER,
-    str(workdir),
-    str(out),
-    "--config.num_epochs=4",
-    "--config.lr_milestones=(3,)",
-    "--config.batch_size=64",
-    *args,
+def test_mixing_and_checkpoint_epochs_follow_the_config():
+  config = helpers.small_digits_config(num_epochs=5, mix_off_epochs=2, checkpoint_every_epochs=2)
+  assert [loop.is_mixing(config, e) for e in range(5)] == [True, True, True, False, False]
+  assert [loop.is_checkpoint_epoch(config, e) for e in range(5)] == [
+    False,
+    True,
+    False,
+    True,
+    True,  # the last epoch always
   ]
-  return subprocess.Popen(
-    cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+  assert loop.mixing_hparams(config, 0) == {"mixup_alpha": 0.4, "cutmix_alpha": 1.0}
+  assert loop.mixing_hparams(config, 4) == {"mixup_alpha": 0.0, "cutmix_alpha": 0.0}
+  config.mix = "none"
+  assert not any(loop.is_mixing(config, e) for e in range(5))
+
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory):
+  """Two classes of eight 20×24 RGB PNGs each (one solid colour per class)."""
+  root = tmp_path_factory.mktemp("images")
+  for name, colour in (("red", (200, 30, 30)), ("blue", (30, 30, 200))):
+    os.makedirs(root / name)
+    pixels = tf.constant(np.broadcast_to(np.asarray(colour, np.uint8), (20, 24, 3)))
+    for i in range(8):
+      tf.io.write_file(str(root / name / f"{i}.png"), tf.io.encode_png(pixels))
+  return str(root)
+
+
+def test_folder_run_trains_at_the_configured_image_size(image_folder, tmp_path, train_calls):
+  config = helpers.load_config(
+    "digits",
+    dataset="folder",
+    data_dir=image_folder,
+    image_size=16,
+    model="mlp",
+    num_epochs=1,
+    lr_milestones=(),
+    batch_size=8,
   )
+  assert loop.load_source(config).info.input_shape == (16, 16, 3)
+  summary = loop.train_and_evaluate(config, str(tmp_path))
+  assert summary["epochs"] == 1
+  assert train_calls and all(shape == (8, 16, 16, 3) for shape in train_calls)
 
 
-def _params(path):
-  with np.load(path) as f:
-    return {k: f[k] for k in f.files}
+def _wait_for_checkpoint(victim, workdir, epoch, timeout=240):
+  """Waits until the checkpoint of `epoch` is complete; returns its step."""
+  deadline = time.time() + timeout
+  while time.time() < deadline:
+    assert victim.poll() is None, victim.stdout.read()
+    if (workdir / "metrics.jsonl").exists():
+      records = helpers.read_records(workdir)
+      if len(records) >= epoch:
+        step = records[epoch - 1]["step"]
+        if (workdir / "checkpoints" / str(step)).is_dir():  # Orbax renames it when complete.
+          return step
+    time.sleep(0.02)
+  raise AssertionError(f"no checkpoint of epoch {epoch} after {timeout} s")
 
 
 def test_resume_after_sigkill_mid_epoch_is_exact(tmp_path):
-  reference = _worker(tmp_path / "ref", tmp_path / "ref.npz")
-  victim = _worker(tmp_path / "run", tmp_path / "run.npz")
-  metrics = tmp_path / "run" / "metrics.jsonl"
-  deadline = time.time() + 240
-  while time.time() < deadline:  # Wait until epoch 2 is logged, then kill inside epoch 3.
-    if metrics.exists() and len(metrics.read_text().splitlines()) >= 2:
-      break
-    assert victim.poll() is None, victim.stdout.read()
-    time.sleep(0.05)
-  time.sleep(0.3)
-  victim.send_signal(signal.SIGKILL)
+  # All three processes share one compilation cache: the victim fills it, the other two hit.
+  cache = {"JAX_COMPILATION_CACHE_DIR": str(tmp_path / "jax_cache")}
+  run = tmp_path / "run"
+  victim = helpers.start_worker(run, tmp_path / "run.npz", env_extra=cache)
+  steps_per_epoch = _wait_for_checkpoint(victim, run, epoch=2) // 2
+  victim.send_signal(signal.SIGKILL)  # Epoch 3 has just started.
   victim.wait()
   victim.stdout.close()
   assert not (tmp_path / "run.npz").exists(), "the run finished before it was killed"
-  resumed = _worker(tmp_path / "run", tmp_path / "run.npz")
+  reference = helpers.start_worker(tmp_path / "ref", tmp_path / "ref.npz", env_extra=cache)
+  resumed = helpers.start_worker(run, tmp_path / "run.npz", env_extra=cache)
   out, _ = resumed.communicate(timeout=300)
   assert resumed.returncode == 0, out
   assert "Resuming" in out
   ref_out, _ = reference.communicate(timeout=300)
   assert reference.returncode == 0, ref_out
-  ref, run = _params(tmp_path / "ref.npz"), _params(tmp_path / "run.npz")
-  assert ref.keys() == run.keys()
+  ref, run_params = (
+    helpers.read_params(tmp_path / "ref.npz"),
+    helpers.read_params(tmp_path / "run.npz"),
+  )
+  assert ref.keys() == run_params.keys()
   for key in ref:
-    np.testing.assert_array_equal(ref[key], run[key], err_msg=key)
-  records = [json.loads(x) for x in metrics.read_text().splitlines()]
+    np.testing.assert_array_equal(ref[key], run_params[key], err_msg=key)
+  records = helpers.read_records(run)
   assert [r["epoch"] for r in records] == [1, 2, 3, 4]
-
-
-def _free_port():
-  with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    return s.getsockname()[1]
-
-
-@pytest.mark.parametrize("parallel", ["pmap", "shard_map"])
-def test_two_processes_end_with_identical_parameters(tmp_path, parallel):
-  port = _free_port()
-  env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=1"}
-  procs = [
-    _worker(
-      tmp_path / "run",
-      tmp_path / f"p{i}.npz",
-      "--distributed",
-      f"--coordinator_address=127.0.0.1:{port}",
-      f"--process_id={i}",
-      "--num_processes=2",
-      f"--config.parallel={parallel}",
-      "--config.num_epochs=2",
-      "--config.lr_milestones=()",
-      env_extra=env,
-    )
-    for i in range(2)
-  ]
-  outs = [p.communicate(timeout=300)[0] for p in procs]
-  for p, out in zip(procs, outs, strict=True):
-    assert p.returncode == 0, out
-    assert "SUMMARY" in out and out.strip().endswith("2")  # jax.process_count() == 2
-  a, b = _params(tmp_path / "p0.npz"), _params(tmp_path / "p1.npz")
-  for key in a:
-    np.testing.assert_array_equal(a[key], b[key], err_msg=key)
-  records = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
-  assert len(records) == 2 and json.loads(records[-1])["test_count"] == 450
+  # No finished epoch runs again: the rerun starts after the newest checkpoint and runs
+  # exactly the steps of the epochs after it.
+  done = int(re.search(r"from epoch (\d+) \(step (\d+)\)", out).group(1))
+  assert done in (2, 3)  # killed inside epoch 3 (at the latest inside epoch 4)
+  assert re.findall(r"^epoch +(\d+)/4", out, re.MULTILINE) == [str(e) for e in range(done + 1, 5)]
+  assert f"STEPS {(4 - done) * steps_per_epoch}\n" in out
+  assert f"STEPS {4 * steps_per_epoch}\n" in ref_out
