@@ -11,24 +11,16 @@ environment your cluster sets for jax.distributed.initialize).
 
 from absl import app
 from absl import flags
-from absl import logging
-from ml_collections import config_flags
 
+from mixjax.training import cli
 from mixjax.training import cross_validation
-from mixjax.training import distributed
 from mixjax.training import loop
 
 FLAGS = flags.FLAGS
-config_flags.DEFINE_config_file("config", None, "Path to a config file.", lock_config=True)
-flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and plots.")
-flags.mark_flags_as_required(["config", "workdir"])
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO.
-  distributed.initialize_from_flags()
+  cli.start(argv)
   if FLAGS.config.cv_folds > 0:  # k-fold cross-validation: workdir/fold_k, cv_summary.json.
     cross_validation.cross_validate(FLAGS.config, FLAGS.workdir)
   else:
@@ -36,4 +28,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  cli.define_flags(workdir_help="Directory for checkpoints, metrics and plots.")
   app.run(main)

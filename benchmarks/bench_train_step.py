@@ -1,7 +1,8 @@
 """Train-step cost of in-graph mixing, and images/sec against a PyTorch peer.
 
-In one process: the real mixjax train step (`mixjax.train_step.Parallel`, as train.py runs
-it, here on every local device) with mix = none / mixup / cutmix / mixup_or_cutmix on the
+In one process: the real mixjax train step, built by the loop's own functions as train.py
+builds it (`mixjax.training.loop`: model, optimizer, state and the pmap driver from a run
+config), here on every local device, with mix = none / mixup / cutmix / mixup_or_cutmix on the
 same model, batch and state, for the small CNN (digits-size 8×8×1) and PreAct ResNet-18
 (batch 128, 32×32×3). Variants are interleaved round by round so that drift hits all of
 them alike; each row is the median over rounds, and the overhead is relative to the ERM
@@ -21,43 +22,46 @@ import sys
 import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from mixjax.training import models  # noqa: E402
-from mixjax.training import parallel as parallel_lib  # noqa: E402
-from mixjax.training import step as step_lib  # noqa: E402
+from mixjax.training import config as config_lib  # noqa: E402
+from mixjax.training import loop  # noqa: E402
 
-MIXES = ("none", "mixup", "cutmix", "mixup_or_cutmix")
+MIXES = config_lib.CHOICES["mix"]
 SHAPES = {"small_cnn": ((8, 8, 1), 128), "preact_resnet18": ((32, 32, 3), 128)}
+NUM_CLASSES = 10
+
+
+def bench_config(model_name: str, mix: str, batch_size: int, half: bool):
+  """A run config for one variant: the CIFAR recipe's SGD (lr 0.1, momentum 0.9, wd 1e-4)."""
+  config = config_lib.default_config()
+  config.model = model_name
+  config.mix = mix
+  config.batch_size = batch_size
+  config.half_precision = half
+  config.learning_rate = 0.1
+  config.momentum = 0.9
+  config.weight_decay = 1e-4
+  config.lr_milestones = ()
+  config.mixup_alpha = config.cutmix_alpha = 1.0
+  config_lib.validate(config)
+  return config
 
 
 def make_runner(model_name: str, mix: str, input_shape, batch_size: int, half: bool):
-  model = models.create_model(
-    model_name, num_classes=10, dtype=jnp.bfloat16 if half else jnp.float32
-  )
-  variables = jax.jit(lambda k: model.init(k, jnp.zeros((1, *input_shape)), train=False))(
-    jax.random.key(0)
-  )
-  tx = optax.chain(optax.add_decayed_weights(1e-4), optax.sgd(0.1, momentum=0.9))
-  state = step_lib.TrainState.create(
-    apply_fn=model.apply,
-    params=variables["params"],
-    tx=tx,
-    batch_stats=variables.get("batch_stats", {}),
-    rng=jax.random.key_data(jax.random.key(1)),
-  )
-  parallel = parallel_lib.Parallel("pmap", step_lib.StepConfig(num_classes=10, mix=mix))
-  state = parallel.put_state(jax.tree.map(lambda x: np.asarray(jnp.asarray(x)), state))
+  config = bench_config(model_name, mix, batch_size, half)
+  model = loop.create_model(config, NUM_CLASSES)
+  tx, _ = loop.make_optimizer(config, steps_per_epoch=1)
+  parallel = loop.make_parallel(config, NUM_CLASSES)
+  state = parallel.put_state(loop.create_state(config, model, tx, input_shape))
   rng = np.random.default_rng(0)
   batch = {
     "image": rng.normal(size=(batch_size, *input_shape)).astype(np.float32),
-    "label": rng.integers(0, 10, batch_size).astype(np.int32),
+    "label": rng.integers(0, NUM_CLASSES, batch_size).astype(np.int32),
   }
-  hparams = {"mixup_alpha": 1.0, "cutmix_alpha": 1.0}
+  hparams = loop.mixing_hparams(config, epoch=0)
   box = {"state": state}
 
   def run(steps: int) -> float:

@@ -3,7 +3,7 @@
 The mixup paper's own code is PyTorch: λ from `np.random.beta`, the partner from
 `torch.randperm`, the blend on the batch, and the loss as λ·CE(y_i) + (1-λ)·CE(y_j) with SGD
 (momentum 0.9, weight decay 1e-4). This module is that recipe, written for the benchmark
-(architecture as in mixjax.models.PreActResNet18: 3×3 stem, [2, 2, 2, 2] pre-activation
+(architecture as in mixjax.training.models.PreActResNet18: 3×3 stem, [2, 2, 2, 2] pre-activation
 blocks, final BN-ReLU).
 """
 

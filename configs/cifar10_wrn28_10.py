@@ -8,10 +8,12 @@ Run:
       --config.dataset=cifar100
 """
 
-from configs import cifar10
+import os
+
+from mixjax.training.config import load_config_file
 
 
 def get_config():
-  config = cifar10.get_config()
-  config.model = "wrn28_10"
+  config = load_config_file(os.path.join(os.path.dirname(__file__), "cifar10.py"))
+  config.model = "wrn28_10"  # Wide ResNet, depth 28, width ×10 (36.5M parameters).
   return config

@@ -1,7 +1,7 @@
-"""Defaults shared by every config; the others derive from `get_config()` here.
+"""Every key a run understands, at its default: the digits setup.
 
-Every key is defined and commented in `mixjax/config.py` (`default_config`), so that the
-library and its experiments share one schema. This is the digits setup.
+The keys, their defaults and one comment each live in the package
+(`mixjax.training.config.default_config`); the other configs here derive from it.
 
 Run:  python train.py --config configs/default.py --workdir runs/default
 """

@@ -12,22 +12,22 @@ Run:
       --config.data_dir=/path/to/tensorflow_datasets
 """
 
-from configs import default
+from mixjax.training.config import default_config
 
 
 def get_config():
-  config = default.get_config()
-  config.dataset = "imagenet2012"
-  config.model = "resnet50"
+  config = default_config()
+  config.dataset = "imagenet2012"  # tfds imagenet2012, streamed.
+  config.model = "resnet50"  # ResNet-50 v1.5.
   config.augment = "none"  # The streaming pipeline crops and flips on the host.
-  config.num_epochs = 90
-  config.batch_size = 1024
-  config.learning_rate = 0.1 * 1024 / 256
-  config.momentum = 0.9
-  config.weight_decay = 1e-4
-  config.lr_milestones = (30, 60, 80)
-  config.mix = "mixup"
-  config.mixup_alpha = 0.2
-  config.half_precision = True
-  config.eval_batch_size = 1024
+  config.num_epochs = 90  # The paper's schedule.
+  config.batch_size = 1024  # Global batch, over all devices of all hosts.
+  config.learning_rate = 0.1 * 1024 / 256  # 0.1 × batch / 256.
+  config.momentum = 0.9  # SGD momentum.
+  config.weight_decay = 1e-4  # L2 penalty.
+  config.lr_milestones = (30, 60, 80)  # lr ÷10 after these epochs.
+  config.mix = "mixup"  # In-graph mixup.
+  config.mixup_alpha = 0.2  # The paper's α for ImageNet.
+  config.half_precision = True  # bfloat16 compute.
+  config.eval_batch_size = 1024  # The 50k validation images.
   return config

@@ -9,9 +9,12 @@ Modules:
   models: Flax linen models (PreAct ResNet-18, WRN-28-10, ResNet-50, small CNN, MLP).
   step: the per-device train and eval steps (`prepare_inputs`, `train_step`, `eval_step`).
   parallel: `Parallel`, the pmap / shard_map driver of the steps.
-  loop: `train_and_evaluate(config, workdir)`, the loop behind train.py.
+  loop: `train_and_evaluate(config, workdir)`, the loop behind train.py, as short
+    functions (setup, restore, train_epoch, evaluate, log_record, save_checkpoint, finish).
   checkpoint, reporting, distributed: checkpoints, workdir outputs, multi-process start.
   compare, cross_validation: several settings side by side; k-fold cross-validation.
+  cli: the flags the entry points share (train.py, `python -m` compare / cross_validation),
+    defined only when one of them runs: importing the harness registers no flag.
 """
 
 from __future__ import annotations

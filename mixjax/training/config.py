@@ -5,7 +5,9 @@ Every bad value fails at start-up, by name.
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import os
 from typing import Any
 
 import ml_collections
@@ -69,6 +71,27 @@ def default_config() -> ml_collections.ConfigDict:
   return config
 
 
+def load_config_file(path: str) -> ml_collections.ConfigDict:
+  """The `get_config()` of the config file at `path`, as `--config PATH` loads it.
+
+  For config files that derive from another one (configs/cifar100.py from cifar10.py) and
+  for tests: the file is loaded by its path, so it works from any working directory.
+
+  Args:
+    path: a Python file defining `get_config()`.
+
+  Returns:
+    The config it returns.
+  """
+  name = "_mixjax_config_" + os.path.splitext(os.path.basename(path))[0]
+  spec = importlib.util.spec_from_file_location(name, path)
+  if spec is None or not os.path.isfile(path):
+    raise FileNotFoundError(f"config file {path!r} does not exist.")
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config()
+
+
 # Keys that do not change what a run computes: a resumed run may change them.
 NON_SEMANTIC_KEYS = frozenset({"checkpoint_every_epochs", "data_dir"})
 
@@ -87,6 +110,12 @@ def validate(config: ml_collections.ConfigDict) -> None:
     ValueError: naming the first unknown, missing or bad key, its value and what was
       expected.
   """
+  _check_keys(config)
+  _check_kinds(config)
+  _check_ranges(config)
+
+
+def _check_keys(config: ml_collections.ConfigDict) -> None:
   known = set(default_config().keys())
   unknown = sorted(set(config.keys()) - known)
   if unknown:
@@ -94,9 +123,12 @@ def validate(config: ml_collections.ConfigDict) -> None:
   missing = sorted(known - set(config.keys()))
   if missing:
     raise ValueError(
-      f"config is missing {missing}; derive configs from mixjax.config.default_config "
-      "(configs/default.py)."
+      f"config is missing {missing}; derive configs from mixjax.training.config.default_config."
     )
+
+
+def _check_kinds(config: ml_collections.ConfigDict) -> None:
+  """The keys of CHOICES and of the int and float families."""
   for key, choices in CHOICES.items():
     if key in config and config[key] not in choices:
       _fail(key, config[key], f"one of {choices}")
@@ -116,6 +148,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
       value = config[key]
       if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
         _fail(key, value, "a number in [0, 1]")
+
+
+def _check_ranges(config: ml_collections.ConfigDict) -> None:
+  """The keys with a range of their own, and those bound to another key."""
   if "label_smoothing" in config and not 0.0 <= config.label_smoothing < 1.0:
     _fail("label_smoothing", config.label_smoothing, "a number in [0, 1)")
   if "dropout_rate" in config and not 0.0 <= config.dropout_rate < 1.0:

@@ -41,18 +41,15 @@ import ml_collections
 import numpy as np
 from absl import app
 from absl import flags
-from absl import logging
-from ml_collections import config_flags
 from sklearn import model_selection
 
 from mixjax import data as data_lib
+from mixjax.training import cli
+from mixjax.training import compare
 from mixjax.training import config as config_lib
-from mixjax.training import distributed
 from mixjax.training import loop
 from mixjax.training import reporting
 
-FLAGS = flags.FLAGS
-LABELS = {"none": "ERM", "mixup": "mixup", "cutmix": "CutMix", "mixup_or_cutmix": "mixup|CutMix"}
 # Marks a finished fold, with the fold's summary.json.
 PREDICTIONS = "predictions.npz"
 
@@ -151,23 +148,12 @@ def run_fold(
     The fold's predictions and summary.
   """
   fold_dir = _fold_dir(workdir, fold)
-  summary_path = os.path.join(fold_dir, "summary.json")
-  predictions_path = os.path.join(fold_dir, PREDICTIONS)
   is_main = jax.process_index() == 0
-  if os.path.exists(summary_path) and os.path.exists(predictions_path):
+  finished = load_finished_fold(fold_dir, fold)
+  if finished is not None:
     if is_main:
       print(f"--- fold {fold}: finished earlier ({fold_dir}), not retrained.", flush=True)
-    with open(summary_path) as f:
-      summary = json.load(f)
-    with np.load(predictions_path) as saved:
-      return FoldResult(
-        fold=fold,
-        held_out_indices=saved["held_out_indices"],
-        held_out_probs=saved["held_out_probs"],
-        test_probs=saved["test_probs"],
-        summary=summary,
-      )
-
+    return finished
   train_indices, held_out_indices = folds[fold]
   train_source, held_out_view, test_view = fold_sources(source, train_indices, held_out_indices)
   if is_main:
@@ -188,15 +174,39 @@ def run_fold(
     summary=summary,
   )
   if is_main:
-    tmp = predictions_path + ".tmp.npz"
-    np.savez(
-      tmp,
-      held_out_indices=result.held_out_indices,
-      held_out_probs=result.held_out_probs,
-      test_probs=result.test_probs,
-    )
-    os.replace(tmp, predictions_path)
+    save_fold(fold_dir, result)
   return result
+
+
+def load_finished_fold(fold_dir: str, fold: int) -> FoldResult | None:
+  """The result of a fold whose directory holds `summary.json` and the predictions, or None."""
+  summary_path = os.path.join(fold_dir, "summary.json")
+  predictions_path = os.path.join(fold_dir, PREDICTIONS)
+  if not (os.path.exists(summary_path) and os.path.exists(predictions_path)):
+    return None
+  with open(summary_path) as f:
+    summary = json.load(f)
+  with np.load(predictions_path) as saved:
+    return FoldResult(
+      fold=fold,
+      held_out_indices=saved["held_out_indices"],
+      held_out_probs=saved["held_out_probs"],
+      test_probs=saved["test_probs"],
+      summary=summary,
+    )
+
+
+def save_fold(fold_dir: str, result: FoldResult) -> None:
+  """Writes the fold's predictions atomically: their presence marks the fold finished."""
+  path = os.path.join(fold_dir, PREDICTIONS)
+  tmp = path + ".tmp.npz"
+  np.savez(
+    tmp,
+    held_out_indices=result.held_out_indices,
+    held_out_probs=result.held_out_probs,
+    test_probs=result.test_probs,
+  )
+  os.replace(tmp, path)
 
 
 def _accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
@@ -302,67 +312,84 @@ def _mean_std(summary: dict[str, Any], key: str) -> str:
 
 def format_folds(summary: dict[str, Any]) -> str:
   """A markdown table of one cross-validation: a row per fold, then mean ± std, ensemble."""
-  lines = ["| fold | held-out acc | test acc |", "|---|---:|---:|"]
-  for f in summary["per_fold"]:
-    lines.append(f"| {f['fold']} | {_pct(f['held_out_accuracy'])} | {_pct(f['test_accuracy'])} |")
-  lines.append(
-    f"| mean ± std | {_mean_std(summary, 'held_out_accuracy')} "
-    f"| {_mean_std(summary, 'test_accuracy')} |"
-  )
-  lines.append(f"| pooled out-of-fold | {_pct(summary['oof_accuracy'])} | — |")
-  lines.append(
-    f"| ensemble of {summary['folds']} (mean probabilities) | — "
-    f"| {_pct(summary['ensemble_test_accuracy'])} |"
-  )
-  return "\n".join(lines)
+  rows = [
+    (str(f["fold"]), _pct(f["held_out_accuracy"]), _pct(f["test_accuracy"]))
+    for f in summary["per_fold"]
+  ]
+  rows += [
+    ("mean ± std", _mean_std(summary, "held_out_accuracy"), _mean_std(summary, "test_accuracy")),
+    ("pooled out-of-fold", _pct(summary["oof_accuracy"]), "—"),
+    (
+      f"ensemble of {summary['folds']} (mean probabilities)",
+      "—",
+      _pct(summary["ensemble_test_accuracy"]),
+    ),
+  ]
+  return reporting.markdown_table(("fold", "held-out acc", "test acc"), rows)
 
 
 def format_comparison(rows: list[tuple[str, dict[str, Any]]]) -> str:
   """A markdown table of several cross-validations, one row per setting."""
-  lines = [
-    "| method | held-out acc (mean ± std) | test acc (mean ± std) | ensemble test acc | wall s |",
-    "|---|---:|---:|---:|---:|",
-  ]
-  for name, s in rows:
-    lines.append(
-      f"| {name} | {_mean_std(s, 'held_out_accuracy')} | {_mean_std(s, 'test_accuracy')} "
-      f"| {_pct(s['ensemble_test_accuracy'])} | {s['wall_seconds']:.1f} |"
+  header = (
+    "method",
+    "held-out acc (mean ± std)",
+    "test acc (mean ± std)",
+    "ensemble test acc",
+    "wall s",
+  )
+  cells = [
+    (
+      name,
+      _mean_std(s, "held_out_accuracy"),
+      _mean_std(s, "test_accuracy"),
+      _pct(s["ensemble_test_accuracy"]),
+      f"{s['wall_seconds']:.1f}",
     )
-  return "\n".join(lines)
+    for name, s in rows
+  ]
+  return reporting.markdown_table(header, cells)
 
 
-def _define_flags() -> None:
-  """The command-line flags of `python -m mixjax.training.cross_validation` (not of train.py)."""
-  config_flags.DEFINE_config_file("config", None, "Path to a config file.", lock_config=True)
-  flags.DEFINE_string("workdir", None, "Parent directory; each setting in a subdirectory.")
-  flags.DEFINE_integer("folds", None, "Number of folds (default: config.cv_folds, else 5).")
-  flags.DEFINE_list("mixes", None, "Values of config.mix to compare (default: config.mix).")
-  flags.mark_flags_as_required(["config", "workdir"])
+def compare_mixes(
+  config: ml_collections.ConfigDict, workdir: str, mixes: list[str], *, folds: int | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+  """Cross-validates `config` once per value of `config.mix`, in `workdir/<mix>`.
 
+  Args:
+    config: the run's config; only `mix` (and `cv_folds`) change between the settings.
+    workdir: the parent directory; `workdir/cv_comparison.md` gets the table.
+    mixes: the values of `config.mix`, in table order.
+    folds: the number of folds (None: `config.cv_folds`, else 5).
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO.
-  distributed.initialize_from_flags()
-  mixes = FLAGS.mixes or [FLAGS.config.mix]
+  Returns:
+    `(method label, cross-validation summary)` per setting, as in the table.
+  """
   rows = []
-  for mix in mixes:
-    config = FLAGS.config.copy_and_resolve_references()
-    config.mix = mix
-    config.cv_folds = FLAGS.folds or config.cv_folds or 5
-    alpha = f" (α={config.mixup_alpha:g})" if mix in ("mixup", "mixup_or_cutmix") else ""
-    name = LABELS.get(mix, mix) + alpha
+  for name, setting in compare.settings(config, mixes):
+    setting.cv_folds = folds or setting.cv_folds or 5
     if jax.process_index() == 0:
-      print(f"=== {name}: {config.cv_folds}-fold CV, {config.dataset}, {config.model}", flush=True)
-    rows.append((name, cross_validate(config, os.path.join(FLAGS.workdir, mix))))
+      print(
+        f"=== {name}: {setting.cv_folds}-fold CV, {setting.dataset}, {setting.model}", flush=True
+      )
+    rows.append((name, cross_validate(setting, os.path.join(workdir, setting.mix))))
   if jax.process_index() == 0:
     table = format_comparison(rows)
     print("\n" + table, flush=True)
-    with open(os.path.join(FLAGS.workdir, "cv_comparison.md"), "w") as f:
+    with open(os.path.join(workdir, "cv_comparison.md"), "w") as f:
       f.write(table + "\n")
+  return rows
+
+
+def main(argv):
+  cli.start(argv)
+  values = flags.FLAGS
+  compare_mixes(
+    values.config, values.workdir, values.mixes or [values.config.mix], folds=values.folds
+  )
 
 
 if __name__ == "__main__":
-  _define_flags()
+  cli.define_flags(workdir_help="Parent directory; each setting in a subdirectory.")
+  flags.DEFINE_integer("folds", None, "Number of folds (default: config.cv_folds, else 5).")
+  flags.DEFINE_list("mixes", None, "Values of config.mix to compare (default: config.mix).")
   app.run(main)

@@ -1,19 +1,13 @@
-"""Multi-process start-up through JAX's own runtime (`jax.distributed`)."""
+"""Multi-process start-up through JAX's own runtime (`jax.distributed`).
+
+The `--distributed` flags that drive it are defined by the entry points
+(`mixjax.training.cli.define_flags`), not here: importing this module registers nothing.
+"""
 
 from __future__ import annotations
 
 import jax
 from absl import flags
-
-_DISTRIBUTED = flags.DEFINE_bool(
-  "distributed",
-  False,
-  "Call jax.distributed.initialize (arguments from the flags below, or else from the "
-  "environment, e.g. SLURM / Cloud TPU / JAX_COORDINATOR_ADDRESS).",
-)
-_COORDINATOR = flags.DEFINE_string("coordinator_address", None, "host:port of process 0.")
-_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "Number of processes.")
-_PROCESS_ID = flags.DEFINE_integer("process_id", None, "This process's index.")
 
 
 def initialize(
@@ -32,5 +26,7 @@ def initialize(
 
 
 def initialize_from_flags() -> None:
-  if _DISTRIBUTED.value:
-    initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
+  """Calls :func:`initialize` when `--distributed` is set (flags of `cli.define_flags`)."""
+  values = flags.FLAGS
+  if values.distributed:
+    initialize(values.coordinator_address, values.num_processes, values.process_id)

@@ -1,13 +1,22 @@
-"""`train_and_evaluate(config, workdir)`: the training loop behind train.py."""
+"""`train_and_evaluate(config, workdir)`: the training loop behind train.py.
+
+:func:`train` is the loop; each part is a small top-level function of the :class:`Run`
+that :func:`setup` builds: `setup` (config and workdir checks, data, model, optimizer,
+compiled steps), `restore` (the newest good checkpoint), per epoch `run_epoch`
+(`train_epoch`, then `evaluate`, giving one record), `log_record` (metrics.jsonl,
+TensorBoard, one printed line) and `save_checkpoint`, then `finish` (summary.json).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
 import time
 from typing import Any
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -21,6 +30,30 @@ from mixjax.training import models
 from mixjax.training import parallel as parallel_lib
 from mixjax.training import reporting
 from mixjax.training import step as step_lib
+
+# --- building blocks of a run (also what benchmarks/bench_train_step.py runs) ---
+
+
+def load_source(config: ml_collections.ConfigDict) -> data_lib.Source:
+  """This process's data source for `config` (dataset, seed, label noise, split, image size)."""
+  return data_lib.load_source(
+    config.dataset,
+    seed=config.seed,
+    label_noise=config.label_noise,
+    process_index=jax.process_index(),
+    process_count=jax.process_count(),
+    data_dir=config.data_dir or None,
+    test_fraction=config.test_fraction or None,
+    image_size=config.image_size or None,
+  )
+
+
+def create_model(config: ml_collections.ConfigDict, num_classes: int) -> nn.Module:
+  """The Flax model `config.model`, in bfloat16 when `config.half_precision`."""
+  dtype = jnp.bfloat16 if config.half_precision else jnp.float32
+  return models.create_model(
+    config.model, num_classes=num_classes, dropout_rate=config.dropout_rate, dtype=dtype
+  )
 
 
 def make_optimizer(config: ml_collections.ConfigDict, steps_per_epoch: int):
@@ -57,18 +90,65 @@ def create_state(config, model, tx, input_shape) -> step_lib.TrainState:
   return jax.tree.map(lambda x: np.asarray(jnp.asarray(x)), state)
 
 
-def step_config(config, num_classes: int) -> step_lib.StepConfig:
-  return step_lib.StepConfig(
-    num_classes=num_classes,
-    mix=config.mix,
-    switch_prob=float(config.switch_prob),
-    mix_mode=config.mix_mode,
-    mix_pairing=config.mix_pairing,
-    label_smoothing=float(config.label_smoothing),
-    augment=config.augment,
-    random_erasing=float(config.random_erasing),
-    gridmask=float(config.gridmask),
-  )
+def make_parallel(config: ml_collections.ConfigDict, num_classes: int) -> parallel_lib.Parallel:
+  """The pmap / shard_map driver of the steps compiled for `config`; checks the batch sizes."""
+  cfg = step_lib.StepConfig.from_config(config, num_classes=num_classes)
+  parallel = parallel_lib.Parallel(config.parallel, cfg)
+  parallel.check_batch_size(config.batch_size)
+  parallel.check_batch_size(config.eval_batch_size or config.batch_size)
+  return parallel
+
+
+def is_mixing(config: ml_collections.ConfigDict, epoch: int) -> bool:
+  """Whether 0-based `epoch` mixes (not with mix="none", nor in the last mix_off_epochs)."""
+  return config.mix != "none" and epoch < config.num_epochs - config.mix_off_epochs
+
+
+def mixing_hparams(config: ml_collections.ConfigDict, epoch: int) -> dict[str, float]:
+  """The traced step hyperparameters of `epoch`: the α's, or 0 (no mixing, same compiled step)."""
+  mixing = is_mixing(config, epoch)
+  return {
+    "mixup_alpha": config.mixup_alpha if mixing else 0.0,
+    "cutmix_alpha": config.cutmix_alpha if mixing else 0.0,
+  }
+
+
+# --- the run ---
+
+
+@dataclasses.dataclass
+class Run:
+  """Everything a run holds between its epochs (built by :func:`setup`).
+
+  Attributes:
+    config: the run's (validated) config.
+    workdir: the run's directory.
+    source: this process's data.
+    parallel: the compiled steps.
+    schedule: the learning rate per step.
+    steps_per_epoch: train steps per epoch.
+    checkpointer: the workdir's checkpoints.
+    log: the per-epoch records.
+    is_main: whether this process writes the outputs (process 0).
+    start_time: `time.time()` when this session of the run started.
+    wall_offset: seconds spent by the sessions before it (set by :func:`restore`).
+  """
+
+  config: ml_collections.ConfigDict
+  workdir: str
+  source: data_lib.Source
+  parallel: parallel_lib.Parallel
+  schedule: optax.Schedule
+  steps_per_epoch: int
+  checkpointer: checkpoint_lib.Checkpointer
+  log: reporting.MetricsLog
+  is_main: bool
+  start_time: float
+  wall_offset: float = 0.0
+
+  def wall_seconds(self) -> float:
+    """Seconds the run has taken so far, over all its sessions."""
+    return self.wall_offset + time.time() - self.start_time
 
 
 def check_workdir_config(config, workdir: str) -> None:
@@ -90,6 +170,80 @@ def check_workdir_config(config, workdir: str) -> None:
     reporting.write_json(path, current)
 
 
+def prepare_workdir(config: ml_collections.ConfigDict, workdir: str) -> None:
+  """Validates `config`, then creates `workdir` and writes (or checks) its config.json."""
+  config_lib.validate(config)
+  os.makedirs(workdir, exist_ok=True)
+  check_workdir_config(config, workdir)
+
+
+def check_source(config: ml_collections.ConfigDict, source: data_lib.Source) -> None:
+  """Refuses a box-mixing config on inputs that are not images."""
+  info = source.info
+  if config.mix in ("cutmix", "mixup_or_cutmix") and len(info.input_shape) != 3:
+    raise ValueError(
+      f"config.mix={config.mix!r} needs images [H, W, C]; dataset {info.name!r} has inputs "
+      f"of shape {info.input_shape}. Use mix='mixup' or 'none'."
+    )
+
+
+def save_source_files(config, source: data_lib.Source, workdir: str) -> None:
+  """class_names.json (when the data names its classes) and corrupted_indices.npy (label noise)."""
+  if getattr(source, "class_names", None):
+    reporting.write_json(os.path.join(workdir, "class_names.json"), list(source.class_names))
+  if config.label_noise > 0:
+    np.save(os.path.join(workdir, "corrupted_indices.npy"), source.corrupted_indices)
+
+
+def setup(
+  config: ml_collections.ConfigDict, workdir: str, *, source: data_lib.Source | None = None
+) -> tuple[Run, step_lib.TrainState]:
+  """Checks the config and workdir, loads the data, builds the steps and a fresh host state."""
+  prepare_workdir(config, workdir)
+  is_main = jax.process_index() == 0
+  start_time = time.time()
+  source = load_source(config) if source is None else source
+  check_source(config, source)
+  if is_main:
+    save_source_files(config, source, workdir)
+  info = source.info
+  parallel = make_parallel(config, info.num_classes)
+  steps_per_epoch = source.steps_per_epoch(config.batch_size)
+  tx, schedule = make_optimizer(config, steps_per_epoch)
+  host_state = create_state(config, create_model(config, info.num_classes), tx, info.input_shape)
+  run = Run(
+    config=config,
+    workdir=workdir,
+    source=source,
+    parallel=parallel,
+    schedule=schedule,
+    steps_per_epoch=steps_per_epoch,
+    checkpointer=checkpoint_lib.Checkpointer(workdir),
+    log=reporting.MetricsLog(workdir, enabled=is_main),
+    is_main=is_main,
+    start_time=start_time,
+  )
+  return run, host_state
+
+
+def restore(run: Run, host_state: step_lib.TrainState) -> tuple[step_lib.TrainState, int]:
+  """Restores the newest good checkpoint, if any, onto the devices.
+
+  Returns:
+    `(state, start_epoch)`: the device state and the number of epochs already done.
+  """
+  start_epoch = 0
+  restored = run.checkpointer.restore_latest(host_state)
+  if restored is not None:
+    host_state, meta = restored
+    start_epoch = int(meta["epoch"])
+    run.wall_offset = float(meta.get("wall_seconds", 0.0))
+    if run.is_main:
+      print(f"Resuming {run.workdir} from epoch {start_epoch} (step {int(host_state.step)}).")
+  run.log.resume(start_epoch)
+  return run.parallel.put_state(host_state), start_epoch
+
+
 def _progress(iterable, total: int, desc: str):
   """A tqdm bar on a terminal; nothing (plain per-epoch log lines instead) otherwise."""
   if not sys.stderr.isatty() or jax.process_index() != 0:
@@ -100,30 +254,117 @@ def _progress(iterable, total: int, desc: str):
   return bar, bar
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
-  """Trains and evaluates a model; resumes from `workdir` when it holds a checkpoint.
-
-  Args:
-    config: the run's config (see configs/default.py for every key).
-    workdir: where checkpoints, metrics, plots and the summary go.
+def train_epoch(run: Run, state, epoch: int):
+  """Runs the train steps of 0-based `epoch`.
 
   Returns:
-    The summary (also written to `workdir/summary.json`).
+    `(state, metrics)`: metrics holds the epoch's mean `train_loss` and `train_accuracy`
+    and its `images_per_sec` (from the second step on: compilation and warm-up excluded).
   """
-  return train(config, workdir)[1]
+  config = run.config
+  hparams = mixing_hparams(config, epoch)
+  batches = run.source.train_batches(epoch=epoch, global_batch_size=config.batch_size)
+  batches, bar = _progress(batches, run.steps_per_epoch, f"epoch {epoch + 1}/{config.num_epochs}")
+  step_metrics = []
+  start = time.time()
+  timed_from, timed_steps = None, 0
+  for i, batch in enumerate(batches):
+    state, metrics = run.parallel.train(state, batch, hparams)
+    step_metrics.append(metrics)
+    if i == 0:  # Exclude compilation and warm-up from the throughput.
+      jax.block_until_ready(metrics)
+      timed_from = time.time()
+    else:
+      timed_steps += 1
+    if bar is not None and i % 10 == 0:
+      bar.set_postfix(loss=f"{float(metrics['loss']):.3f}")
+  jax.block_until_ready(state)
+  if timed_steps:
+    images_per_sec = timed_steps * config.batch_size / (time.time() - timed_from)
+  else:
+    images_per_sec = run.steps_per_epoch * config.batch_size / (time.time() - start)
+  return state, {
+    "train_loss": float(np.mean([float(m["loss"]) for m in step_metrics])),
+    "train_accuracy": float(np.mean([float(m["accuracy"]) for m in step_metrics])),
+    "images_per_sec": images_per_sec,
+  }
 
 
-def load_source(config: ml_collections.ConfigDict) -> data_lib.Source:
-  """This process's data source for `config` (dataset, seed, label noise, split)."""
-  return data_lib.load_source(
-    config.dataset,
-    seed=config.seed,
-    label_noise=config.label_noise,
-    process_index=jax.process_index(),
-    process_count=jax.process_count(),
-    data_dir=config.data_dir or None,
-    test_fraction=config.test_fraction or None,
+def evaluate(run: Run, state) -> dict[str, float]:
+  """Mean loss and accuracy on the whole test split (padding masked out), and its size."""
+  sums = {"loss": 0.0, "correct": 0.0, "count": 0.0}
+  eval_batch_size = run.config.eval_batch_size or run.config.batch_size
+  for batch in run.source.eval_batches(global_batch_size=eval_batch_size):
+    for k, v in run.parallel.eval(state, batch).items():
+      sums[k] += v
+  return {
+    "test_loss": sums["loss"] / sums["count"],
+    "test_accuracy": sums["correct"] / sums["count"],
+    "test_count": int(sums["count"]),
+  }
+
+
+def run_epoch(run: Run, state, epoch: int) -> tuple[Any, dict[str, Any]]:
+  """Trains and evaluates 0-based `epoch`; returns the new state and the epoch's record."""
+  epoch_start = time.time()
+  state, train = train_epoch(run, state, epoch)
+  test = evaluate(run, state)
+  step = (epoch + 1) * run.steps_per_epoch
+  record = {
+    "epoch": epoch + 1,
+    "step": step,
+    "train_loss": train["train_loss"],
+    "train_accuracy": train["train_accuracy"],
+    **test,
+    "learning_rate": float(run.schedule(step - 1)),
+    "images_per_sec": train["images_per_sec"],
+    "mixing": is_mixing(run.config, epoch),
+    "epoch_seconds": time.time() - epoch_start,
+    "wall_seconds": run.wall_seconds(),
+  }
+  return state, record
+
+
+def format_record(record: dict[str, Any], num_epochs: int) -> str:
+  """The one-line log of an epoch's record."""
+  return (
+    f"epoch {record['epoch']:3d}/{num_epochs}  loss {record['train_loss']:.4f}  "
+    f"test loss {record['test_loss']:.4f}  test acc {100 * record['test_accuracy']:.2f}%  "
+    f"{record['images_per_sec']:,.0f} img/s  lr {record['learning_rate']:.4g}"
+    f"{'' if record['mixing'] else '  (no mixing)'}"
   )
+
+
+def log_record(run: Run, record: dict[str, Any]) -> None:
+  """Appends the record to metrics.jsonl and TensorBoard, and prints its line (process 0)."""
+  run.log.write(record)
+  if run.is_main:
+    print(format_record(record, run.config.num_epochs), flush=True)
+
+
+def is_checkpoint_epoch(config: ml_collections.ConfigDict, epoch: int) -> bool:
+  """Whether 0-based `epoch` ends with a checkpoint: every checkpoint_every_epochs, and the last."""
+  done = epoch + 1
+  return done == config.num_epochs or done % config.checkpoint_every_epochs == 0
+
+
+def save_checkpoint(run: Run, state, record: dict[str, Any]) -> None:
+  """Saves the host copy of `state` with where the run stands (epoch, step, wall time)."""
+  meta = {key: record[key] for key in ("epoch", "step", "wall_seconds")}
+  run.checkpointer.save(record["step"], run.parallel.get_state(state), meta)
+
+
+def finish(run: Run, state) -> tuple[step_lib.TrainState, dict[str, Any]]:
+  """Closes the outputs and writes summary.json; returns the host state and the summary."""
+  final_state = run.parallel.get_state(state)
+  run.checkpointer.close()
+  summary = run.log.summary()
+  summary["dataset"] = run.source.info.name
+  summary["mix"] = run.config.mix
+  run.log.close()
+  if run.is_main:
+    reporting.write_json(os.path.join(run.workdir, "summary.json"), summary)
+  return final_state, summary
 
 
 def train(
@@ -137,125 +378,28 @@ def train(
     source: the data to train and evaluate on; defaults to :func:`load_source` (config).
       Cross-validation passes one fold's source here.
   """
-  config_lib.validate(config)
-  os.makedirs(workdir, exist_ok=True)
-  check_workdir_config(config, workdir)
-  is_main = jax.process_index() == 0
-  start_time = time.time()
-
-  source = load_source(config) if source is None else source
-  info = source.info
-  if config.mix in ("cutmix", "mixup_or_cutmix") and len(info.input_shape) != 3:
-    raise ValueError(
-      f"config.mix={config.mix!r} needs images [H, W, C]; dataset {info.name!r} has inputs "
-      f"of shape {info.input_shape}. Use mix='mixup' or 'none'."
-    )
-  if is_main and getattr(source, "class_names", None):
-    reporting.write_json(os.path.join(workdir, "class_names.json"), list(source.class_names))
-  if is_main and config.label_noise > 0:
-    np.save(os.path.join(workdir, "corrupted_indices.npy"), source.corrupted_indices)
-
-  parallel = parallel_lib.Parallel(config.parallel, step_config(config, info.num_classes))
-  parallel.check_batch_size(config.batch_size)
-  eval_batch_size = config.eval_batch_size or config.batch_size
-  parallel.check_batch_size(eval_batch_size)
-  steps_per_epoch = source.steps_per_epoch(config.batch_size)
-  tx, schedule = make_optimizer(config, steps_per_epoch)
-  dtype = jnp.bfloat16 if config.half_precision else jnp.float32
-  model = models.create_model(
-    config.model, num_classes=info.num_classes, dropout_rate=config.dropout_rate, dtype=dtype
-  )
-  host_state = create_state(config, model, tx, info.input_shape)
-
-  checkpointer = checkpoint_lib.Checkpointer(workdir)
-  log = reporting.MetricsLog(workdir, enabled=is_main)
-  start_epoch, wall_before = 0, 0.0
-  restored = checkpointer.restore_latest(host_state)
-  if restored is not None:
-    host_state, meta = restored
-    start_epoch = int(meta["epoch"])
-    wall_before = float(meta.get("wall_seconds", 0.0))
-    if is_main:
-      print(f"Resuming {workdir} from epoch {start_epoch} (step {int(host_state.step)}).")
-  log.resume(start_epoch)
-  state = parallel.put_state(host_state)
+  run, host_state = setup(config, workdir, source=source)
+  state, start_epoch = restore(run, host_state)
   del host_state
-
   for epoch in range(start_epoch, config.num_epochs):
-    mixing = config.mix != "none" and epoch < config.num_epochs - config.mix_off_epochs
-    hparams = {
-      "mixup_alpha": config.mixup_alpha if mixing else 0.0,
-      "cutmix_alpha": config.cutmix_alpha if mixing else 0.0,
-    }
-    batches = source.train_batches(epoch=epoch, global_batch_size=config.batch_size)
-    batches, bar = _progress(batches, steps_per_epoch, f"epoch {epoch + 1}/{config.num_epochs}")
-    step_metrics = []
-    epoch_start = time.time()
-    timed_from, timed_steps = None, 0
-    for i, batch in enumerate(batches):
-      state, metrics = parallel.train(state, batch, hparams)
-      step_metrics.append(metrics)
-      if i == 0:  # Exclude compilation and warm-up from the throughput.
-        jax.block_until_ready(metrics)
-        timed_from = time.time()
-      else:
-        timed_steps += 1
-      if bar is not None and i % 10 == 0:
-        bar.set_postfix(loss=f"{float(metrics['loss']):.3f}")
-    jax.block_until_ready(state)
-    train_seconds = time.time() - epoch_start
-    if timed_steps:
-      images_per_sec = timed_steps * config.batch_size / (time.time() - timed_from)
-    else:
-      images_per_sec = steps_per_epoch * config.batch_size / train_seconds
+    state, record = run_epoch(run, state, epoch)
+    log_record(run, record)
+    if is_checkpoint_epoch(config, epoch):
+      save_checkpoint(run, state, record)
+  return finish(run, state)
 
-    sums = {"loss": 0.0, "correct": 0.0, "count": 0.0}
-    for batch in source.eval_batches(global_batch_size=eval_batch_size):
-      for k, v in parallel.eval(state, batch).items():
-        sums[k] += v
-    step = (epoch + 1) * steps_per_epoch
-    record = {
-      "epoch": epoch + 1,
-      "step": step,
-      "train_loss": float(np.mean([float(m["loss"]) for m in step_metrics])),
-      "train_accuracy": float(np.mean([float(m["accuracy"]) for m in step_metrics])),
-      "test_loss": sums["loss"] / sums["count"],
-      "test_accuracy": sums["correct"] / sums["count"],
-      "test_count": int(sums["count"]),
-      "learning_rate": float(schedule(step - 1)),
-      "images_per_sec": images_per_sec,
-      "mixing": bool(mixing),
-      "epoch_seconds": time.time() - epoch_start,
-      "wall_seconds": wall_before + time.time() - start_time,
-    }
-    log.write(record)
-    if is_main:
-      print(
-        f"epoch {record['epoch']:3d}/{config.num_epochs}  loss {record['train_loss']:.4f}  "
-        f"test loss {record['test_loss']:.4f}  test acc {100 * record['test_accuracy']:.2f}%  "
-        f"{images_per_sec:,.0f} img/s  lr {record['learning_rate']:.4g}"
-        f"{'' if mixing else '  (no mixing)'}",
-        flush=True,
-      )
-    last = epoch + 1 == config.num_epochs
-    if last or (epoch + 1) % config.checkpoint_every_epochs == 0:
-      host = parallel.get_state(state)
-      meta = {
-        "epoch": epoch + 1,
-        "step": step,
-        "wall_seconds": record["wall_seconds"],
-      }
-      checkpointer.save(step, host, meta)
 
-  final_state = parallel.get_state(state)
-  checkpointer.close()
-  summary = log.summary()
-  summary["dataset"] = info.name
-  summary["mix"] = config.mix
-  log.close()
-  if is_main:
-    reporting.write_json(os.path.join(workdir, "summary.json"), summary)
-  return final_state, summary
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
+  """Trains and evaluates a model; resumes from `workdir` when it holds a checkpoint.
+
+  Args:
+    config: the run's config (`mixjax.training.config.default_config` has every key).
+    workdir: where checkpoints, metrics, plots and the summary go.
+
+  Returns:
+    The summary (also written to `workdir/summary.json`).
+  """
+  return train(config, workdir)[1]
 
 
 def predict(

@@ -38,6 +38,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from mixjax import _checks
+
 Dtype = Any
 
 _BN_MOMENTUM = 0.9
@@ -77,24 +79,27 @@ def _check_rank(x: jax.Array, rank: int, what: str) -> None:
     raise ValueError(f"`x` must be rank {rank} {what}, got shape {x.shape}.")
 
 
-def _check_num_classes(num_classes: Any) -> None:
-  if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-    raise ValueError(f"`num_classes` must be a positive int, got {num_classes!r}.")
-
-
-def _check_dropout_rate(dropout_rate: Any) -> None:
-  if not isinstance(dropout_rate, int | float) or not 0.0 <= dropout_rate < 1.0:
-    raise ValueError(f"`dropout_rate` must be a float in [0, 1), got {dropout_rate!r}.")
-
-
-def _classifier_head(module: nn.Module, x: jax.Array, *, train: bool) -> jax.Array:
+def _classifier_head(
+  x: jax.Array, *, num_classes: int, dropout_rate: float, dtype: Dtype, train: bool
+) -> jax.Array:
   """Global average pool (if spatial), dropout, dense; float32 logits `[B, num_classes]`."""
   if x.ndim == 4:
     x = jnp.mean(x, axis=(1, 2))
-  if module.dropout_rate > 0:
-    x = nn.Dropout(rate=module.dropout_rate, deterministic=not train)(x)
-  logits = nn.Dense(module.num_classes, dtype=module.dtype, param_dtype=jnp.float32)(x)
+  if dropout_rate > 0:
+    x = nn.Dropout(rate=dropout_rate, deterministic=not train)(x)
+  logits = nn.Dense(num_classes, dtype=dtype, param_dtype=jnp.float32)(x)
   return logits.astype(jnp.float32)
+
+
+def _head(module: nn.Module, x: jax.Array, *, train: bool) -> jax.Array:
+  """The classifier head of a model with `num_classes`, `dropout_rate` and `dtype` fields."""
+  return _classifier_head(
+    x,
+    num_classes=module.num_classes,
+    dropout_rate=module.dropout_rate,
+    dtype=module.dtype,
+    train=train,
+  )
 
 
 class PreActBlock(nn.Module):
@@ -130,6 +135,33 @@ class PreActBlock(nn.Module):
     return y + shortcut
 
 
+def _preact_stages(
+  x: jax.Array,
+  stages: Sequence[tuple[int, int]],
+  *,
+  blocks: int,
+  prefix: str,
+  dropout_rate: float,
+  dtype: Dtype,
+  train: bool,
+) -> jax.Array:
+  """`blocks` :class:`PreActBlock` per `(features, strides)` stage, then the final BN-ReLU.
+
+  The blocks are named `{prefix}{stage}_block{block}` (1-based); only the first block of a
+  stage has its stride.
+  """
+  for stage, (features, strides) in enumerate(stages):
+    for block in range(blocks):
+      x = PreActBlock(
+        features,
+        strides=strides if block == 0 else 1,
+        dropout_rate=dropout_rate,
+        dtype=dtype,
+        name=f"{prefix}{stage + 1}_block{block + 1}",
+      )(x, train=train)
+  return nn.relu(_norm(train, dtype, name="final_norm")(x))
+
+
 class PreActResNet18(nn.Module):
   """The pre-activation ResNet-18 of the mixup paper's CIFAR experiments.
 
@@ -153,17 +185,11 @@ class PreActResNet18(nn.Module):
     """Maps images `[B, H, W, C]` to float32 logits `[B, num_classes]`."""
     _check_rank(x, 4, "[batch, height, width, channels]")
     x = _conv(64, 3, 1, self.dtype, name="stem")(x)
-    stages = zip((64, 128, 256, 512), (1, 2, 2, 2), strict=True)
-    for stage, (features, strides) in enumerate(stages):
-      for block in range(2):
-        x = PreActBlock(
-          features,
-          strides=strides if block == 0 else 1,
-          dtype=self.dtype,
-          name=f"stage{stage + 1}_block{block + 1}",
-        )(x, train=train)
-    x = nn.relu(_norm(train, self.dtype, name="final_norm")(x))
-    return _classifier_head(self, x, train=train)
+    stages = ((64, 1), (128, 2), (256, 2), (512, 2))
+    x = _preact_stages(
+      x, stages, blocks=2, prefix="stage", dropout_rate=0.0, dtype=self.dtype, train=train
+    )
+    return _head(self, x, train=train)
 
 
 class WideResNet(nn.Module):
@@ -196,25 +222,22 @@ class WideResNet(nn.Module):
       raise ValueError(
         f"`depth` must be 6n + 4 with n >= 1 (e.g. 16, 22, 28, 40), got {self.depth!r}."
       )
-    if self.widen_factor < 1:
-      raise ValueError(f"`widen_factor` must be a positive int, got {self.widen_factor!r}.")
+    _checks.check_positive_int(self.widen_factor, "widen_factor")
     _check_rank(x, 4, "[batch, height, width, channels]")
-    blocks_per_group = (self.depth - 4) // 6
     x = _conv(16, 3, 1, self.dtype, name="stem")(x)
-    widths = (16 * self.widen_factor, 32 * self.widen_factor, 64 * self.widen_factor)
-    for group, (features, strides) in enumerate(zip(widths, (1, 2, 2), strict=True)):
-      for block in range(blocks_per_group):
-        x = PreActBlock(
-          features,
-          strides=strides if block == 0 else 1,
-          dropout_rate=self.dropout_rate,
-          dtype=self.dtype,
-          name=f"group{group + 1}_block{block + 1}",
-        )(x, train=train)
-    x = nn.relu(_norm(train, self.dtype, name="final_norm")(x))
-    x = jnp.mean(x, axis=(1, 2))
-    logits = nn.Dense(self.num_classes, dtype=self.dtype, param_dtype=jnp.float32)(x)
-    return logits.astype(jnp.float32)
+    k = self.widen_factor
+    x = _preact_stages(
+      x,
+      ((16 * k, 1), (32 * k, 2), (64 * k, 2)),
+      blocks=(self.depth - 4) // 6,
+      prefix="group",
+      dropout_rate=self.dropout_rate,  # In the blocks, as in the paper; none before the head.
+      dtype=self.dtype,
+      train=train,
+    )
+    return _classifier_head(
+      x, num_classes=self.num_classes, dropout_rate=0.0, dtype=self.dtype, train=train
+    )
 
 
 class BottleneckBlock(nn.Module):
@@ -283,7 +306,7 @@ class ResNet50(nn.Module):
           dtype=self.dtype,
           name=f"stage{stage + 1}_block{block + 1}",
         )(x, train=train)
-    return _classifier_head(self, x, train=train)
+    return _head(self, x, train=train)
 
 
 class SmallCNN(nn.Module):
@@ -310,14 +333,13 @@ class SmallCNN(nn.Module):
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     """Maps images `[B, H, W, C]` to float32 logits `[B, num_classes]`."""
-    if isinstance(self.width, bool) or not isinstance(self.width, int) or self.width < 1:
-      raise ValueError(f"`width` must be a positive int, got {self.width!r}.")
+    _checks.check_positive_int(self.width, "width")
     _check_rank(x, 4, "[batch, height, width, channels]")
     x = nn.relu(_norm(train, self.dtype)(_conv(self.width, 3, 1, self.dtype)(x)))
     x = nn.relu(_norm(train, self.dtype)(_conv(2 * self.width, 3, 1, self.dtype)(x)))
     x = nn.max_pool(x, (2, 2), strides=(2, 2))
     x = nn.relu(_norm(train, self.dtype)(_conv(4 * self.width, 3, 1, self.dtype)(x)))
-    return _classifier_head(self, x, train=train)
+    return _head(self, x, train=train)
 
 
 class MLP(nn.Module):
@@ -386,6 +408,8 @@ def create_model(
   """
   if name not in MODELS:
     raise ValueError(f"`name` must be one of {sorted(MODELS)}, got {name!r}.")
-  _check_num_classes(num_classes)
-  _check_dropout_rate(dropout_rate)
+  _checks.check_positive_int(num_classes, "num_classes")
+  _checks.check_number(
+    dropout_rate, "dropout_rate", low=0.0, high=1.0, high_open=True, expected="a float in [0, 1)"
+  )
   return MODELS[name](num_classes=num_classes, dropout_rate=dropout_rate, dtype=dtype)

@@ -1,10 +1,14 @@
-"""What a run leaves in its workdir: metrics.jsonl, TensorBoard events, curves.png, summary.json."""
+"""What a run leaves in its workdir: metrics.jsonl, TensorBoard events, curves.png, summary.json.
+
+Also the markdown tables that the comparison tools print (`markdown_table`).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -121,3 +125,21 @@ def write_json(path: str, obj: Any) -> None:
     json.dump(obj, f, indent=2, sort_keys=True)
     f.write("\n")
   os.replace(tmp, path)
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+  """A markdown table: the first column left-aligned, the others right-aligned.
+
+  Args:
+    header: the column titles.
+    rows: the cells of each row, already formatted, as many as `header`.
+
+  Returns:
+    The table's lines joined by newlines (no trailing newline).
+  """
+  lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+  for row in rows:
+    if len(row) != len(header):
+      raise ValueError(f"a row of {len(header)} cells expected, got {len(row)}: {row!r}.")
+    lines.append("| " + " | ".join(row) + " |")
+  return "\n".join(lines)

@@ -10,6 +10,7 @@ over the data axis with `lax.pmean`. `mixjax.training.parallel` maps the same bo
 from __future__ import annotations
 
 import dataclasses
+import typing
 from typing import Any
 
 import jax
@@ -24,7 +25,6 @@ from mixjax import _labels
 from mixjax import _ops
 
 AXIS = "data"
-MIXES = ("none", "mixup", "cutmix", "mixup_or_cutmix")
 
 
 class TrainState(train_state.TrainState):
@@ -41,21 +41,32 @@ class TrainState(train_state.TrainState):
 
 @dataclasses.dataclass(frozen=True)
 class StepConfig:
-  """The static hyperparameters a step is compiled for (from the run's config).
+  """The static hyperparameters a step is compiled for, taken from the run's config.
+
+  Every field but `num_classes` (which comes from the data) is the config key of the
+  same name, documented and defaulted in `mixjax.training.config.default_config`: a new
+  static step setting is a field here and a key there, nothing else.
 
   `mixup_alpha` and `cutmix_alpha` are NOT here: they are passed traced, so turning
   mixing off for the last epochs (α = 0) reuses the same compiled step.
   """
 
   num_classes: int
-  mix: str = "mixup"
-  switch_prob: float = 0.5
-  mix_mode: str = "batch"
-  mix_pairing: str = "permute"
-  label_smoothing: float = 0.0
-  augment: str = "none"
-  random_erasing: float = 0.0
-  gridmask: float = 0.0
+  mix: str
+  switch_prob: float
+  mix_mode: str
+  mix_pairing: str
+  label_smoothing: float
+  augment: str
+  random_erasing: float
+  gridmask: float
+
+  @classmethod
+  def from_config(cls, config, *, num_classes: int) -> StepConfig:
+    """The step settings of a run config (`default_config`'s keys), for `num_classes`."""
+    types = typing.get_type_hints(cls)
+    keys = [f.name for f in dataclasses.fields(cls) if f.name != "num_classes"]
+    return cls(num_classes=num_classes, **{k: types[k](config[k]) for k in keys})
 
 
 def step_key(state: TrainState, axis_name: str = AXIS) -> jax.Array:

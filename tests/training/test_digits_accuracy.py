@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from configs import digits
 from mixjax.training import loop
+from tests.training import helpers
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mix", ["none", "mixup"])
 def test_digits_config_reaches_97_percent(tmp_path, mix):
-  config = digits.get_config()
-  config.mix = mix
+  config = helpers.load_config("digits", mix=mix)
   summary = loop.train_and_evaluate(config, str(tmp_path))
   assert summary["epochs"] == 30
   assert summary["last_test_accuracy"] >= 0.97

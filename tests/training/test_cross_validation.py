@@ -9,11 +9,11 @@ import pathlib
 import numpy as np
 import pytest
 
-from configs import digits
 from mixjax import data
 from mixjax.data import base
 from mixjax.data import stats
 from mixjax.training import cross_validation as cv
+from tests.training import helpers
 
 
 def _source(num_train=60, num_test=12, num_classes=3, label_noise_at=()):
@@ -41,7 +41,7 @@ def _source(num_train=60, num_test=12, num_classes=3, label_noise_at=()):
 
 
 def _small_config(**overrides):
-  config = digits.get_config()
+  config = helpers.load_config("digits")
   config.model = "mlp"  # Compiles fastest; the point here is the bookkeeping.
   config.num_epochs = 1
   config.lr_milestones = ()
@@ -220,3 +220,29 @@ def test_another_config_in_the_same_workdir_is_refused(finished):
   workdir, config, _, _, _ = finished
   with pytest.raises(ValueError, match="mixup_alpha"):
     cv.cross_validate(_small_config(mixup_alpha=0.9), workdir)
+
+
+def test_settings_are_cross_validated_each_in_its_own_workdir(tmp_path, monkeypatch, capsys):
+  seen = []
+
+  def fake_cross_validate(config, workdir):
+    seen.append((config.mix, config.cv_folds, workdir))
+    return {
+      "held_out_accuracy_mean": 0.8,
+      "held_out_accuracy_std": 0.1,
+      "test_accuracy_mean": 0.7,
+      "test_accuracy_std": 0.05,
+      "ensemble_test_accuracy": 0.75,
+      "wall_seconds": 3.0,
+    }
+
+  monkeypatch.setattr(cv, "cross_validate", fake_cross_validate)
+  config = _small_config(cv_folds=0)
+  rows = cv.compare_mixes(config, str(tmp_path), ["none", "mixup"])
+  assert seen == [("none", 5, str(tmp_path / "none")), ("mixup", 5, str(tmp_path / "mixup"))]
+  assert [name for name, _ in rows] == ["ERM", "mixup (α=0.4)"]
+  table = (tmp_path / "cv_comparison.md").read_text()
+  assert "| mixup (α=0.4) | 80.00 ± 10.00% | 70.00 ± 5.00% | 75.00% | 3.0 |" in table
+  assert "=== ERM: 5-fold CV, digits, mlp" in capsys.readouterr().out
+  cv.compare_mixes(config, str(tmp_path), ["cutmix"], folds=3)
+  assert seen[-1][:2] == ("cutmix", 3)

@@ -1,4 +1,4 @@
-"""Tests for mixjax.models: shapes, parameter counts, train/eval behaviour, dtypes."""
+"""Tests for mixjax.training.models: shapes, parameter counts, train/eval behaviour, dtypes."""
 
 from __future__ import annotations
 

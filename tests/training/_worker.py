@@ -1,0 +1,59 @@
+"""A training process for the subprocess tests (resume after SIGKILL, two processes).
+
+  python tests/training/_worker.py --config configs/digits.py --workdir WORKDIR --out OUT.npz
+      [--distributed --coordinator_address=127.0.0.1:P --num_processes=N --process_id=I]
+      [--config.KEY=VALUE ...]
+
+Trains through `loop.train` with train.py's flags, saves this process's final parameters
+to OUT.npz and prints `STEPS <train steps this process ran>` and
+`SUMMARY <last test accuracy> <process count>`.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+
+from mixjax.training import cli  # noqa: E402
+from mixjax.training import loop  # noqa: E402
+from mixjax.training import parallel as parallel_lib  # noqa: E402
+
+FLAGS = flags.FLAGS
+
+
+def count_train_steps() -> list[int]:
+  """Counts every call of the train step (`Parallel.train`) in the returned one-item list."""
+  calls = [0]
+  train = parallel_lib.Parallel.train
+
+  def counted(self, *args, **kwargs):
+    calls[0] += 1
+    return train(self, *args, **kwargs)
+
+  parallel_lib.Parallel.train = counted
+  return calls
+
+
+def main(argv):
+  cli.start(argv)  # --distributed --coordinator_address=... as train.py
+  steps = count_train_steps()
+  state, summary = loop.train(FLAGS.config, FLAGS.workdir)
+  leaves = {
+    jax.tree_util.keystr(p): np.asarray(x)
+    for p, x in jax.tree_util.tree_leaves_with_path(state.params)
+  }
+  np.savez(FLAGS.out, **leaves)
+  print("STEPS", steps[0], flush=True)
+  print("SUMMARY", summary["last_test_accuracy"], jax.process_count(), flush=True)
+
+
+if __name__ == "__main__":
+  cli.define_flags(workdir_help="The run's directory.")
+  flags.DEFINE_string("out", None, "Where to save this process's final parameters (.npz).")
+  flags.mark_flag_as_required("out")
+  app.run(main)

@@ -1,0 +1,53 @@
+"""Checkpoints: a corrupted newest one falls back to its predecessor; checksums are checked."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from mixjax.training import checkpoint as checkpoint_lib
+
+
+def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path):
+  checkpointer = checkpoint_lib.Checkpointer(str(tmp_path))
+  states = {step: {"w": np.full((64, 64), step, np.float32)} for step in (1, 2)}
+  for step, state in states.items():
+    checkpointer.save(step, state, {"epoch": step})
+  # Corrupt every data file of the newest checkpoint in place (same size, other bytes).
+  newest = tmp_path / "checkpoints" / "2"
+  for path in newest.rglob("*"):
+    if path.is_file() and path.stat().st_size > 0 and "d" in path.parts[-2:-1][0]:
+      data = bytearray(path.read_bytes())
+      path.write_bytes(bytes(b ^ 0xFF for b in data))
+  restored = checkpointer.restore_latest({"w": np.zeros((64, 64), np.float32)})
+  assert restored is not None
+  state, meta = restored
+  assert meta["epoch"] == 1
+  np.testing.assert_array_equal(state["w"], states[1]["w"])
+
+
+def test_checksum_mismatch_is_detected(tmp_path):
+  checkpointer = checkpoint_lib.Checkpointer(str(tmp_path))
+  checkpointer.save(1, {"w": np.ones(3, np.float32)}, {"epoch": 1})
+  checkpointer.save(2, {"w": np.full(3, 2.0, np.float32)}, {"epoch": 2})
+  meta_dir = next((tmp_path / "checkpoints" / "2" / "meta").rglob("*"))
+  record = json.loads(meta_dir.read_text())
+  record["fingerprint"] = "0" * 64
+  meta_dir.write_text(json.dumps(record))
+  _, meta = checkpointer.restore_latest({"w": np.zeros(3, np.float32)})
+  assert meta["epoch"] == 1
+
+
+def test_restore_of_an_empty_workdir_is_none_and_save_round_trips(tmp_path):
+  checkpointer = checkpoint_lib.Checkpointer(str(tmp_path))
+  target = {"w": np.zeros((2, 3), np.float32), "step": np.zeros((), np.int32)}
+  assert checkpointer.restore_latest(target) is None
+  state = {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "step": np.int32(7)}
+  checkpointer.save(7, state, {"epoch": 1, "wall_seconds": 2.5})
+  checkpointer.save(7, state, {"epoch": 1, "wall_seconds": 3.5})  # A leftover step is replaced.
+  restored, meta = checkpoint_lib.Checkpointer(str(tmp_path)).restore_latest(target)
+  np.testing.assert_array_equal(restored["w"], state["w"])
+  assert int(restored["step"]) == 7
+  assert meta["wall_seconds"] == 3.5 and meta["fingerprint"] == checkpoint_lib.fingerprint(state)
+  checkpointer.close()

@@ -1,0 +1,75 @@
+"""Several mixing settings side by side: labels, settings, the table, a tiny end-to-end run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mixjax.training import compare
+from mixjax.training import config as config_lib
+from tests.training import helpers
+
+SUMMARY = {
+  "best_test_accuracy": 0.9712,
+  "last_test_accuracy": 0.9655,
+  "median_last10_test_error": 0.0401,
+  "images_per_sec": 12345.6,
+  "wall_seconds": 61.04,
+}
+
+
+def test_method_labels_name_the_mixup_alpha_where_it_applies():
+  config = config_lib.default_config()
+  config.mixup_alpha = 0.4
+  labels = {}
+  for mix in config_lib.CHOICES["mix"]:
+    config.mix = mix
+    labels[mix] = compare.method_label(config)
+  assert labels == {
+    "none": "ERM",
+    "mixup": "mixup (α=0.4)",
+    "cutmix": "CutMix",
+    "mixup_or_cutmix": "mixup|CutMix (α=0.4)",
+  }
+
+
+def test_settings_are_copies_that_differ_only_in_mix():
+  config = helpers.load_config("digits")
+  settings = compare.settings(config, ["none", "cutmix"])
+  assert [label for label, _ in settings] == ["ERM", "CutMix"]
+  assert [c.mix for _, c in settings] == ["none", "cutmix"]
+  assert config.mix == "mixup"  # The original is untouched.
+  for _, setting in settings:
+    assert {k for k in config if setting[k] != config[k]} == {"mix"}
+
+
+def test_table_has_a_row_per_setting():
+  table = compare.format_table([("ERM", SUMMARY), ("mixup (α=0.4)", dict(SUMMARY, wall_seconds=3))])
+  lines = table.splitlines()
+  assert lines[0] == (
+    "| method | best test acc | last test acc | median last-10 error | images/sec | wall s |"
+  )
+  assert lines[1] == "|---|---:|---:|---:|---:|---:|"
+  assert lines[2] == "| ERM | 97.12% | 96.55% | 4.01% | 12,346 | 61.0 |"
+  assert lines[3].startswith("| mixup (α=0.4) | 97.12%") and lines[3].endswith("| 3.0 |")
+  assert len(lines) == 4
+
+
+def test_tiny_comparison_trains_each_setting_in_its_own_workdir(tmp_path, capsys):
+  config = helpers.load_config(
+    "digits", model="mlp", num_epochs=1, lr_milestones=(), batch_size=128
+  )
+  rows = compare.compare_mixes(config, str(tmp_path), ["none", "mixup"])
+  assert [label for label, _ in rows] == ["ERM", "mixup (α=0.4)"]
+  for (_, summary), mix in zip(rows, ("none", "mixup"), strict=True):
+    with open(tmp_path / mix / "summary.json") as f:
+      assert json.load(f) == pytest.approx(summary)
+    with open(tmp_path / mix / "config.json") as f:
+      assert json.load(f)["mix"] == mix
+    assert summary["mix"] == mix and summary["epochs"] == 1
+  table = (tmp_path / "comparison.md").read_text()
+  assert table == compare.format_table(rows) + "\n"
+  out = capsys.readouterr().out
+  assert "--- ERM: digits, mlp" in out and "--- mixup (α=0.4): digits, mlp" in out
+  assert table.strip() in out

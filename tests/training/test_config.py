@@ -1,0 +1,118 @@
+"""Every shipped config validates and loads from anywhere; unknown, missing and bad keys fail."""
+
+from __future__ import annotations
+
+import ast
+import glob
+import os
+import subprocess
+import sys
+
+import pytest
+
+from mixjax.training import config as config_lib
+from tests.training import helpers
+
+CONFIGS = sorted(
+  os.path.basename(p)[:-3]
+  for p in glob.glob(os.path.join(helpers.CONFIGS, "*.py"))
+  if not p.endswith("__init__.py")
+)
+
+
+def _docstring(path):
+  with open(path) as f:
+    return ast.get_docstring(ast.parse(f.read()))
+
+
+def _package_only(tmp_path) -> dict[str, str]:
+  """An environment whose sys.path holds the `mixjax` package but not the checkout."""
+  site = tmp_path / "site"
+  site.mkdir()
+  (site / "mixjax").symlink_to(os.path.dirname(os.path.dirname(config_lib.__file__)))
+  return {**os.environ, "PYTHONPATH": str(site)}
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_shipped_config_is_valid_and_documented(name):
+  config_lib.validate(helpers.load_config(name))
+  doc = _docstring(helpers.config_path(name))
+  assert "python train.py" in doc or "python -m" in doc
+
+
+def test_shipped_configs_load_outside_the_checkout(tmp_path):
+  """From another directory, with only the package importable (as when installed)."""
+  names = [n for n in CONFIGS if n != "speech_commands"]  # The experiments' file, not ours.
+  code = (
+    "import sys\n"
+    "from mixjax.training import config\n"
+    f"for name in {names!r}:\n"
+    f"  c = config.load_config_file({helpers.CONFIGS!r} + '/' + name + '.py')\n"
+    "  config.validate(c)\n"
+    "  print(name, c.dataset, c.model)\n"
+    "assert 'configs' not in sys.modules\n"
+  )
+  env = _package_only(tmp_path)
+  result = subprocess.run(
+    [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+  )
+  assert result.returncode == 0, result.stderr
+  assert "cifar100 cifar100 preact_resnet18" in result.stdout
+  assert "cifar10_wrn28_10 cifar10 wrn28_10" in result.stdout
+  # The --config flag of an entry point, run as a module from elsewhere: the config loads
+  # (and is validated: num_epochs=0 is refused by name).
+  command = [sys.executable, "-m", "mixjax.training.compare", "--workdir", str(tmp_path / "w")]
+  command += [f"--config={helpers.config_path('cifar100')}", "--config.num_epochs=0"]
+  result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+  assert "config.num_epochs must be a positive int, got 0" in result.stderr, result.stderr
+  assert not (tmp_path / "w").exists()
+
+
+def test_derived_configs_change_only_their_own_keys():
+  cifar10 = helpers.load_config("cifar10")
+  differ = {
+    name: sorted(k for k in cifar10 if helpers.load_config(name)[k] != cifar10[k])
+    for name in ("cifar100", "cifar10_wrn28_10")
+  }
+  assert differ == {"cifar100": ["dataset"], "cifar10_wrn28_10": ["model"]}
+
+
+def test_a_missing_config_file_is_named(tmp_path):
+  with pytest.raises(FileNotFoundError, match="nope.py"):
+    config_lib.load_config_file(str(tmp_path / "nope.py"))
+
+
+def test_unknown_key_is_refused():
+  config = config_lib.default_config()
+  config.mixup_alfa = 0.2
+  with pytest.raises(ValueError, match="mixup_alfa"):
+    config_lib.validate(config)
+
+
+def test_missing_key_is_refused():
+  config = config_lib.default_config()
+  del config["mix_mode"]
+  with pytest.raises(ValueError, match="mix_mode"):
+    config_lib.validate(config)
+
+
+@pytest.mark.parametrize(
+  "key,value",
+  [
+    ("mix_mode", "pair"),
+    ("mix_pairing", "shift"),
+    ("label_smoothing", 1.0),
+    ("dropout_rate", -0.1),
+    ("label_noise", 2.0),
+    ("num_epochs", 0),
+    ("cv_folds", 1),
+    ("mix_off_epochs", 1000),
+    ("optimizer", "lamb"),
+    ("augment", "autoaugment"),
+  ],
+)
+def test_bad_values_name_the_key(key, value):
+  config = config_lib.default_config()
+  config[key] = value
+  with pytest.raises(ValueError, match=f"config.{key}"):
+    config_lib.validate(config)

@@ -1,0 +1,39 @@
+"""Two JAX processes (jax.distributed over gloo) train one run and end identical."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.training import helpers
+
+
+@pytest.mark.parametrize("parallel", ["pmap", "shard_map"])
+def test_two_processes_end_with_identical_parameters(tmp_path, parallel):
+  port = helpers.free_port()
+  procs = [
+    helpers.start_worker(
+      tmp_path / "run",
+      tmp_path / f"p{i}.npz",
+      "--distributed",
+      f"--coordinator_address=127.0.0.1:{port}",
+      f"--process_id={i}",
+      "--num_processes=2",
+      f"--config.parallel={parallel}",
+      "--config.num_epochs=2",
+      "--config.lr_milestones=()",
+      devices=1,
+    )
+    for i in range(2)
+  ]
+  outs = [p.communicate(timeout=300)[0] for p in procs]
+  for p, out in zip(procs, outs, strict=True):
+    assert p.returncode == 0, out
+    assert "SUMMARY" in out and out.strip().endswith("2")  # jax.process_count() == 2
+  a, b = helpers.read_params(tmp_path / "p0.npz"), helpers.read_params(tmp_path / "p1.npz")
+  for key in a:
+    np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+  records = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+  assert len(records) == 2 and json.loads(records[-1])["test_count"] == 450

@@ -1,0 +1,223 @@
+"""The whole training loop on digits: outputs, resume, refusals, image size, SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from mixjax.training import loop
+from mixjax.training import parallel as parallel_lib
+from tests.training import helpers
+
+
+@pytest.fixture()
+def train_calls(monkeypatch):
+  """The image shapes of every train step `Parallel.train` runs, in order."""
+  shapes = []
+  train = parallel_lib.Parallel.train
+
+  def recorded(self, state, batch, hparams):
+    shapes.append(batch["image"].shape)
+    return train(self, state, batch, hparams)
+
+  monkeypatch.setattr(parallel_lib.Parallel, "train", recorded)
+  return shapes
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+  """A finished 3-epoch run (the last without mixing, 20% label noise) and its train steps."""
+  workdir = tmp_path_factory.mktemp("run")
+  config = helpers.small_digits_config(mix_off_epochs=1, label_noise=0.2)
+  steps = []
+  train = parallel_lib.Parallel.train
+
+  def counted(self, *args):
+    steps.append(1)
+    return train(self, *args)
+
+  with pytest.MonkeyPatch.context() as patch:
+    patch.setattr(parallel_lib.Parallel, "train", counted)
+    state, summary = loop.train(config, str(workdir))
+  return workdir, config, state, summary, len(steps)
+
+
+def test_one_run_leaves_everything_in_the_workdir(finished):
+  tmp_path, _, _, summary, _ = finished
+  for name in ("config.json", "metrics.jsonl", "curves.png", "summary.json"):
+    assert (tmp_path / name).stat().st_size > 0, name
+  assert any((tmp_path / "tensorboard").iterdir())
+  assert sorted(os.listdir(tmp_path / "checkpoints"))  # at least one step directory
+  records = helpers.read_records(tmp_path)
+  assert [r["epoch"] for r in records] == [1, 2, 3]
+  for key in (
+    "epoch",
+    "step",
+    "train_loss",
+    "test_loss",
+    "test_accuracy",
+    "learning_rate",
+    "images_per_sec",
+    "mixing",
+  ):
+    assert key in records[0]
+  assert [r["mixing"] for r in records] == [True, True, False]
+  assert all(r["test_count"] == 450 for r in records)  # the whole test split, nothing dropped
+  assert records[-1]["learning_rate"] == pytest.approx(0.005)
+  saved = (tmp_path / "summary.json").read_text()
+  assert json.loads(saved) == pytest.approx(summary)
+  assert summary["last_test_accuracy"] > 0.5  # 3 short epochs already beat chance (10%).
+  assert summary["epochs"] == 3
+
+
+def test_label_noise_saves_the_corrupted_indices(finished):
+  corrupted = np.load(finished[0] / "corrupted_indices.npy")
+  assert len(corrupted) == round(0.2 * 1347)
+
+
+def test_a_different_config_is_refused(finished):
+  workdir, config, _, _, _ = finished
+  changed = config.copy_and_resolve_references()
+  changed.mixup_alpha = 0.7
+  with pytest.raises(ValueError, match="mixup_alpha"):
+    loop.train_and_evaluate(changed, str(workdir))
+
+
+def test_rerun_of_a_finished_run_resumes_without_training(finished, train_calls, capsys):
+  workdir, config, first, summary, first_steps = finished
+  steps_per_epoch = helpers.read_records(workdir)[0]["step"]
+  assert first_steps == 3 * steps_per_epoch  # the counter sees every step
+  capsys.readouterr()
+  again, again_summary = loop.train(config, str(workdir))
+  assert train_calls == []  # not one train step runs again
+  out = capsys.readouterr().out
+  assert f"from epoch 3 (step {3 * steps_per_epoch})" in out
+  assert "epoch   1/3" not in out and "epoch   3/3" not in out
+  assert [r["epoch"] for r in helpers.read_records(workdir)] == [1, 2, 3]
+  assert again_summary == pytest.approx(summary)
+  np.testing.assert_array_equal(
+    first.params["Dense_0"]["kernel"], again.params["Dense_0"]["kernel"]
+  )
+
+
+@pytest.mark.parametrize(
+  "key,value",
+  [
+    ("mix", "mixdown"),
+    ("batch_size", 0),
+    ("mixup_alpha", -1.0),
+    ("switch_prob", 1.5),
+    ("parallel", "vmap"),
+    ("lr_milestones", (5, 2)),
+  ],
+)
+def test_invalid_values_fail_at_start_up(tmp_path, key, value):
+  with pytest.raises(ValueError, match=f"config.{key}"):
+    loop.train_and_evaluate(helpers.small_digits_config(**{key: value}), str(tmp_path))
+
+
+def test_batch_size_not_divisible_by_devices(tmp_path):
+  with pytest.raises(ValueError, match="batch_size"):
+    loop.train_and_evaluate(helpers.small_digits_config(batch_size=60), str(tmp_path))  # 8 devices
+
+
+def test_mixing_and_checkpoint_epochs_follow_the_config():
+  config = helpers.small_digits_config(num_epochs=5, mix_off_epochs=2, checkpoint_every_epochs=2)
+  assert [loop.is_mixing(config, e) for e in range(5)] == [True, True, True, False, False]
+  assert [loop.is_checkpoint_epoch(config, e) for e in range(5)] == [
+    False,
+    True,
+    False,
+    True,
+    True,  # the last epoch always
+  ]
+  assert loop.mixing_hparams(config, 0) == {"mixup_alpha": 0.4, "cutmix_alpha": 1.0}
+  assert loop.mixing_hparams(config, 4) == {"mixup_alpha": 0.0, "cutmix_alpha": 0.0}
+  config.mix = "none"
+  assert not any(loop.is_mixing(config, e) for e in range(5))
+
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory):
+  """Two classes of eight 20×24 RGB PNGs each (one solid colour per class)."""
+  root = tmp_path_factory.mktemp("images")
+  for name, colour in (("red", (200, 30, 30)), ("blue", (30, 30, 200))):
+    os.makedirs(root / name)
+    pixels = tf.constant(np.broadcast_to(np.asarray(colour, np.uint8), (20, 24, 3)))
+    for i in range(8):
+      tf.io.write_file(str(root / name / f"{i}.png"), tf.io.encode_png(pixels))
+  return str(root)
+
+
+def test_folder_run_trains_at_the_configured_image_size(image_folder, tmp_path, train_calls):
+  config = helpers.load_config(
+    "digits",
+    dataset="folder",
+    data_dir=image_folder,
+    image_size=16,
+    model="mlp",
+    num_epochs=1,
+    lr_milestones=(),
+    batch_size=8,
+  )
+  assert loop.load_source(config).info.input_shape == (16, 16, 3)
+  summary = loop.train_and_evaluate(config, str(tmp_path))
+  assert summary["epochs"] == 1
+  assert train_calls and all(shape == (8, 16, 16, 3) for shape in train_calls)
+
+
+def _wait_for_checkpoint(victim, workdir, epoch, timeout=240):
+  """Waits until the checkpoint of `epoch` is complete; returns its step."""
+  deadline = time.time() + timeout
+  while time.time() < deadline:
+    assert victim.poll() is None, victim.stdout.read()
+    if (workdir / "metrics.jsonl").exists():
+      records = helpers.read_records(workdir)
+      if len(records) >= epoch:
+        step = records[epoch - 1]["step"]
+        if (workdir / "checkpoints" / str(step)).is_dir():  # Orbax renames it when complete.
+          return step
+    time.sleep(0.02)
+  raise AssertionError(f"no checkpoint of epoch {epoch} after {timeout} s")
+
+
+def test_resume_after_sigkill_mid_epoch_is_exact(tmp_path):
+  # All three processes share one compilation cache: the victim fills it, the other two hit.
+  cache = {"JAX_COMPILATION_CACHE_DIR": str(tmp_path / "jax_cache")}
+  run = tmp_path / "run"
+  victim = helpers.start_worker(run, tmp_path / "run.npz", env_extra=cache)
+  steps_per_epoch = _wait_for_checkpoint(victim, run, epoch=2) // 2
+  victim.send_signal(signal.SIGKILL)  # Epoch 3 has just started.
+  victim.wait()
+  victim.stdout.close()
+  assert not (tmp_path / "run.npz").exists(), "the run finished before it was killed"
+  reference = helpers.start_worker(tmp_path / "ref", tmp_path / "ref.npz", env_extra=cache)
+  resumed = helpers.start_worker(run, tmp_path / "run.npz", env_extra=cache)
+  out, _ = resumed.communicate(timeout=300)
+  assert resumed.returncode == 0, out
+  assert "Resuming" in out
+  ref_out, _ = reference.communicate(timeout=300)
+  assert reference.returncode == 0, ref_out
+  ref, run_params = (
+    helpers.read_params(tmp_path / "ref.npz"),
+    helpers.read_params(tmp_path / "run.npz"),
+  )
+  assert ref.keys() == run_params.keys()
+  for key in ref:
+    np.testing.assert_array_equal(ref[key], run_params[key], err_msg=key)
+  records = helpers.read_records(run)
+  assert [r["epoch"] for r in records] == [1, 2, 3, 4]
+  # No finished epoch runs again: the rerun starts after the newest checkpoint and runs
+  # exactly the steps of the epochs after it.
+  done = int(re.search(r"from epoch (\d+) \(step (\d+)\)", out).group(1))
+  assert done in (2, 3)  # killed inside epoch 3 (at the latest inside epoch 4)
+  assert re.findall(r"^epoch +(\d+)/4", out, re.MULTILINE) == [str(e) for e in range(done + 1, 5)]
+  assert f"STEPS {(4 - done) * steps_per_epoch}\n" in out
+  assert f"STEPS {4 * steps_per_epoch}\n" in ref_out

@@ -1,0 +1,52 @@
+"""The pmap / shard_map driver of the steps on 8 fake CPU devices."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+from mixjax.training import parallel as parallel_lib
+from tests.training.helpers import make_batch
+from tests.training.helpers import make_state
+from tests.training.helpers import run_steps
+from tests.training.helpers import step_config
+
+
+@pytest.mark.parametrize("mix", ["none", "mixup", "cutmix", "mixup_or_cutmix"])
+def test_pmap_and_shard_map_give_the_same_state(mix):
+  cfg = step_config(mix=mix, mix_mode="elem")
+  hparams = {"mixup_alpha": 1.0, "cutmix_alpha": 1.0}
+  pmap_state, pmap_losses = run_steps("pmap", cfg, hparams)
+  shmap_state, shmap_losses = run_steps("shard_map", cfg, hparams)
+  assert int(pmap_state.step) == 3
+  np.testing.assert_allclose(pmap_losses, shmap_losses, rtol=1e-5)
+  for a, b in zip(jax.tree.leaves(pmap_state), jax.tree.leaves(shmap_state), strict=True):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["pmap", "shard_map"])
+def test_eval_counts_only_unmasked_examples(kind):
+  parallel = parallel_lib.Parallel(kind, step_config())
+  state = parallel.put_state(jax.tree.map(np.asarray, make_state()))
+  batch = make_batch()
+  batch["mask"] = np.arange(16) < 11
+  sums = parallel.eval(state, batch)
+  assert sums["count"] == 11
+  host = parallel.get_state(state)
+  logits = host.apply_fn(
+    {"params": host.params, "batch_stats": host.batch_stats}, batch["image"], train=False
+  )
+  correct = (np.argmax(logits, -1) == batch["label"])[:11].sum()
+  assert sums["correct"] == correct
+
+
+def test_batch_not_divisible_by_devices_is_an_error():
+  parallel = parallel_lib.Parallel("pmap", step_config())
+  with pytest.raises(ValueError, match="batch_size"):
+    parallel.check_batch_size(12)
+
+
+def test_unknown_parallel_kind():
+  with pytest.raises(ValueError, match="parallel"):
+    parallel_lib.Parallel("vmap", step_config())

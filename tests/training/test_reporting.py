@@ -1,0 +1,72 @@
+"""What a run writes: metrics.jsonl (resumable), the summary, curves.png, atomic JSON, tables."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mixjax.training import reporting
+
+
+def _record(epoch, accuracy):
+  return {
+    "epoch": epoch,
+    "step": 10 * epoch,
+    "train_loss": 1.0 / epoch,
+    "test_loss": 2.0 / epoch,
+    "test_accuracy": accuracy,
+    "images_per_sec": 100.0 * epoch,
+    "wall_seconds": 5.0 * epoch,
+  }
+
+
+def test_log_summary_and_resume(tmp_path):
+  accuracies = [0.5, 0.9, 0.7, 0.8]
+  log = reporting.MetricsLog(str(tmp_path))
+  log.resume(0)
+  for epoch, accuracy in enumerate(accuracies, start=1):
+    log.write(_record(epoch, accuracy))
+  summary = log.summary()
+  log.close()
+  assert summary == {
+    "best_test_accuracy": 0.9,
+    "last_test_accuracy": 0.8,
+    "median_last10_test_error": pytest.approx(float(np.median([0.5, 0.1, 0.3, 0.2]))),
+    "epochs": 4,
+    "wall_seconds": 20.0,
+    "images_per_sec": 250.0,
+  }
+  assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+  lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+  assert [json.loads(x)["test_accuracy"] for x in lines] == accuracies
+  # A rerun restored at epoch 2 drops what was logged after that checkpoint.
+  again = reporting.MetricsLog(str(tmp_path))
+  again.resume(2)
+  assert [r["epoch"] for r in again.records] == [1, 2]
+  assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 2
+
+
+def test_a_disabled_log_writes_nothing(tmp_path):
+  log = reporting.MetricsLog(str(tmp_path), enabled=False)
+  log.resume(0)
+  log.write(_record(1, 0.5))
+  log.close()
+  assert log.summary()["epochs"] == 1
+  assert list(tmp_path.iterdir()) == []
+
+
+def test_write_json_replaces_the_file_whole(tmp_path):
+  path = tmp_path / "summary.json"
+  reporting.write_json(str(path), {"b": 1, "a": [1, 2]})
+  reporting.write_json(str(path), {"c": 3})
+  assert json.loads(path.read_text()) == {"c": 3}
+  assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]  # no temporary left
+
+
+def test_markdown_table():
+  table = reporting.markdown_table(("name", "a", "b"), [("x", "1", "2"), ("y", "3", "4")])
+  assert table == "| name | a | b |\n|---|---:|---:|\n| x | 1 | 2 |\n| y | 3 | 4 |"
+  with pytest.raises(ValueError, match="3 cells"):
+    reporting.markdown_table(("name", "a", "b"), [("x", "1")])
