@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import ml_collections
 
 from mixjax import _checks
+from mixjax.experiments import runs
 from mixjax.training import models
 from mixjax.training.config import default_config
 
@@ -49,9 +50,14 @@ def method_name(alpha: float | None) -> str:
   return "erm" if alpha is None else f"mixup{alpha:g}"
 
 
+def method(alpha: float | None) -> runs.Method:
+  """ERM for None, else mixup at `alpha`: the label and config keys of a speech method."""
+  return runs.erm() if alpha is None else runs.mixup(alpha)
+
+
 def method_label(alpha: float | None) -> str:
   """`ERM` for None, else `mixup (α=<α>)`: the methods' names in tables and plots."""
-  return "ERM" if alpha is None else f"mixup (α={alpha:g})"
+  return method(alpha).label
 
 
 def _milestones(milestones: Sequence[int], base_epochs: int, epochs: int) -> tuple[int, ...]:
@@ -92,9 +98,7 @@ def make_config(
     config.num_epochs = epochs
   if quick:
     config.batch_size = config.eval_batch_size = QUICK_BATCH
-  config.mix = "none" if alpha is None else "mixup"
-  if alpha is not None:
-    config.mixup_alpha = float(alpha)
+  config.update(method(alpha).overrides)
   if model is not None:
     _checks.check_choice(model, "model", tuple(sorted(models.MODELS)))
     config.model = model
