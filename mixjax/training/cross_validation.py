@@ -285,8 +285,7 @@ def cross_validate(
       f"config.cv_folds={num_folds} needs an in-memory dataset; {source.info.name!r} is "
       f"streamed ({type(source).__name__})."
     )
-  os.makedirs(workdir, exist_ok=True)
-  loop.check_workdir_config(config, workdir)  # Refuses a workdir of another config.
+  loop.prepare_workdir(config, workdir)  # As every run: refuses a workdir of another config.
   folds = fold_indices(source.train_labels, num_folds, config.seed)
   results = [run_fold(config, workdir, source, folds, k) for k in range(num_folds)]
   summary, oof, oof_indices, ensemble = summarize(results, source.train_labels, source.test_labels)

@@ -178,12 +178,14 @@ def _wait_for_checkpoint(victim, workdir, epoch, timeout=240):
   deadline = time.time() + timeout
   while time.time() < deadline:
     assert victim.poll() is None, victim.stdout.read()
-    if (workdir / "metrics.jsonl").exists():
+    try:
       records = helpers.read_records(workdir)
-      if len(records) >= epoch:
-        step = records[epoch - 1]["step"]
-        if (workdir / "checkpoints" / str(step)).is_dir():  # Orbax renames it when complete.
-          return step
+    except (OSError, ValueError):  # Not written yet, or a line half-written.
+      records = []
+    if len(records) >= epoch:
+      step = records[epoch - 1]["step"]
+      if (workdir / "checkpoints" / str(step)).is_dir():  # Orbax renames it when complete.
+        return step
     time.sleep(0.02)
   raise AssertionError(f"no checkpoint of epoch {epoch} after {timeout} s")
 
