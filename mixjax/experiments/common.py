@@ -56,6 +56,27 @@ def parse_seeds(text: str | int | Sequence[int]) -> list[int]:
   return values
 
 
+def replace_options(settings: Any, experiment: str, **options: Any) -> Any:
+  """`dataclasses.replace(settings, **options)`, refusing a name that is not a field.
+
+  Args:
+    settings: a dataclass instance, e.g. an experiment's settings or training recipe.
+    experiment: the experiment's name, for the message.
+    **options: the fields to replace, by name.
+
+  Returns:
+    The new instance.
+
+  Raises:
+    TypeError: naming the unknown options and the fields there are.
+  """
+  fields = sorted(f.name for f in dataclasses.fields(settings))
+  unknown = sorted(set(options) - set(fields))
+  if unknown:
+    raise TypeError(f"Unknown {experiment} option(s) {unknown}; expected some of {fields}.")
+  return dataclasses.replace(settings, **options)
+
+
 def mean_std(values: Iterable[float]) -> tuple[float, float]:
   """Mean and (population) standard deviation; std is 0 for a single value."""
   array = np.asarray(list(values), np.float64)

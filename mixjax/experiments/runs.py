@@ -156,11 +156,7 @@ class Recipe:
 
   def replace(self, experiment: str, **options: Any) -> Recipe:
     """This recipe with `options` (fields by name) replaced; `experiment` names errors."""
-    fields = [f.name for f in dataclasses.fields(self)]
-    unknown = sorted(set(options) - set(fields))
-    if unknown:
-      raise TypeError(f"Unknown {experiment} option(s) {unknown}; expected some of {fields}.")
-    return dataclasses.replace(self, **options)
+    return common.replace_options(self, experiment, **options)
 
   def config(self, **overrides: Any) -> ml_collections.ConfigDict:
     """:func:`base_config` with this recipe, then `overrides` (e.g. a method's keys)."""

@@ -37,3 +37,18 @@ def test_write_results_converts_arrays_and_non_finite_numbers(tmp_path):
   assert (saved["a"], saved["b"], saved["c"]) == ([0, 1, 2], None, [0.5])
   assert "python" in saved["environment"]
   assert (tmp_path / "out" / "results.md").read_text() == "# t\n"
+
+
+def test_replace_options_names_unknown_fields():
+  import dataclasses
+
+  @dataclasses.dataclass(frozen=True)
+  class Settings:
+    steps: int = 1
+    alpha: float = 0.5
+
+  assert common.replace_options(Settings(), "demo", steps=3) == Settings(steps=3, alpha=0.5)
+  with pytest.raises(
+    TypeError, match=r"Unknown demo option\(s\) \['step'\]; .*\['alpha', 'steps'\]"
+  ):
+    common.replace_options(Settings(), "demo", step=3, alpha=1.0)

@@ -76,17 +76,12 @@ def check_config(config: GanConfig) -> None:
 
 def make_config(*, quick: bool, seeds: Sequence[int] | None = None, **options) -> GanConfig:
   """The default (or quick) config with `options` overriding fields by name."""
-  fields = {f.name for f in dataclasses.fields(GanConfig)}
-  unknown = sorted(set(options) - fields)
-  if unknown:
-    raise TypeError(f"Unknown gan option(s) {unknown}; expected some of {sorted(fields)}.")
-  overrides = dict(QUICK) if quick else {}
-  overrides.update(options)
+  overrides = {**(QUICK if quick else {}), **options}
   if seeds is not None:
     overrides["seeds"] = tuple(common.parse_seeds(seeds))
   for name in ("datasets", "latent_dims", "methods", "seeds"):
     if name in overrides:
       overrides[name] = tuple(overrides[name])
-  config = dataclasses.replace(GanConfig(), **overrides)
+  config = common.replace_options(GanConfig(), "gan", **overrides)
   check_config(config)
   return config
