@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from configs import digits
 from mixjax import data
 from mixjax.data import arrays
 from mixjax.data import base
 from mixjax.data import image_folder
 from mixjax.training import config as config_lib
 from mixjax.training import loop
+
+DIGITS_CONFIG = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "digits.py")
 
 # One solid colour per class (classes listed out of order: labels must follow the names).
 COLOURS = {"eel": (30, 30, 200), "cat": (200, 30, 30), "dog": (30, 200, 30)}
@@ -231,14 +232,14 @@ def test_bad_arguments_are_refused(flat_dir):
     _load(flat_dir, image_size=0)
   with pytest.raises(ValueError, match="image_size"):
     data.load_source("digits", seed=0, image_size=16)
-  config = digits.get_config()
+  config = config_lib.load_config_file(DIGITS_CONFIG)
   config.image_size = -1
   with pytest.raises(ValueError, match="config.image_size"):
     config_lib.validate(config)
 
 
 def test_training_on_a_folder(flat_dir, tmp_path):
-  config = digits.get_config()
+  config = config_lib.load_config_file(DIGITS_CONFIG)
   config.dataset = "folder"
   config.data_dir = flat_dir
   config.image_size = 16
