@@ -1,14 +1,24 @@
-"""The mixing ops: sample parameters from a key, then apply them."""
+"""The mixing ops: check the arguments once, sample the parameters from a key, apply them.
+
+Each op is the composition of its public halves (e.g. :func:`mixjax.sample_mixup_params`
+then :func:`mixjax.apply_mix`), but calls their unchecked twins after one check here.
+"""
 
 from __future__ import annotations
 
 import jax
 
+from mixjax import _apply
 from mixjax import _checks
-from mixjax._apply import apply_mix
-from mixjax._sampling import sample_cutmix_params
-from mixjax._sampling import sample_mixup_or_cutmix_params
-from mixjax._sampling import sample_mixup_params
+from mixjax import _sampling
+
+
+def _check_images_and_labels(images, labels) -> tuple[int, tuple[int, int]]:
+  """Checks an image batch `[B, H, W, C]` and its labels `[B, C]`; returns B and `(H, W)`."""
+  _, height, width, _ = _checks.check_images(images)
+  batch_size = _checks.check_labels(labels)
+  _checks.check_inputs(images, batch_size, "images")
+  return batch_size, (height, width)
 
 
 def mixup(
@@ -48,8 +58,9 @@ def mixup(
   """
   batch_size = _checks.check_labels(labels)
   _checks.check_inputs(inputs, batch_size)
-  params = sample_mixup_params(key, batch_size, alpha=alpha, mode=mode, pairing=pairing)
-  return apply_mix(inputs, labels, params)
+  shape = _sampling.check_mix(batch_size, mode, pairing, alpha=alpha)
+  params = _sampling._sample_mixup_params(key, batch_size, shape, alpha=alpha, pairing=pairing)
+  return _apply._apply_mix(inputs, labels, params)
 
 
 def cutmix(
@@ -77,13 +88,12 @@ def cutmix(
   Returns:
     `(images, labels)` mixed.
   """
-  _, height, width = _checks.check_images(images)
-  batch_size = _checks.check_labels(labels)
-  _checks.check_inputs(images, batch_size, "images")
-  params = sample_cutmix_params(
-    key, batch_size, (height, width), alpha=alpha, mode=mode, pairing=pairing
+  batch_size, image_size = _check_images_and_labels(images, labels)
+  shape = _sampling.check_mix(batch_size, mode, pairing, alpha=alpha)
+  params = _sampling._sample_cutmix_params(
+    key, batch_size, image_size, shape, alpha=alpha, pairing=pairing
   )
-  return apply_mix(images, labels, params)
+  return _apply._apply_mix(images, labels, params)
 
 
 def mixup_or_cutmix(
@@ -115,17 +125,23 @@ def mixup_or_cutmix(
   Returns:
     `(images, labels)` mixed.
   """
-  _, height, width = _checks.check_images(images)
-  batch_size = _checks.check_labels(labels)
-  _checks.check_inputs(images, batch_size, "images")
-  params = sample_mixup_or_cutmix_params(
+  batch_size, image_size = _check_images_and_labels(images, labels)
+  shape = _sampling.check_mix(
+    batch_size,
+    mode,
+    pairing,
+    switch_prob=switch_prob,
+    mixup_alpha=mixup_alpha,
+    cutmix_alpha=cutmix_alpha,
+  )
+  params = _sampling._sample_mixup_or_cutmix_params(
     key,
     batch_size,
-    (height, width),
+    image_size,
+    shape,
     mixup_alpha=mixup_alpha,
     cutmix_alpha=cutmix_alpha,
     switch_prob=switch_prob,
-    mode=mode,
     pairing=pairing,
   )
-  return apply_mix(images, labels, params)
+  return _apply._apply_mix(images, labels, params)
