@@ -5,6 +5,10 @@ A rectangle is an int32 box `(top, left, bottom, right)`, half-open, as in CutMi
 `[B, 4]`, one box per example; an example that is not erased gets the empty box
 `(0, 0, 0, 0)`. The fill value, noise included, is an input of the applying half. The box
 mask is the row mask of `mixjax._masks` that CutMix uses. Labels are not affected.
+
+:func:`random_erasing` checks the images and the fill, samples with the public
+:func:`sample_erasing_params` (which checks the distribution's arguments) and applies the
+boxes unchecked, so every argument is checked once.
 """
 
 from __future__ import annotations
@@ -18,9 +22,8 @@ from mixjax import _checks
 from mixjax import _masks
 
 
-def _check_draw(batch_size: int, probability, area_range, aspect_range, mode: str):
-  """Checks the distribution's arguments; returns the two ranges and the shape of a draw."""
-  _checks.check_probability(probability, "probability")
+def _check_ranges(area_range: Any, aspect_range: Any) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+  """Checks the area and aspect ranges (when concrete) and returns them as pairs."""
   area = _checks.check_interval(
     area_range,
     "area_range",
@@ -36,7 +39,7 @@ def _check_draw(batch_size: int, probability, area_range, aspect_range, mode: st
     low_open=True,
     expected="(low, high) height/width ratios with 0 < low <= high < inf",
   )
-  return area, aspect, _checks.lam_shape(batch_size, mode)
+  return area, aspect
 
 
 def sample_erasing_params(
@@ -86,13 +89,10 @@ def sample_erasing_params(
     arXiv:1708.04896.
   """
   _checks.check_batch_size(batch_size)
-  image_size = _checks.check_image_size(image_size)
-  area, aspect, shape = _check_draw(batch_size, probability, area_range, aspect_range, mode)
-  return _sample_erasing_params(key, batch_size, image_size, shape, probability, area, aspect)
-
-
-def _sample_erasing_params(key, batch_size, image_size, shape, probability, area, aspect):
-  height, width = image_size
+  height, width = _checks.check_image_size(image_size)
+  _checks.check_probability(probability, "probability")
+  area, aspect = _check_ranges(area_range, aspect_range)
+  shape = _checks.lam_shape(batch_size, mode)
   key_erase, key_area, key_aspect, key_top, key_left = jax.random.split(key, 5)
   erase = jax.random.bernoulli(key_erase, jnp.asarray(probability, jnp.float32), shape)
   area = jax.random.uniform(
@@ -148,10 +148,6 @@ def apply_erasing(
     arXiv:1708.04896.
   """
   images, boxes = _checks.check_masking(images, boxes, "boxes", value, "value")
-  return _apply_erasing(images, boxes, value)
-
-
-def _apply_erasing(images: jax.Array, boxes: jax.Array, value: jax.typing.ArrayLike):
   return _masks.fill_where(_masks.box_mask(boxes, images.shape), value, images)
 
 
@@ -207,11 +203,16 @@ def random_erasing(
     raise ValueError(f"`value` must be 'random', a number or a per-channel vector, got {value!r}.")
   if not random_value:
     _checks.check_fill(value, "value", channels)
-  area, aspect, shape = _check_draw(batch_size, probability, area_range, aspect_range, mode)
   key_boxes, key_noise = jax.random.split(key)
-  boxes = _sample_erasing_params(
-    key_boxes, batch_size, (height, width), shape, probability, area, aspect
+  boxes = sample_erasing_params(
+    key_boxes,
+    batch_size,
+    (height, width),
+    probability=probability,
+    area_range=area_range,
+    aspect_range=aspect_range,
+    mode=mode,
   )
   if random_value:
     value = jax.random.normal(key_noise, images.shape, images.dtype)
-  return _apply_erasing(images, boxes, value)
+  return _masks.fill_where(_masks.box_mask(boxes, images.shape), value, images)

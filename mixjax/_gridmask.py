@@ -6,6 +6,10 @@ A grid is an int32 row `(unit, drop, offset_y, offset_x)`: the image is tiled by
 drops nothing. The sampler returns `[B, 4]`, one row per example. The mask is a row mask of
 `mixjax._masks`, built from iotas and an integer `mod`. Labels are not affected.
 
+:func:`gridmask` checks the images and the fill, samples with the public
+:func:`sample_gridmask_params` (which checks the distribution's arguments) and applies the
+grids unchecked, so every argument is checked once.
+
 Rotating the grid (the paper's optional random rotation) is not implemented.
 """
 
@@ -51,22 +55,6 @@ def check_d_range(d_range: Any) -> tuple[int, int]:
       f"pixels), got {d_range!r}."
     )
   return int(d_range[0]), int(d_range[1])
-
-
-def _check_draw(batch_size, image_size, d_range, ratio, probability, mode: str):
-  """Checks the distribution's arguments; returns `(d_min, d_max)` and the shape of a draw."""
-  d_range = _default_d_range(image_size) if d_range is None else check_d_range(d_range)
-  _checks.check_number(
-    ratio,
-    "ratio",
-    low=0.0,
-    high=1.0,
-    low_open=True,
-    high_open=True,
-    expected="in (0, 1) (the kept fraction of each unit along each axis)",
-  )
-  _checks.check_probability(probability, "probability")
-  return d_range, _checks.lam_shape(batch_size, mode)
 
 
 def sample_gridmask_params(
@@ -115,14 +103,21 @@ def sample_gridmask_params(
   """
   _checks.check_batch_size(batch_size)
   image_size = _checks.check_image_size(image_size)
-  d_range, shape = _check_draw(batch_size, image_size, d_range, ratio, probability, mode)
-  return _sample_gridmask_params(key, batch_size, d_range, shape, ratio, probability)
-
-
-def _sample_gridmask_params(key, batch_size, d_range, shape, ratio, probability) -> jax.Array:
+  d_min, d_max = _default_d_range(image_size) if d_range is None else check_d_range(d_range)
+  _checks.check_number(
+    ratio,
+    "ratio",
+    low=0.0,
+    high=1.0,
+    low_open=True,
+    high_open=True,
+    expected="in (0, 1) (the kept fraction of each unit along each axis)",
+  )
+  _checks.check_probability(probability, "probability")
+  shape = _checks.lam_shape(batch_size, mode)
   key_mask, key_unit, key_y, key_x = jax.random.split(key, 4)
   masked = jax.random.bernoulli(key_mask, jnp.asarray(probability, jnp.float32), shape)
-  unit = jax.random.randint(key_unit, shape, d_range[0], d_range[1] + 1, jnp.int32)
+  unit = jax.random.randint(key_unit, shape, d_min, d_max + 1, jnp.int32)
   keep = jnp.floor(jnp.asarray(ratio, jnp.float32) * unit + 0.5).astype(jnp.int32)
   keep = jnp.clip(keep, 1, unit - 1)
   drop = jnp.where(masked, unit - keep, 0)
@@ -160,10 +155,6 @@ def apply_gridmask(
     Chen, Liu, Zhao and Jia, "GridMask Data Augmentation", arXiv:2001.04086, 2020.
   """
   images, grid = _checks.check_masking(images, grid, "grid", fill, "fill")
-  return _apply_gridmask(images, grid, fill)
-
-
-def _apply_gridmask(images: jax.Array, grid: jax.Array, fill: jax.typing.ArrayLike):
   return _masks.fill_where(_masks.grid_mask(grid, images.shape), fill, images)
 
 
@@ -213,6 +204,13 @@ def gridmask(
   batch_size, height, width, channels = _checks.check_images(images)
   images = jnp.asarray(images)
   _checks.check_fill(fill, "fill", channels)
-  d_range, shape = _check_draw(batch_size, (height, width), d_range, ratio, probability, mode)
-  grid = _sample_gridmask_params(key, batch_size, d_range, shape, ratio, probability)
-  return _apply_gridmask(images, grid, fill)
+  grid = sample_gridmask_params(
+    key,
+    batch_size,
+    (height, width),
+    d_range=d_range,
+    ratio=ratio,
+    probability=probability,
+    mode=mode,
+  )
+  return _masks.fill_where(_masks.grid_mask(grid, images.shape), fill, images)

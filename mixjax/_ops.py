@@ -1,7 +1,9 @@
-"""The mixing ops: check the arguments once, sample the parameters from a key, apply them.
+"""The mixing ops: sample the parameters from a key, then apply them.
 
-Each op is the composition of its public halves (e.g. :func:`mixjax.sample_mixup_params`
-then :func:`mixjax.apply_mix`), but calls their unchecked twins after one check here.
+Each op checks the batch it is given (inputs and labels), samples with its public sampler
+(e.g. :func:`mixjax.sample_mixup_params`, the one place its hyperparameters are checked)
+and mixes with the unchecked twin of :func:`mixjax.apply_mix`: every argument is checked
+once.
 """
 
 from __future__ import annotations
@@ -58,8 +60,7 @@ def mixup(
   """
   batch_size = _checks.check_labels(labels)
   _checks.check_inputs(inputs, batch_size)
-  shape = _sampling.check_mix(batch_size, mode, pairing, alpha=alpha)
-  params = _sampling._sample_mixup_params(key, batch_size, shape, alpha=alpha, pairing=pairing)
+  params = _sampling.sample_mixup_params(key, batch_size, alpha=alpha, mode=mode, pairing=pairing)
   return _apply._apply_mix(inputs, labels, params)
 
 
@@ -89,9 +90,8 @@ def cutmix(
     `(images, labels)` mixed.
   """
   batch_size, image_size = _check_images_and_labels(images, labels)
-  shape = _sampling.check_mix(batch_size, mode, pairing, alpha=alpha)
-  params = _sampling._sample_cutmix_params(
-    key, batch_size, image_size, shape, alpha=alpha, pairing=pairing
+  params = _sampling.sample_cutmix_params(
+    key, batch_size, image_size, alpha=alpha, mode=mode, pairing=pairing
   )
   return _apply._apply_mix(images, labels, params)
 
@@ -126,22 +126,14 @@ def mixup_or_cutmix(
     `(images, labels)` mixed.
   """
   batch_size, image_size = _check_images_and_labels(images, labels)
-  shape = _sampling.check_mix(
-    batch_size,
-    mode,
-    pairing,
-    switch_prob=switch_prob,
-    mixup_alpha=mixup_alpha,
-    cutmix_alpha=cutmix_alpha,
-  )
-  params = _sampling._sample_mixup_or_cutmix_params(
+  params = _sampling.sample_mixup_or_cutmix_params(
     key,
     batch_size,
     image_size,
-    shape,
     mixup_alpha=mixup_alpha,
     cutmix_alpha=cutmix_alpha,
     switch_prob=switch_prob,
+    mode=mode,
     pairing=pairing,
   )
   return _apply._apply_mix(images, labels, params)

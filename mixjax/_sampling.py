@@ -6,8 +6,8 @@
 * `box` is the rectangle pasted from the partner (CutMix): `[4]` in batch mode, `[B, 4]`
   in elem mode, or None when nothing is pasted.
 
-Each public sampler checks its arguments, then calls an unchecked `_sample_*` twin that
-the ops of `mixjax._ops` call after checking theirs.
+Each public sampler checks its arguments once; :func:`sample_lambda` and
+:func:`sample_partners` have unchecked twins that the composite samplers call.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def sample_box(key: jax.Array, lam: jax.Array, image_size: tuple[int, int]) -> j
   return jnp.clip(box, 0, upper)
 
 
-def check_mix(
+def _check_mix(
   batch_size: int, mode: str, pairing: str, *, switch_prob: Any = None, **alphas: Any
 ) -> tuple[int, ...]:
   """The checks of every mix: B, mode, pairing, the named Beta concentrations (and the
@@ -164,11 +164,7 @@ def sample_mixup_params(
   Returns:
     :class:`MixParams` with `box=None`.
   """
-  shape = check_mix(batch_size, mode, pairing, alpha=alpha)
-  return _sample_mixup_params(key, batch_size, shape, alpha=alpha, pairing=pairing)
-
-
-def _sample_mixup_params(key, batch_size, shape, *, alpha, pairing) -> MixParams:
+  shape = _check_mix(batch_size, mode, pairing, alpha=alpha)
   key_lam, key_partner = jax.random.split(key)
   lam = _sample_lambda(key_lam, alpha, shape)
   partner = _sample_partners(key_partner, batch_size, pairing)
@@ -197,11 +193,7 @@ def sample_cutmix_params(
   Returns:
     :class:`MixParams` with `lam` all ones (nothing is blended) and the boxes.
   """
-  shape = check_mix(batch_size, mode, pairing, alpha=alpha)
-  return _sample_cutmix_params(key, batch_size, image_size, shape, alpha=alpha, pairing=pairing)
-
-
-def _sample_cutmix_params(key, batch_size, image_size, shape, *, alpha, pairing) -> MixParams:
+  shape = _check_mix(batch_size, mode, pairing, alpha=alpha)
   key_lam, key_box, key_partner = jax.random.split(key, 3)
   box = sample_box(key_box, _sample_lambda(key_lam, alpha, shape), image_size)
   partner = _sample_partners(key_partner, batch_size, pairing)
@@ -228,7 +220,7 @@ def sample_mixup_or_cutmix_params(
     :class:`MixParams` where the examples that drew CutMix have `lam == 1` and a box,
     and the others have their mixup λ and an empty box.
   """
-  shape = check_mix(
+  shape = _check_mix(
     batch_size,
     mode,
     pairing,
@@ -236,21 +228,6 @@ def sample_mixup_or_cutmix_params(
     mixup_alpha=mixup_alpha,
     cutmix_alpha=cutmix_alpha,
   )
-  return _sample_mixup_or_cutmix_params(
-    key,
-    batch_size,
-    image_size,
-    shape,
-    mixup_alpha=mixup_alpha,
-    cutmix_alpha=cutmix_alpha,
-    switch_prob=switch_prob,
-    pairing=pairing,
-  )
-
-
-def _sample_mixup_or_cutmix_params(
-  key, batch_size, image_size, shape, *, mixup_alpha, cutmix_alpha, switch_prob, pairing
-) -> MixParams:
   key_switch, key_mixup, key_cutmix, key_box, key_partner = jax.random.split(key, 5)
   use_cutmix = jax.random.bernoulli(key_switch, jnp.asarray(switch_prob, jnp.float32), shape)
   mixup_lam = _sample_lambda(key_mixup, mixup_alpha, shape)
