@@ -22,6 +22,7 @@ Usage:
   python benchmarks/bench_ops.py --quick              # smoke run, a few repetitions
   python benchmarks/bench_ops.py --sizes cifar --reps 500 --out benchmarks/results_ops.md
   python benchmarks/bench_ops.py --malloc no-faults   # see below
+  python benchmarks/bench_ops.py --sizes imagenet --rows random_erasing,gridmask  # a few rows
 
 Page faults. Every row allocates its output, and glibc malloc serves an ImageNet-size batch
 (73.5 MiB) with a fresh `mmap` that the kernel faults in on first touch, 4 KiB at a time
@@ -258,80 +259,102 @@ def _jax_row(section, impl, name, op, fn, args, keys):
 
 
 def _image_op_fn(op: Callable, **kwargs) -> Callable:
-  """Wraps an image-only op (random erasing, GridMask) as `fn(key, images, labels)`."""
-  takes_labels = "labels" in inspect.signature(op).parameters
-  if takes_labels:
+  """Wraps an op as `fn(key, images, labels)`; image-only ops (erasing, GridMask) drop labels."""
+  if "labels" in inspect.signature(op).parameters:
     return lambda key, x, y: op(key, x, y, **kwargs)
   return lambda key, x, y: op(key, x, **kwargs)
 
 
-def jax_rows(size: Size, keys, notes: list[str]) -> list[Row]:
-  """The jitted copy, the mixjax ops alone, and the forward pass with and without them."""
+def _op_specs() -> list[tuple[str, tuple[str, str] | None, Callable]]:
+  """The mixjax ops alone: `(row name, comparable op or None, fn(key, x, y))`."""
+  import mixjax
+
+  specs = []
+  for op_name in ("mixup", "cutmix"):
+    for mode in ("batch", "elem"):
+      for pairing in ("permute", "flip"):
+        fn = _image_op_fn(getattr(mixjax, op_name), mode=mode, pairing=pairing)
+        specs.append(
+          (f"{op_name} {mode}/{pairing}", (op_name, mode) if pairing == "permute" else None, fn)
+        )
+  for mode in ("batch", "elem"):
+    fn = _image_op_fn(mixjax.mixup_or_cutmix, mode=mode, pairing="permute")
+    specs.append((f"mixup_or_cutmix {mode}/permute", ("mixup_or_cutmix", mode), fn))
+  specs.append(("random_erasing", ("random_erasing", ""), _image_op_fn(mixjax.random_erasing)))
+  erase_zero = _image_op_fn(mixjax.random_erasing, value=0.0)
+  specs.append(("random_erasing value=0", ("random_erasing", "value=0"), erase_zero))
+  specs.append(("gridmask", ("gridmask", ""), _image_op_fn(mixjax.gridmask)))
+  return specs
+
+
+_GRAPH_OPS = [
+  ("mixup", "batch", "permute"),
+  ("mixup", "elem", "permute"),
+  ("mixup", "batch", "flip"),
+  ("cutmix", "batch", "permute"),
+  ("cutmix", "elem", "permute"),
+  ("mixup_or_cutmix", "elem", "permute"),
+]
+
+
+def _selected(name: str, only: list[str] | None) -> bool:
+  return only is None or any(pattern in name for pattern in only)
+
+
+def reference_rows(size: Size, notes: list[str]) -> list[Row]:
+  """The jitted copy of the batch (the reference of every ratio) and a jitted `x·s`."""
+  import jax
+  import jax.numpy as jnp
+
+  x = jnp.asarray(_data(size)[0])
+  copy = _jax_row("op", "XLA", "jitted copy (reference)", ("copy", ""), lambda x: x + 0, (x,), None)
+  if jax.jit(lambda x: x + 0)(x).unsafe_buffer_pointer() == x.unsafe_buffer_pointer():
+    notes.append(f"{size.name}: WARNING the jitted copy returned its input buffer.")
+  scale = _jax_row(
+    "op",
+    "XLA",
+    "jitted x·s (loop fusion)",
+    ("scale", ""),
+    lambda x, s: x * s,
+    (x, jnp.float32(1)),
+    None,
+  )
+  return [copy, scale]
+
+
+def jax_rows(size: Size, keys, notes: list[str], only: list[str] | None = None) -> list[Row]:
+  """The mixjax ops alone, each jitted with a fresh key per call."""
+  import jax.numpy as jnp
+
+  images, _, one_hot = _data(size)
+  x, y = jnp.asarray(images), jnp.asarray(one_hot)
+  rows = []
+  for name, op, fn in _op_specs():
+    if not _selected(name, only):
+      continue
+    try:
+      rows.append(_jax_row("op", "mixjax", name, op, fn, (x, y), keys))
+    except Exception as e:  # noqa: BLE001 - an op under development must not stop the run.
+      notes.append(f"{size.name}: mixjax {name} failed and was skipped: {type(e).__name__}: {e}")
+  return rows
+
+
+def graph_rows(size: Size, keys, only: list[str] | None = None) -> list[Row]:
+  """A small conv forward on the batch, alone and with an op in front, in one jitted function."""
   import jax
   import jax.numpy as jnp
   import numpy as np
 
   import mixjax
 
+  names = [f"forward + {op} {mode}/{pairing}" for op, mode, pairing in _GRAPH_OPS]
+  if not any(_selected(name, only) for name in names):
+    return []
   images, _, one_hot = _data(size)
-  x, y = jnp.asarray(images), jnp.asarray(one_hot)
-  rows = []
-
-  copy = _jax_row("op", "XLA", "jitted copy (reference)", ("copy", ""), lambda x: x + 0, (x,), None)
-  out = jax.jit(lambda x: x + 0)(x)
-  if out.unsafe_buffer_pointer() == x.unsafe_buffer_pointer():
-    notes.append(f"{size.name}: WARNING the jitted copy returned its input buffer.")
-  rows.append(copy)
-  scale = jnp.float32(1.0)
-  rows.append(
-    _jax_row(
-      "op", "XLA", "jitted x·s (loop fusion)", ("scale", ""), lambda x, s: x * s, (x, scale), None
-    )
-  )
-
-  ops = []
-  for mode in ("batch", "elem"):
-    for pairing in ("permute", "flip"):
-      ops.append(
-        ("mixup", mode, pairing, functools.partial(mixjax.mixup, mode=mode, pairing=pairing))
-      )
-  for mode in ("batch", "elem"):
-    for pairing in ("permute", "flip"):
-      ops.append(
-        ("cutmix", mode, pairing, functools.partial(mixjax.cutmix, mode=mode, pairing=pairing))
-      )
-  for mode in ("batch", "elem"):
-    ops.append(
-      (
-        "mixup_or_cutmix",
-        mode,
-        "permute",
-        functools.partial(mixjax.mixup_or_cutmix, mode=mode, pairing="permute"),
-      )
-    )
-  for optional in ("random_erasing", "gridmask"):
-    if hasattr(mixjax, optional):
-      ops.append((optional, "", "", _image_op_fn(getattr(mixjax, optional))))
-    else:
-      notes.append(f"mixjax.{optional} does not exist (yet): skipped.")
-  for op_name, mode, pairing, fn in ops:
-    name = " ".join(filter(None, [op_name, "/".join(filter(None, [mode, pairing]))]))
-    try:
-      rows.append(
-        _jax_row(
-          "op", "mixjax", name, (op_name, mode) if pairing == "permute" else None, fn, (x, y), keys
-        )
-      )
-    except Exception as e:  # noqa: BLE001 - an op under development must not stop the run.
-      notes.append(f"{size.name}: mixjax {name} failed and was skipped: {type(e).__name__}: {e}")
-
-  # The same ops inside a jitted function that also runs a small conv forward on the batch.
   rng = np.random.default_rng(1)
-  kernel = (
-    jnp.asarray(rng.normal(size=(size.kernel, size.kernel, 3, size.features)), jnp.float32)
-    / size.kernel
-  )
-  readout = jnp.asarray(rng.normal(size=(size.features, size.classes)), jnp.float32)
+  kernel = rng.normal(size=(size.kernel, size.kernel, 3, size.features)) / size.kernel
+  readout = rng.normal(size=(size.features, size.classes))
+  args = tuple(jnp.asarray(a, jnp.float32) for a in (images, one_hot, kernel, readout))
 
   def forward(x, y, kernel, readout):
     h = jax.lax.conv_general_dilated(
@@ -340,46 +363,21 @@ def jax_rows(size: Size, keys, notes: list[str]) -> list[Row]:
     logits = jnp.mean(jax.nn.relu(h), axis=(1, 2)) @ readout
     return jnp.sum(logits * y)  # Uses both outputs of the op; a stand-in for a loss.
 
-  rows.append(
-    _jax_row(
-      "graph",
-      "mixjax",
-      "forward alone",
-      ("forward", ""),
-      lambda key, x, y, k, r: forward(x, y, k, r),
-      (x, y, kernel, readout),
-      keys,
-    )
-  )
-  graph_ops = [
-    ("mixup", "batch", "permute"),
-    ("mixup", "elem", "permute"),
-    ("mixup", "batch", "flip"),
-    ("cutmix", "batch", "permute"),
-    ("cutmix", "elem", "permute"),
-    ("mixup_or_cutmix", "elem", "permute"),
-  ]
-  for op_name, mode, pairing in graph_ops:
+  alone = lambda key, x, y, k, r: forward(x, y, k, r)
+  rows = [_jax_row("graph", "mixjax", "forward alone", ("forward", ""), alone, args, keys)]
+  for name, (op_name, mode, pairing) in zip(names, _GRAPH_OPS, strict=True):
+    if not _selected(name, only):
+      continue
     op = functools.partial(getattr(mixjax, op_name), mode=mode, pairing=pairing)
 
     def mixed_forward(key, x, y, k, r, op=op):
       return forward(*op(key, x, y), k, r)
 
-    rows.append(
-      _jax_row(
-        "graph",
-        "mixjax",
-        f"forward + {op_name} {mode}/{pairing}",
-        (op_name, mode),
-        mixed_forward,
-        (x, y, kernel, readout),
-        keys,
-      )
-    )
+    rows.append(_jax_row("graph", "mixjax", name, (op_name, mode), mixed_forward, args, keys))
   return rows
 
 
-def numpy_rows(size: Size) -> list[Row]:
+def numpy_rows(size: Size, only: list[str] | None = None) -> list[Row]:
   """The NumPy host implementation (`numpy_ref.py`), drawing from `np.random.default_rng`."""
   import numpy as np
 
@@ -394,66 +392,64 @@ def numpy_rows(size: Size) -> list[Row]:
   for op_name in ("mixup", "cutmix"):
     for mode in ("batch", "elem"):
       op = functools.partial(getattr(numpy_ref, op_name), rng, images, one_hot, mode=mode)
-      rows.append(
-        Row("op", "NumPy", f"{op_name} {mode}/permute", (op_name, mode), lambda i, op=op: op())
-      )
+      name = f"{op_name} {mode}/permute"
+      if _selected(name, only):
+        rows.append(Row("op", "NumPy", name, (op_name, mode), lambda i, op=op: op()))
   return rows
 
 
-def timm_rows(size: Size, notes: list[str]) -> list[Row]:
-  """timm's `Mixup`, in place on an NCHW CPU tensor, with class-index targets."""
-  if not (_has("timm") and _has("torch")):
-    notes.append("timm (or torch) is not installed: timm rows skipped.")
-    return []
+def _torch_batch(size: Size, packages: tuple[str, ...], notes: list[str]):
+  """The benchmark batch as NCHW torch images and class-index targets, or None (with a note)
+  when one of `packages` is missing."""
+  missing = [p for p in packages if not _has(p)]
+  if missing:
+    notes.append(f"{' and '.join(missing)} not installed: {packages[0]} rows skipped.")
+    return None
   import torch
-  from timm.data import Mixup
 
   images, classes, _ = _data(size)
-  x = torch.from_numpy(images.transpose(0, 3, 1, 2).copy())
-  target = torch.from_numpy(classes)
+  return torch.from_numpy(images.transpose(0, 3, 1, 2).copy()), torch.from_numpy(classes)
+
+
+def timm_rows(size: Size, notes: list[str], only: list[str] | None = None) -> list[Row]:
+  """timm's `Mixup`, in place on an NCHW CPU tensor, with class-index targets."""
   variants = {
     "mixup": {"mixup_alpha": 1.0, "cutmix_alpha": 0.0},
     "cutmix": {"mixup_alpha": 0.0, "cutmix_alpha": 1.0},
     "mixup_or_cutmix": {"mixup_alpha": 1.0, "cutmix_alpha": 1.0, "switch_prob": 0.5},
   }
+  names = {
+    (op, mode): f"{op} {mode}/flip (in place)" for op in variants for mode in ("batch", "elem")
+  }
+  names = {k: v for k, v in names.items() if _selected(v, only)}
+  batch = _torch_batch(size, ("timm", "torch"), notes) if names else None
+  if batch is None:
+    return []
+  from timm.data import Mixup
+
+  x, target = batch
   rows = []
-  for op_name, alphas in variants.items():
-    for mode in ("batch", "elem"):
-      mix = Mixup(**alphas, mode=mode, label_smoothing=0.0, num_classes=size.classes)
-      rows.append(
-        Row(
-          "op",
-          "timm",
-          f"{op_name} {mode}/flip (in place)",
-          (op_name, mode),
-          lambda i, mix=mix: mix(x, target),
-        )
-      )
+  for (op_name, mode), name in names.items():
+    mix = Mixup(**variants[op_name], mode=mode, label_smoothing=0.0, num_classes=size.classes)
+    rows.append(Row("op", "timm", name, (op_name, mode), lambda i, mix=mix: mix(x, target)))
   return rows
 
 
-def torchvision_rows(size: Size, notes: list[str]) -> list[Row]:
+def torchvision_rows(size: Size, notes: list[str], only: list[str] | None = None) -> list[Row]:
   """torchvision's `transforms.v2.MixUp` and `CutMix` (one λ per batch, partner = roll by 1)."""
-  if not (_has("torchvision") and _has("torch")):
-    notes.append("torchvision (or torch) is not installed: torchvision rows skipped.")
+  names = {"mixup": "MixUp batch/roll", "cutmix": "CutMix batch/roll"}
+  names = {k: v for k, v in names.items() if _selected(v, only)}
+  batch = _torch_batch(size, ("torchvision", "torch"), notes) if names else None
+  if batch is None:
     return []
-  import torch
   from torchvision.transforms import v2
 
-  images, classes, _ = _data(size)
-  x = torch.from_numpy(images.transpose(0, 3, 1, 2).copy())
-  target = torch.from_numpy(classes)
+  x, target = batch
   rows = []
-  for op_name, cls in (("mixup", v2.MixUp), ("cutmix", v2.CutMix)):
-    transform = cls(alpha=1.0, num_classes=size.classes)
+  for op_name, name in names.items():
+    transform = getattr(v2, name.split()[0])(alpha=1.0, num_classes=size.classes)
     rows.append(
-      Row(
-        "op",
-        "torchvision",
-        f"{cls.__name__} batch/roll",
-        (op_name, "batch"),
-        lambda i, t=transform: t(x, target),
-      )
+      Row("op", "torchvision", name, (op_name, "batch"), lambda i, t=transform: t(x, target))
     )
   return rows
 
@@ -494,65 +490,66 @@ def _fmt_time(seconds: float) -> str:
   return f"{seconds * 1e3:.3f}" if seconds < 1 else f"{seconds * 1e3:.0f}"
 
 
+def _table(
+  title: str, columns: list[str], body: list[list[str]], text_columns: int = 1
+) -> list[str]:
+  """A markdown table under a `###` title; the first `text_columns` columns are left-aligned."""
+  align = ["---"] * text_columns + ["---:"] * (len(columns) - text_columns)
+  line = lambda cells: "| " + " | ".join(cells) + " |"
+  return [f"### {title}", "", line(columns), line(align)] + [line(cells) for cells in body]
+
+
 def op_table(size: Size, rows: list[Row]) -> list[str]:
   copy = next(r for r in rows if r.op == ("copy", "")).median
-  lines = [
-    f"### {size.name}: {size.image_shape} float32 images ({size.image_bytes / 2**20:.1f} MiB),"
-    f" [{size.batch}, {size.classes}] labels",
-    "",
-    "| impl | row | median ms | p25–p75 ms | min ms | GB/s | × copy | faults/call |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-  ]
-  for row in rows:
-    if row.section != "op":
-      continue
+  body = []
+  for row in (r for r in rows if r.section == "op"):
     q = statistics.quantiles(row.times, n=4) if len(row.times) > 1 else [row.median] * 3
-    gbps = 2 * size.image_bytes / row.median / 1e9
-    lines.append(
-      f"| {row.impl} | {row.name} | {_fmt_time(row.median)} | {_fmt_time(q[0])}–{_fmt_time(q[2])}"
-      f" | {_fmt_time(min(row.times))} | {gbps:.1f} | {row.median / copy:.2f}"
-      f" | {statistics.median(row.faults):.0f} |"
+    body.append(
+      [row.impl, row.name, _fmt_time(row.median), f"{_fmt_time(q[0])}–{_fmt_time(q[2])}"]
+      + [_fmt_time(min(row.times)), f"{2 * size.image_bytes / row.median / 1e9:.1f}"]
+      + [f"{row.median / copy:.2f}", f"{statistics.median(row.faults):.0f}"]
     )
-  return lines
+  title = (
+    f"{size.name}: {size.image_shape} float32 images ({size.image_bytes / 2**20:.1f} MiB),"
+    f" [{size.batch}, {size.classes}] labels"
+  )
+  columns = ["impl", "row", "median ms", "p25–p75 ms", "min ms", "GB/s", "× copy", "faults/call"]
+  return _table(title, columns, body, text_columns=2)
 
 
 def graph_table(size: Size, rows: list[Row]) -> list[str]:
   graph = [r for r in rows if r.section == "graph"]
+  if not graph:
+    return []
   base, base_min = graph[0].median, min(graph[0].times)
-  lines = [
-    f"### {size.name}: forward pass ({size.kernel}×{size.kernel} conv, stride {size.stride}, "
-    f"3→{size.features} features, ReLU, mean pool, readout · labels) with an op in front",
-    "",
-    "| jitted function | median ms | added µs | added % | min ms | added µs (min) | temp / batch |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-  ]
+  body = []
   for row in graph:
     added, fastest = row.median - base, min(row.times)
-    lines.append(
-      f"| {row.name} | {_fmt_time(row.median)} | {added * 1e6:+.0f} | {added / base * 100:+.1f}"
-      f" | {_fmt_time(fastest)} | {(fastest - base_min) * 1e6:+.0f}"
-      f" | {row.memory.temp_size_in_bytes / size.image_bytes:.2f} |"
+    body.append(
+      [row.name, _fmt_time(row.median), f"{added * 1e6:+.0f}", f"{added / base * 100:+.1f}"]
+      + [_fmt_time(fastest), f"{(fastest - base_min) * 1e6:+.0f}"]
+      + [f"{row.memory.temp_size_in_bytes / size.image_bytes:.2f}"]
     )
-  return lines
+  title = (
+    f"{size.name}: forward pass ({size.kernel}×{size.kernel} conv, stride {size.stride}, "
+    f"3→{size.features} features, ReLU, mean pool, readout · labels) with an op in front"
+  )
+  columns = ["jitted function", "median ms", "added µs", "added %", "min ms", "added µs (min)"]
+  return _table(title, columns + ["temp / batch"], body)
 
 
 def memory_table(size: Size, rows: list[Row]) -> list[str]:
-  lines = [
-    f"### {size.name}: compiled memory, in units of one image batch"
-    f" ({size.image_bytes / 2**20:.1f} MiB)",
-    "",
-    "| row | arguments | outputs | aliased | temporaries |",
-    "| --- | ---: | ---: | ---: | ---: |",
-  ]
+  body = []
   for row in rows:
-    if row.section != "op" or row.memory is None:
-      continue
-    m, b = row.memory, size.image_bytes
-    lines.append(
-      f"| {row.name} | {m.argument_size_in_bytes / b:.3f} | {m.output_size_in_bytes / b:.3f}"
-      f" | {m.alias_size_in_bytes / b:.3f} | {m.temp_size_in_bytes / b:.3f} |"
-    )
-  return lines
+    if row.section == "op" and row.memory is not None:
+      m, b = row.memory, size.image_bytes
+      sizes = (m.argument_size_in_bytes, m.output_size_in_bytes, m.alias_size_in_bytes)
+      body.append([row.name] + [f"{n / b:.3f}" for n in (*sizes, m.temp_size_in_bytes)])
+  title = (
+    f"{size.name}: compiled memory, in units of one image batch"
+    f" ({size.image_bytes / 2**20:.1f} MiB)"
+  )
+  return _table(title, ["row", "arguments", "outputs", "aliased", "temporaries"], body)
 
 
 def _find(rows: list[Row], impl: str, op: tuple[str, str], section: str = "op") -> Row | None:
@@ -602,10 +599,10 @@ def target_lines(results: dict[str, list[Row]]) -> list[str]:
           f" {peer} (medians; {best:.2f}× by the fastest calls): {verdict(speedup > 1)}"
         )
   for size_name, rows in results.items():
-    worst = max(
-      (r for r in rows if r.section == "op" and r.impl == "mixjax"),
-      key=lambda r: r.memory.temp_size_in_bytes,
-    )
+    ours = [r for r in rows if r.section == "op" and r.impl == "mixjax"]
+    if not ours:
+      continue
+    worst = max(ours, key=lambda r: r.memory.temp_size_in_bytes)
     size = SIZES[size_name]
     ratio = worst.memory.temp_size_in_bytes / size.image_bytes
     lines.append(
@@ -627,7 +624,7 @@ def scaling_lines(results: dict[str, list[Row]]) -> list[str]:
   ]
 
 
-def main(argv: list[str] | None = None) -> None:
+def _parser() -> argparse.ArgumentParser:
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument(
     "--sizes", default="cifar,imagenet", help="comma-separated batch sizes: " + ", ".join(SIZES)
@@ -641,6 +638,13 @@ def main(argv: list[str] | None = None) -> None:
   parser.add_argument(
     "--rounds", type=int, default=10, help="interleaved rounds the repetitions are spread over"
   )
+  parser.add_argument(
+    "--rows",
+    default=None,
+    help="comma-separated substrings: time only the rows whose name contains one of them "
+    "(e.g. 'random_erasing,gridmask'); the jitted copy and x·s are always timed, and the "
+    "forward pass alone whenever a 'forward + ...' row is",
+  )
   parser.add_argument("--quick", action="store_true", help="a few repetitions: a smoke run")
   parser.add_argument("--out", default=None, help="also write the markdown report here")
   parser.add_argument(
@@ -649,37 +653,48 @@ def main(argv: list[str] | None = None) -> None:
     default="inherit",
     help="re-execute under this glibc malloc setting (see the module docstring)",
   )
-  args = parser.parse_args(argv)
-  _maybe_reexec(args.malloc)
-  sizes = [SIZES[s.strip()] for s in args.sizes.split(",") if s.strip()]
+  return parser
 
+
+def run_size(size: Size, args: argparse.Namespace, notes: list[str]) -> list[Row]:
+  """Builds and times every selected row of one batch size."""
   import jax
 
+  only = [r.strip() for r in args.rows.split(",") if r.strip()] if args.rows else None
+  reps = args.reps or (size.quick_reps if args.quick else size.default_reps)
+  rounds = min(reps, 2 if args.quick else args.rounds)
+  warmup = 1 if args.quick else 2
+  keys = list(jax.random.split(jax.random.key(0), warmup + reps + rounds))
+  rows = (
+    reference_rows(size, notes)
+    + jax_rows(size, keys, notes, only)
+    + numpy_rows(size, only)
+    + timm_rows(size, notes, only)
+    + torchvision_rows(size, notes, only)
+    + graph_rows(size, keys, only)
+  )
+  print(
+    f"Timing {size.name}: {len(rows)} rows × {reps} calls over {rounds} rounds ...",
+    file=sys.stderr,
+    flush=True,
+  )
+  measure(rows, reps, rounds, warmup)
+  return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+  args = _parser().parse_args(argv)
+  _maybe_reexec(args.malloc)
+  sizes = [SIZES[s.strip()] for s in args.sizes.split(",") if s.strip()]
   lines = ["# mixjax ops benchmark", ""] + environment_lines(args.malloc) + [""]
   print("\n".join(lines), flush=True)
   notes: list[str] = []
   results = {}
   for size in sizes:
-    reps = args.reps or (size.quick_reps if args.quick else size.default_reps)
-    rounds = min(reps, 2 if args.quick else args.rounds)
-    warmup = 1 if args.quick else 2
-    keys = list(jax.random.split(jax.random.key(0), warmup + reps + rounds))
-    rows = (
-      jax_rows(size, keys, notes)
-      + numpy_rows(size)
-      + timm_rows(size, notes)
-      + torchvision_rows(size, notes)
-    )
-    print(
-      f"Timing {size.name}: {len(rows)} rows × {reps} calls over {rounds} rounds ...",
-      file=sys.stderr,
-      flush=True,
-    )
-    measure(rows, reps, rounds, warmup)
+    rows = run_size(size, args, notes)
     results[size.name] = rows
-    section = (
-      op_table(size, rows) + [""] + graph_table(size, rows) + [""] + memory_table(size, rows) + [""]
-    )
+    section = op_table(size, rows) + [""] + graph_table(size, rows) + [""]
+    section += memory_table(size, rows) + [""]
     print("\n".join(section), flush=True)
     lines += section
   tail = target_lines(results) + scaling_lines(results)

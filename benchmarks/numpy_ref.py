@@ -4,8 +4,9 @@ This is the code a user would write to mix on the host before handing the batch 
 accelerator: `np.random.default_rng`, `x[perm]` and broadcasting, vectorised over the
 batch (no Python loop per example). It follows mixjax's conventions (see
 `mixjax/_sampling.py`) so that, given the same λ, partners and boxes, it computes the same
-batch as :func:`mixjax.apply_mix`; `tests/test_numpy_ref.py` checks that, which keeps the
-timing comparison honest.
+batch as :func:`mixjax.apply_mix`; `tests/benchmarks/test_numpy_ref.py` checks that, which
+keeps the timing comparison honest. It does not import mixjax (its small mode and pairing
+checks are its own) so that the baseline stays plain NumPy.
 
 Arrays are `[B, H, W, C]` images and `[B, K]` soft labels, float32 throughout (a float64
 λ would silently promote the whole batch to float64 under NumPy's promotion rules).
@@ -163,6 +164,21 @@ def apply_mix(
   return mixed, weight * y + (1 - weight) * _partner_of(y, partner, pairing)
 
 
+def sample_params(
+  rng: np.random.Generator,
+  batch_size: int,
+  image_size: tuple[int, int] | None = None,
+  *,
+  alpha: float = 1.0,
+  mode: str = "batch",
+  pairing: str = "permute",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+  """`(lam, partner, box)` drawn with `rng` in that order; `box` only with an `image_size`."""
+  lam = sample_lambda(rng, alpha, _lam_shape(batch_size, mode))
+  box = None if image_size is None else sample_box(rng, lam, image_size)
+  return lam, sample_partners(rng, batch_size, pairing), box
+
+
 def mixup(
   rng: np.random.Generator,
   x: np.ndarray,
@@ -173,8 +189,7 @@ def mixup(
   pairing: str = "permute",
 ) -> tuple[np.ndarray, np.ndarray]:
   """Samples λ and partners with `rng`, then blends (see :func:`blend`)."""
-  lam = sample_lambda(rng, alpha, _lam_shape(x.shape[0], mode))
-  partner = sample_partners(rng, x.shape[0], pairing)
+  lam, partner, _ = sample_params(rng, x.shape[0], alpha=alpha, mode=mode, pairing=pairing)
   return blend(x, y, lam, partner, pairing)
 
 
@@ -188,7 +203,8 @@ def cutmix(
   pairing: str = "permute",
 ) -> tuple[np.ndarray, np.ndarray]:
   """Samples a box (or a box per example) and partners with `rng`, then pastes."""
-  lam = sample_lambda(rng, alpha, _lam_shape(x.shape[0], mode))
-  box = sample_box(rng, lam, x.shape[1:3])
-  partner = sample_partners(rng, x.shape[0], pairing)
+  image_size = x.shape[1:3]
+  _, partner, box = sample_params(
+    rng, x.shape[0], image_size, alpha=alpha, mode=mode, pairing=pairing
+  )
   return paste(x, y, partner, box, pairing)

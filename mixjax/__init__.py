@@ -1,15 +1,36 @@
 """mixjax: mixup-family data augmentation as pure, key-driven JAX functions.
 
-The ops below need only jax, chex and numpy. Training pieces live in submodules that
-need the `train` extra: `mixjax.models`, `mixjax.trainer`, `mixjax.train_step`,
-`mixjax.data`, `mixjax.attacks` (optax), `mixjax.experiments`.
+The ops below need only jax and numpy. The training harness is `mixjax.training` (the
+`train` extra), host-side data sources `mixjax.data`, the paper's experiments
+`mixjax.experiments`.
+
+Conventions, shared by every op:
+
+* `op(key, images, [labels,] *, hyperparameters)` is pure: the same key gives the same
+  output. It samples its parameters (`sample_*`: random, cheap) and applies them with a
+  deterministic half (`apply_*`, `pad_and_crop`, `flip_left_right`) that can be tested
+  and reused on its own.
+* Images are `[B, H, W, C]`; labels are floating `[B, num_classes]` one-hot or soft
+  targets (:func:`one_hot`). The mixing ops and the masks need floating images and keep
+  their dtype (blends are computed in at least float32); crop and flip take any dtype.
+* `mode="batch"` draws one set of parameters for the whole batch, `mode="elem"` one per
+  example. A box is an int32 `(top, left, bottom, right)` rectangle, half-open.
+* Hyperparameters that are numbers may be traced: changing them does not recompile. At
+  their zero setting (α = 0, probability 0) the ops return their input bit for bit.
+* Shapes are static, with no Python loop over examples and no Python branch on a random
+  value: one compiled graph serves every draw, vectorised over the batch.
+* Bad arguments raise at trace time, once, at the public boundary, naming the argument,
+  the value and what was expected.
 """
 
 from mixjax._apply import apply_mix
 from mixjax._apply import self_weight
+from mixjax._crop_flip import flip_left_right
+from mixjax._crop_flip import pad_and_crop
 from mixjax._crop_flip import random_crop
 from mixjax._crop_flip import random_crop_flip
 from mixjax._crop_flip import random_flip
+from mixjax._crop_flip import sample_crop_offsets
 from mixjax._erasing import apply_erasing
 from mixjax._erasing import random_erasing
 from mixjax._erasing import sample_erasing_params
@@ -36,15 +57,18 @@ __all__ = (
   "apply_gridmask",
   "apply_mix",
   "cutmix",
+  "flip_left_right",
   "gridmask",
   "mixup",
   "mixup_or_cutmix",
   "one_hot",
+  "pad_and_crop",
   "random_crop",
   "random_crop_flip",
   "random_erasing",
   "random_flip",
   "sample_box",
+  "sample_crop_offsets",
   "sample_cutmix_params",
   "sample_erasing_params",
   "sample_gridmask_params",

@@ -1,4 +1,9 @@
-"""Applying sampled mix parameters: the deterministic half of every op."""
+"""Applying sampled mix parameters (:class:`mixjax.MixParams`): the deterministic half.
+
+:func:`apply_mix` checks its arguments, then calls the unchecked :func:`_apply_mix` that
+the ops of `mixjax._ops` call after checking theirs. CutMix boxes are pasted with the row
+mask of `mixjax._masks`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from mixjax import _checks
+from mixjax import _masks
 from mixjax._sampling import MixParams
 
 
@@ -24,12 +30,16 @@ def self_weight(params: MixParams, image_size: tuple[int, int] | None = None) ->
   Returns:
     float32 `[B]`.
   """
+  if params.box is not None and image_size is None:
+    raise ValueError("`image_size` is required when `params.box` is set.")
+  return _self_weight(params, image_size)
+
+
+def _self_weight(params: MixParams, image_size: tuple[int, int] | None) -> jax.Array:
   batch_size = params.partner.shape[0]
   lam = jnp.broadcast_to(jnp.asarray(params.lam, jnp.float32), (batch_size,))
   if params.box is None:
     return lam
-  if image_size is None:
-    raise ValueError("`image_size` is required when `params.box` is set.")
   height, width = image_size
   box = jnp.broadcast_to(jnp.asarray(params.box, jnp.int32), (batch_size, 4))
   box_height = jnp.clip(jnp.minimum(box[:, 2], height) - jnp.maximum(box[:, 0], 0), 0)
@@ -59,21 +69,6 @@ def _blend(x: jax.Array, x_partner: jax.Array, lam: jax.Array) -> jax.Array:
   return jnp.where(lam == 1.0, x, mixed.astype(x.dtype))
 
 
-def _box_mask(box: jax.Array, height: int, width: int, channels: int) -> jax.Array:
-  """Boolean `[H, W·C]` (batch box) or `[B, H, W·C]` (elem boxes) from iota comparisons.
-
-  The mask is laid out over the image's rows of `W·C` values (channels innermost), so that
-  the select runs over contiguous rows: XLA:CPU vectorises it, where a `[..., W, 1]` mask
-  broadcast over C became a per-pixel branch.
-  """
-  box = box[..., None, None, :]
-  rows = jnp.arange(height, dtype=jnp.int32)[:, None]
-  cols = jnp.arange(width * channels, dtype=jnp.int32)[None, :]
-  inside_rows = (rows >= box[..., 0]) & (rows < box[..., 2])
-  inside_cols = (cols >= box[..., 1] * channels) & (cols < box[..., 3] * channels)
-  return inside_rows & inside_cols
-
-
 def apply_mix(inputs, labels: jax.Array, params: MixParams):
   """Mixes a batch with its partners using given parameters (deterministic).
 
@@ -98,19 +93,24 @@ def apply_mix(inputs, labels: jax.Array, params: MixParams):
       f"`params.partner` must have shape ({batch_size},) to match `labels`, "
       f"got {params.partner.shape}."
     )
+  if params.box is not None:
+    _checks.check_images(inputs, "inputs")
+  _checks.check_inputs(inputs, batch_size)
+  return _apply_mix(inputs, labels, params)
+
+
+def _apply_mix(inputs, labels: jax.Array, params: MixParams):
   lam = jnp.asarray(params.lam, jnp.float32)
   if params.box is None:
-    _checks.check_inputs(inputs, batch_size)
     mixed = jax.tree.map(lambda x: _blend(x, _partner_of(x, params), lam), inputs)
     image_size = None
   else:
-    _, height, width = _checks.check_images(inputs, "inputs")
-    _checks.check_inputs(inputs, batch_size)
-    image_size = (height, width)
-    rows = inputs.reshape(inputs.shape[:2] + (-1,))  # [B, H, W·C]
+    shape = jnp.shape(inputs)
+    image_size = shape[1:3]
+    rows = _masks.to_rows(inputs, shape)  # [B, H, W·C]
     x_partner = _partner_of(rows, params)
-    pasted = _box_mask(params.box, height, width, inputs.shape[3])
-    mixed = jnp.where(pasted, x_partner, _blend(rows, x_partner, lam)).reshape(inputs.shape)
-  weight = self_weight(params, image_size)
+    pasted = _masks.box_mask(params.box, shape)
+    mixed = jnp.where(pasted, x_partner, _blend(rows, x_partner, lam)).reshape(shape)
+  weight = _self_weight(params, image_size)
   mixed_labels = _blend(labels, _partner_of(labels, params), weight)
   return mixed, mixed_labels

@@ -1,15 +1,9 @@
 """Standard in-graph image augmentations: random crop with padding and horizontal flip.
 
 These are the augmentations of the CIFAR recipes (pad by 4, random 32×32 crop, random
-horizontal flip), written like the mixing ops so that they compile into the train step:
-
-* `random_x(key, images, *, hyperparams)` is pure: the same key gives the same output.
-  It samples its per-example parameters and calls a deterministic `x(images, params)`,
-  which can be tested (and reused) on its own.
-* Every example gets its own parameters, drawn and applied vectorised over the batch
-  (no Python loop over examples); all shapes are static.
-* Images are `[B, H, W, C]` of any dtype (float32, bfloat16, uint8, ...), which is kept.
-* Bad arguments raise at trace time, naming the argument, the value and what was expected.
+horizontal flip), written like the mixing ops so that they compile into the train step.
+Each example gets its own parameters, drawn and applied vectorised over the batch. Unlike
+the mixing ops they take images of any dtype (float32, bfloat16, uint8, ...), which is kept.
 """
 
 from __future__ import annotations
@@ -18,43 +12,18 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from mixjax import _checks
 
 PAD_MODES = ("constant", "reflect")
 
 
-def _check_rank4(images: Any, name: str = "images") -> tuple[int, int, int, int]:
-  shape = jnp.shape(images)
-  if len(shape) != 4:
-    raise ValueError(
-      f"`{name}` must be rank 4 [batch, height, width, channels], got shape {shape}."
-    )
+def _check_crop(images: Any, padding: Any, pad_mode: str) -> tuple[int, int, int, int]:
+  """Checks the arguments of a crop; returns the images' shape."""
+  shape = _checks.check_rank4(images)
+  _checks.check_int(padding, "padding", low=0)
+  _checks.check_choice(pad_mode, "pad_mode", PAD_MODES)
   return shape
-
-
-def _check_padding(padding: Any) -> None:
-  if isinstance(padding, bool) or not isinstance(padding, int | np.integer) or padding < 0:
-    raise ValueError(f"`padding` must be a non-negative Python int, got {padding!r}.")
-
-
-def _check_offsets(offsets: Any, batch_size: int) -> None:
-  shape, dtype = jnp.shape(offsets), jnp.result_type(offsets)
-  if shape != (batch_size, 2) or not jnp.issubdtype(dtype, jnp.integer):
-    raise ValueError(
-      f"`offsets` must be an integer array of shape ({batch_size}, 2) (top, left), got "
-      f"shape {shape} and dtype {dtype}."
-    )
-
-
-def _check_flip(flip: Any, batch_size: int) -> None:
-  shape, dtype = jnp.shape(flip), jnp.result_type(flip)
-  if shape != (batch_size,) or dtype != jnp.bool_:
-    raise ValueError(
-      f"`flip` must be a boolean array of shape ({batch_size},), got shape {shape} and "
-      f"dtype {dtype}."
-    )
 
 
 def pad_and_crop(
@@ -80,12 +49,15 @@ def pad_and_crop(
   Returns:
     `[B, H, W, C]`, same dtype as `images`.
   """
-  batch_size, height, width, channels = _check_rank4(images)
-  _check_padding(padding)
-  _checks.check_choice(pad_mode, "pad_mode", PAD_MODES)
-  _check_offsets(offsets, batch_size)
+  batch_size = _check_crop(images, padding, pad_mode)[0]
+  _checks.check_array(offsets, "offsets", (batch_size, 2), "integer", " (top, left)")
+  return _pad_and_crop(images, offsets, padding, pad_mode)
+
+
+def _pad_and_crop(images: jax.Array, offsets: jax.Array, padding: int, pad_mode: str):
   if padding == 0:
     return images
+  _, height, width, channels = jnp.shape(images)
   pad = ((0, 0), (padding, padding), (padding, padding), (0, 0))
   padded = jnp.pad(images, pad, mode=pad_mode)
   offsets = jnp.asarray(offsets, jnp.int32)
@@ -109,7 +81,11 @@ def sample_crop_offsets(key: jax.Array, batch_size: int, *, padding: int = 4) ->
     int32 `[B, 2]` `(top, left)` offsets, each uniform on `{0, ..., 2 * padding}`.
   """
   _checks.check_batch_size(batch_size)
-  _check_padding(padding)
+  _checks.check_int(padding, "padding", low=0)
+  return _sample_crop_offsets(key, batch_size, padding)
+
+
+def _sample_crop_offsets(key: jax.Array, batch_size: int, padding: int) -> jax.Array:
   return jax.random.randint(key, (batch_size, 2), 0, 2 * padding + 1, dtype=jnp.int32)
 
 
@@ -135,11 +111,15 @@ def random_crop(
     `[B, H, W, C]`, same dtype as `images`.
 
   Example:
-    >>> images = mixjax.augment.random_crop(key, images, padding=4)
+    >>> images = mixjax.random_crop(key, images, padding=4)
   """
-  batch_size, _, _, _ = _check_rank4(images)
-  offsets = sample_crop_offsets(key, batch_size, padding=padding)
-  return pad_and_crop(images, offsets, padding=padding, pad_mode=pad_mode)
+  _check_crop(images, padding, pad_mode)
+  return _random_crop(key, images, padding, pad_mode)
+
+
+def _random_crop(key: jax.Array, images: jax.Array, padding: int, pad_mode: str) -> jax.Array:
+  offsets = _sample_crop_offsets(key, jnp.shape(images)[0], padding)
+  return _pad_and_crop(images, offsets, padding, pad_mode)
 
 
 def flip_left_right(images: jax.Array, flip: jax.Array) -> jax.Array:
@@ -152,8 +132,12 @@ def flip_left_right(images: jax.Array, flip: jax.Array) -> jax.Array:
   Returns:
     `[B, H, W, C]`, same dtype as `images`.
   """
-  batch_size, _, _, _ = _check_rank4(images)
-  _check_flip(flip, batch_size)
+  batch_size = _checks.check_rank4(images)[0]
+  _checks.check_array(flip, "flip", (batch_size,), "boolean")
+  return _flip_left_right(images, flip)
+
+
+def _flip_left_right(images: jax.Array, flip: jax.Array) -> jax.Array:
   return jnp.where(flip[:, None, None, None], jnp.flip(images, axis=2), images)
 
 
@@ -174,10 +158,15 @@ def random_flip(
   Returns:
     `[B, H, W, C]`, same dtype as `images`.
   """
-  batch_size, _, _, _ = _check_rank4(images)
+  _checks.check_rank4(images)
   _checks.check_probability(probability, "probability")
+  return _random_flip(key, images, probability)
+
+
+def _random_flip(key: jax.Array, images: jax.Array, probability) -> jax.Array:
+  batch_size = jnp.shape(images)[0]
   flip = jax.random.bernoulli(key, jnp.asarray(probability, jnp.float32), (batch_size,))
-  return flip_left_right(images, flip)
+  return _flip_left_right(images, flip)
 
 
 def random_crop_flip(
@@ -203,12 +192,10 @@ def random_crop_flip(
     `[B, H, W, C]`, same dtype as `images`.
 
   Example:
-    >>> images = mixjax.augment.random_crop_flip(key, images)  # pad 4, crop, flip
+    >>> images = mixjax.random_crop_flip(key, images)  # pad 4, crop, flip
   """
-  _check_rank4(images)
-  _check_padding(padding)
-  _checks.check_choice(pad_mode, "pad_mode", PAD_MODES)
+  _check_crop(images, padding, pad_mode)
   _checks.check_probability(probability, "probability")
   key_crop, key_flip = jax.random.split(key)
-  images = random_crop(key_crop, images, padding=padding, pad_mode=pad_mode)
-  return random_flip(key_flip, images, probability=probability)
+  images = _random_crop(key_crop, images, padding, pad_mode)
+  return _random_flip(key_flip, images, probability)

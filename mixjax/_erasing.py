@@ -1,140 +1,45 @@
 """Random Erasing (Zhong et al. 2017): overwrite one random rectangle per image.
 
-Conventions:
+A rectangle is an int32 box `(top, left, bottom, right)`, half-open, as in CutMix: pixel
+(h, w) is erased iff `top <= h < bottom` and `left <= w < right`. The sampler returns
+`[B, 4]`, one box per example; an example that is not erased gets the empty box
+`(0, 0, 0, 0)`. The fill value, noise included, is an input of the applying half. The box
+mask is the row mask of `mixjax._masks` that CutMix uses. Labels are not affected.
 
-* A box is an int32 `(top, left, bottom, right)` rectangle, half-open: pixel (h, w) is
-  erased iff `top <= h < bottom` and `left <= w < right`. The sampler returns `[B, 4]`,
-  one row per example; an example that is not erased gets the empty box `(0, 0, 0, 0)`.
-* Sampling (:func:`sample_erasing_params`) is random and cheap; applying the boxes
-  (:func:`apply_erasing`) is deterministic: the fill value, noise included, is an input.
-* The mask is built from broadcast iota comparisons and applied with one select, so the
-  whole op is a single fused elementwise pass over the batch with static shapes.
-
-Unlike the mixing ops, erasing touches only the images: labels are unchanged.
+:func:`random_erasing` checks the images and the fill, samples with the public
+:func:`sample_erasing_params` (which checks the distribution's arguments) and applies the
+boxes unchecked, so every argument is checked once.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from mixjax import _checks
+from mixjax import _masks
 
 
-def _pair(value: Any, name: str) -> tuple[Any, Any]:
-  """Splits a `(low, high)` pair (tuple, list or shape-`[2]` array; may be traced)."""
-  if isinstance(value, str):
-    raise ValueError(f"`{name}` must be a pair (low, high), got {value!r}.")
-  if isinstance(value, tuple | list):
-    if len(value) != 2:
-      raise ValueError(f"`{name}` must be a pair (low, high), got {value!r}.")
-    return value[0], value[1]
-  if jnp.shape(value) != (2,):
-    raise ValueError(f"`{name}` must be a pair (low, high), got shape {jnp.shape(value)}.")
-  return value[0], value[1]
-
-
-def _concrete_pair(low: Any, high: Any, name: str) -> tuple[float, float] | None:
-  """`(low, high)` as Python floats, or None when either is traced."""
-  for v in (low, high):
-    if jnp.ndim(v) != 0:
-      raise ValueError(f"`{name}` must hold two scalars, got an element of shape {jnp.shape(v)}.")
-  if not (_checks.is_concrete(low) and _checks.is_concrete(high)):
-    return None
-  return float(np.asarray(low)), float(np.asarray(high))
-
-
-def check_area_range(area_range: Any, name: str = "area_range") -> tuple[Any, Any]:
-  """Checks `0 < low <= high <= 1` (when concrete) and returns `(low, high)`."""
-  low, high = _pair(area_range, name)
-  values = _concrete_pair(low, high, name)
-  if values is not None and not 0.0 < values[0] <= values[1] <= 1.0:
-    raise ValueError(
-      f"`{name}` must be (low, high) area fractions with 0 < low <= high <= 1, got {tuple(values)}."
-    )
-  return low, high
-
-
-def check_aspect_range(aspect_range: Any, name: str = "aspect_range") -> tuple[Any, Any]:
-  """Checks `0 < low <= high < inf` (when concrete) and returns `(low, high)`."""
-  low, high = _pair(aspect_range, name)
-  values = _concrete_pair(low, high, name)
-  if values is not None and not (0.0 < values[0] <= values[1] and math.isfinite(values[1])):
-    raise ValueError(
-      f"`{name}` must be (low, high) height/width ratios with 0 < low <= high < inf, "
-      f"got {tuple(values)}."
-    )
-  return low, high
-
-
-def check_image_size(image_size: Any) -> tuple[int, int]:
-  """Checks `(H, W)`, two positive Python ints."""
-  ok = isinstance(image_size, tuple | list) and len(image_size) == 2
-  ok = ok and all(isinstance(s, int | np.integer) and s >= 1 for s in image_size)
-  if not ok:
-    raise ValueError(
-      f"`image_size` must be (height, width), two positive ints, got {image_size!r}."
-    )
-  return int(image_size[0]), int(image_size[1])
-
-
-def check_fill(fill: Any, name: str, num_channels: int) -> None:
-  """Checks a constant fill: a real scalar or a per-channel vector `[C]` (may be traced)."""
-  if isinstance(fill, str):
-    raise ValueError(f"`{name}` must be a number or a [{num_channels}] vector, got {fill!r}.")
-  try:
-    dtype = jnp.result_type(fill)
-  except TypeError as e:
-    raise TypeError(f"`{name}` must be a number or an array, got {fill!r}.") from e
-  if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)):
-    raise TypeError(f"`{name}` must be a real number, got dtype {dtype}.")
-  if jnp.shape(fill) not in ((), (num_channels,)):
-    raise ValueError(
-      f"`{name}` must be a scalar or a per-channel vector of shape ({num_channels},), "
-      f"got shape {jnp.shape(fill)}."
-    )
-
-
-def fill_like(fill: Any, images: jax.Array, name: str) -> jax.Array:
-  """`fill` in the images' dtype, after checking that it broadcasts to the images' shape."""
-  try:
-    dtype = jnp.result_type(fill)
-  except TypeError as e:
-    raise TypeError(f"`{name}` must be a number or an array, got {fill!r}.") from e
-  if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)):
-    raise TypeError(f"`{name}` must be real, got dtype {dtype}.")
-  shape = jnp.shape(fill)
-  try:
-    ok = jnp.broadcast_shapes(shape, images.shape) == images.shape
-  except ValueError:
-    ok = False
-  if not ok:
-    raise ValueError(
-      f"`{name}` must broadcast to the images' shape {images.shape} (a scalar, a [C] "
-      f"vector or a full-size array), got shape {shape}."
-    )
-  return jnp.asarray(fill).astype(images.dtype)
-
-
-def check_box_like(params: Any, name: str, batch_size: int) -> jax.Array:
-  """Checks an integer `[4]` or `[B, 4]` parameter array and returns it as a jax.Array."""
-  dtype, shape = jnp.result_type(params), jnp.shape(params)
-  if not jnp.issubdtype(dtype, jnp.integer):
-    raise TypeError(f"`{name}` must be an integer array, got dtype {dtype}.")
-  if shape not in ((4,), (batch_size, 4)):
-    raise ValueError(
-      f"`{name}` must have shape (4,) or ({batch_size}, 4) to match the images, got {shape}."
-    )
-  return jnp.asarray(params, jnp.int32)
-
-
-def _erase_shape(batch_size: int, mode: str) -> tuple[int, ...]:
-  _checks.check_choice(mode, "mode", _checks.MODES)
-  return () if mode == "batch" else (batch_size,)
+def _check_ranges(area_range: Any, aspect_range: Any) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+  """Checks the area and aspect ranges (when concrete) and returns them as pairs."""
+  area = _checks.check_interval(
+    area_range,
+    "area_range",
+    low=0.0,
+    low_open=True,
+    high=1.0,
+    expected="(low, high) area fractions with 0 < low <= high <= 1",
+  )
+  aspect = _checks.check_interval(
+    aspect_range,
+    "aspect_range",
+    low=0.0,
+    low_open=True,
+    expected="(low, high) height/width ratios with 0 < low <= high < inf",
+  )
+  return area, aspect
 
 
 def sample_erasing_params(
@@ -184,23 +89,21 @@ def sample_erasing_params(
     arXiv:1708.04896.
   """
   _checks.check_batch_size(batch_size)
-  height, width = check_image_size(image_size)
+  height, width = _checks.check_image_size(image_size)
   _checks.check_probability(probability, "probability")
-  area_low, area_high = check_area_range(area_range)
-  aspect_low, aspect_high = check_aspect_range(aspect_range)
-  shape = _erase_shape(batch_size, mode)
-
+  area, aspect = _check_ranges(area_range, aspect_range)
+  shape = _checks.lam_shape(batch_size, mode)
   key_erase, key_area, key_aspect, key_top, key_left = jax.random.split(key, 5)
   erase = jax.random.bernoulli(key_erase, jnp.asarray(probability, jnp.float32), shape)
   area = jax.random.uniform(
-    key_area, shape, jnp.float32, jnp.asarray(area_low, jnp.float32), area_high
+    key_area, shape, jnp.float32, jnp.asarray(area[0], jnp.float32), area[1]
   ) * (height * width)
   log_aspect = jax.random.uniform(
     key_aspect,
     shape,
     jnp.float32,
-    jnp.log(jnp.asarray(aspect_low, jnp.float32)),
-    jnp.log(jnp.asarray(aspect_high, jnp.float32)),
+    jnp.log(jnp.asarray(aspect[0], jnp.float32)),
+    jnp.log(jnp.asarray(aspect[1], jnp.float32)),
   )
   aspect = jnp.exp(log_aspect)
   box_h = jnp.clip(jnp.round(jnp.sqrt(area * aspect)), 1, height).astype(jnp.int32)
@@ -214,29 +117,6 @@ def sample_erasing_params(
   boxes = jnp.stack([top, left, top + box_h, left + box_w], axis=-1)
   boxes = jnp.where(erase[..., None], boxes, jnp.zeros_like(boxes))
   return jnp.broadcast_to(boxes, (batch_size, 4))
-
-
-def box_mask(boxes: jax.Array, height: int, width: int) -> jax.Array:
-  """Boolean mask of the pixels inside `boxes`, from broadcast iota comparisons.
-
-  Args:
-    boxes: int32 `[4]` or `[B, 4]` half-open `(top, left, bottom, right)` boxes.
-    height: H.
-    width: W.
-
-  Returns:
-    bool `[H, W, 1]` (for `[4]`) or `[B, H, W, 1]` (for `[B, 4]`).
-  """
-  boxes = boxes[..., None, None, :]
-  rows = jnp.arange(height, dtype=jnp.int32)[:, None]
-  cols = jnp.arange(width, dtype=jnp.int32)[None, :]
-  inside = (
-    (rows >= boxes[..., 0])
-    & (rows < boxes[..., 2])
-    & (cols >= boxes[..., 1])
-    & (cols < boxes[..., 3])
-  )
-  return inside[..., None]
 
 
 def apply_erasing(
@@ -267,11 +147,8 @@ def apply_erasing(
     Zhong, Zheng, Kang, Li and Yang, "Random Erasing Data Augmentation", AAAI 2020,
     arXiv:1708.04896.
   """
-  batch_size, height, width = _checks.check_images(images)
-  images = jnp.asarray(images)
-  boxes = check_box_like(boxes, "boxes", batch_size)
-  fill = fill_like(value, images, "value")
-  return jnp.where(box_mask(boxes, height, width), fill, images)
+  images, boxes = _checks.check_masking(images, boxes, "boxes", value, "value")
+  return _masks.fill_where(_masks.box_mask(boxes, images.shape), value, images)
 
 
 def random_erasing(
@@ -319,13 +196,13 @@ def random_erasing(
     Zhong, Zheng, Kang, Li and Yang, "Random Erasing Data Augmentation", AAAI 2020,
     arXiv:1708.04896.
   """
-  batch_size, height, width = _checks.check_images(images)
+  batch_size, height, width, channels = _checks.check_images(images)
   images = jnp.asarray(images)
   random_value = isinstance(value, str)
   if random_value and value != "random":
     raise ValueError(f"`value` must be 'random', a number or a per-channel vector, got {value!r}.")
   if not random_value:
-    check_fill(value, "value", images.shape[-1])
+    _checks.check_fill(value, "value", channels)
   key_boxes, key_noise = jax.random.split(key)
   boxes = sample_erasing_params(
     key_boxes,
@@ -338,4 +215,4 @@ def random_erasing(
   )
   if random_value:
     value = jax.random.normal(key_noise, images.shape, images.dtype)
-  return apply_erasing(images, boxes, value=value)
+  return _masks.fill_where(_masks.box_mask(boxes, images.shape), value, images)

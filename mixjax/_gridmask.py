@@ -1,16 +1,14 @@
 """GridMask (Chen et al. 2020): drop a regular grid of square blocks from each image.
 
-Conventions:
+A grid is an int32 row `(unit, drop, offset_y, offset_x)`: the image is tiled by
+`unit x unit` cells, and pixel (h, w) is dropped iff `(h + offset_y) mod unit < drop` and
+`(w + offset_x) mod unit < drop`, so each cell loses one `drop x drop` square; `drop == 0`
+drops nothing. The sampler returns `[B, 4]`, one row per example. The mask is a row mask of
+`mixjax._masks`, built from iotas and an integer `mod`. Labels are not affected.
 
-* A grid is an int32 row `(unit, drop, offset_y, offset_x)`: the image is tiled by
-  `unit x unit` cells, and pixel (h, w) is dropped iff
-  `(h + offset_y) mod unit < drop` and `(w + offset_x) mod unit < drop`, so each cell
-  loses one `drop x drop` square. `drop == 0` drops nothing. The sampler returns `[B, 4]`,
-  one row per example.
-* Sampling (:func:`sample_gridmask_params`) is random and cheap; applying a grid
-  (:func:`apply_gridmask`) is deterministic.
-* The mask is built from broadcast iotas and an integer `mod`, applied with one select:
-  a single fused elementwise pass with static shapes, no loops.
+:func:`gridmask` checks the images and the fill, samples with the public
+:func:`sample_gridmask_params` (which checks the distribution's arguments) and applies the
+grids unchecked, so every argument is checked once.
 
 Rotating the grid (the paper's optional random rotation) is not implemented.
 """
@@ -22,10 +20,9 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from mixjax import _checks
-from mixjax import _erasing
+from mixjax import _masks
 
 
 def default_d_range(image_size: tuple[int, int]) -> tuple[int, int]:
@@ -41,34 +38,23 @@ def default_d_range(image_size: tuple[int, int]) -> tuple[int, int]:
   Returns:
     `(d_min, d_max)`, Python ints with `2 <= d_min <= d_max`.
   """
-  height, width = _erasing.check_image_size(image_size)
-  size = min(height, width)
+  return _default_d_range(_checks.check_image_size(image_size))
+
+
+def _default_d_range(image_size: tuple[int, int]) -> tuple[int, int]:
+  size = min(image_size)
   return max(2, math.ceil(3 * size / 7)), max(2, size)
 
 
 def check_d_range(d_range: Any) -> tuple[int, int]:
   """Checks `(d_min, d_max)`: Python ints with `2 <= d_min <= d_max`."""
   ok = isinstance(d_range, tuple | list) and len(d_range) == 2
-  ok = ok and all(isinstance(d, int | np.integer) and not isinstance(d, bool) for d in d_range)
-  if not ok or not 2 <= d_range[0] <= d_range[1]:
+  if not (ok and all(_checks.is_int(d) for d in d_range) and 2 <= d_range[0] <= d_range[1]):
     raise ValueError(
       f"`d_range` must be (d_min, d_max), ints with 2 <= d_min <= d_max (unit sizes in "
       f"pixels), got {d_range!r}."
     )
   return int(d_range[0]), int(d_range[1])
-
-
-def check_ratio(ratio: Any) -> None:
-  """Checks that `ratio` is a scalar in the open interval (0, 1) (when concrete)."""
-  if jnp.ndim(ratio) != 0:
-    raise ValueError(f"`ratio` must be a scalar, got shape {jnp.shape(ratio)}.")
-  if not _checks.is_concrete(ratio):
-    return
-  value = float(np.asarray(ratio))
-  if not 0.0 < value < 1.0:
-    raise ValueError(
-      f"`ratio` must be in (0, 1) (the kept fraction of each unit along each axis), got {value!r}."
-    )
 
 
 def sample_gridmask_params(
@@ -116,13 +102,19 @@ def sample_gridmask_params(
     Chen, Liu, Zhao and Jia, "GridMask Data Augmentation", arXiv:2001.04086, 2020.
   """
   _checks.check_batch_size(batch_size)
-  image_size = _erasing.check_image_size(image_size)
-  d_min, d_max = default_d_range(image_size) if d_range is None else check_d_range(d_range)
-  check_ratio(ratio)
+  image_size = _checks.check_image_size(image_size)
+  d_min, d_max = _default_d_range(image_size) if d_range is None else check_d_range(d_range)
+  _checks.check_number(
+    ratio,
+    "ratio",
+    low=0.0,
+    high=1.0,
+    low_open=True,
+    high_open=True,
+    expected="in (0, 1) (the kept fraction of each unit along each axis)",
+  )
   _checks.check_probability(probability, "probability")
-  _checks.check_choice(mode, "mode", _checks.MODES)
-  shape = () if mode == "batch" else (batch_size,)
-
+  shape = _checks.lam_shape(batch_size, mode)
   key_mask, key_unit, key_y, key_x = jax.random.split(key, 4)
   masked = jax.random.bernoulli(key_mask, jnp.asarray(probability, jnp.float32), shape)
   unit = jax.random.randint(key_unit, shape, d_min, d_max + 1, jnp.int32)
@@ -133,28 +125,6 @@ def sample_gridmask_params(
   offset_x = jax.random.randint(key_x, shape, 0, unit, jnp.int32)
   grid = jnp.stack([unit, drop, offset_y, offset_x], axis=-1)
   return jnp.broadcast_to(grid, (batch_size, 4))
-
-
-def grid_mask(grid: jax.Array, height: int, width: int) -> jax.Array:
-  """Boolean mask of the dropped pixels, from broadcast iotas and `mod`.
-
-  Args:
-    grid: int32 `[4]` or `[B, 4]` `(unit, drop, offset_y, offset_x)`; a unit below 1 is
-      treated as 1.
-    height: H.
-    width: W.
-
-  Returns:
-    bool `[H, W, 1]` (for `[4]`) or `[B, H, W, 1]` (for `[B, 4]`), True where dropped.
-  """
-  grid = grid[..., None, None, :]
-  unit = jnp.maximum(grid[..., 0], 1)
-  drop = grid[..., 1]
-  rows = jnp.arange(height, dtype=jnp.int32)[:, None]
-  cols = jnp.arange(width, dtype=jnp.int32)[None, :]
-  # Non-negative operands, so `%` is the plain remainder.
-  dropped = ((rows + grid[..., 2]) % unit < drop) & ((cols + grid[..., 3]) % unit < drop)
-  return dropped[..., None]
 
 
 def apply_gridmask(
@@ -184,11 +154,8 @@ def apply_gridmask(
   References:
     Chen, Liu, Zhao and Jia, "GridMask Data Augmentation", arXiv:2001.04086, 2020.
   """
-  batch_size, height, width = _checks.check_images(images)
-  images = jnp.asarray(images)
-  grid = _erasing.check_box_like(grid, "grid", batch_size)
-  fill = _erasing.fill_like(fill, images, "fill")
-  return jnp.where(grid_mask(grid, height, width), fill, images)
+  images, grid = _checks.check_masking(images, grid, "grid", fill, "fill")
+  return _masks.fill_where(_masks.grid_mask(grid, images.shape), fill, images)
 
 
 def gridmask(
@@ -234,9 +201,9 @@ def gridmask(
   References:
     Chen, Liu, Zhao and Jia, "GridMask Data Augmentation", arXiv:2001.04086, 2020.
   """
-  batch_size, height, width = _checks.check_images(images)
+  batch_size, height, width, channels = _checks.check_images(images)
   images = jnp.asarray(images)
-  _erasing.check_fill(fill, "fill", images.shape[-1])
+  _checks.check_fill(fill, "fill", channels)
   grid = sample_gridmask_params(
     key,
     batch_size,
@@ -246,4 +213,4 @@ def gridmask(
     probability=probability,
     mode=mode,
   )
-  return apply_gridmask(images, grid, fill=fill)
+  return _masks.fill_where(_masks.grid_mask(grid, images.shape), fill, images)

@@ -30,10 +30,10 @@ def one_hot(
   dtype = jnp.result_type(labels)
   if not jnp.issubdtype(dtype, jnp.integer):
     raise TypeError(f"`labels` must be integer class indices, got dtype {dtype}.")
-  if not isinstance(num_classes, int | np.integer) or num_classes < 1:
-    raise ValueError(f"`num_classes` must be a positive int, got {num_classes!r}.")
-  if _checks.is_concrete(label_smoothing) and not 0.0 <= float(label_smoothing) < 1.0:
-    raise ValueError(f"`label_smoothing` must be in [0, 1), got {label_smoothing!r}.")
+  _checks.check_positive_int(num_classes, "num_classes")
+  _checks.check_number(
+    label_smoothing, "label_smoothing", low=0.0, high=1.0, high_open=True, expected="in [0, 1)"
+  )
   if _checks.is_concrete(labels):
     values = np.asarray(labels)
     if values.size and (values.min() < 0 or values.max() >= num_classes):

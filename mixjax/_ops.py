@@ -1,14 +1,26 @@
-"""The mixing ops: sample parameters from a key, then apply them."""
+"""The mixing ops: sample the parameters from a key, then apply them.
+
+Each op checks the batch it is given (inputs and labels), samples with its public sampler
+(e.g. :func:`mixjax.sample_mixup_params`, the one place its hyperparameters are checked)
+and mixes with the unchecked twin of :func:`mixjax.apply_mix`: every argument is checked
+once.
+"""
 
 from __future__ import annotations
 
 import jax
 
+from mixjax import _apply
 from mixjax import _checks
-from mixjax._apply import apply_mix
-from mixjax._sampling import sample_cutmix_params
-from mixjax._sampling import sample_mixup_or_cutmix_params
-from mixjax._sampling import sample_mixup_params
+from mixjax import _sampling
+
+
+def _check_images_and_labels(images, labels) -> tuple[int, tuple[int, int]]:
+  """Checks an image batch `[B, H, W, C]` and its labels `[B, C]`; returns B and `(H, W)`."""
+  _, height, width, _ = _checks.check_images(images)
+  batch_size = _checks.check_labels(labels)
+  _checks.check_inputs(images, batch_size, "images")
+  return batch_size, (height, width)
 
 
 def mixup(
@@ -48,8 +60,8 @@ def mixup(
   """
   batch_size = _checks.check_labels(labels)
   _checks.check_inputs(inputs, batch_size)
-  params = sample_mixup_params(key, batch_size, alpha=alpha, mode=mode, pairing=pairing)
-  return apply_mix(inputs, labels, params)
+  params = _sampling.sample_mixup_params(key, batch_size, alpha=alpha, mode=mode, pairing=pairing)
+  return _apply._apply_mix(inputs, labels, params)
 
 
 def cutmix(
@@ -77,13 +89,11 @@ def cutmix(
   Returns:
     `(images, labels)` mixed.
   """
-  _, height, width = _checks.check_images(images)
-  batch_size = _checks.check_labels(labels)
-  _checks.check_inputs(images, batch_size, "images")
-  params = sample_cutmix_params(
-    key, batch_size, (height, width), alpha=alpha, mode=mode, pairing=pairing
+  batch_size, image_size = _check_images_and_labels(images, labels)
+  params = _sampling.sample_cutmix_params(
+    key, batch_size, image_size, alpha=alpha, mode=mode, pairing=pairing
   )
-  return apply_mix(images, labels, params)
+  return _apply._apply_mix(images, labels, params)
 
 
 def mixup_or_cutmix(
@@ -115,17 +125,15 @@ def mixup_or_cutmix(
   Returns:
     `(images, labels)` mixed.
   """
-  _, height, width = _checks.check_images(images)
-  batch_size = _checks.check_labels(labels)
-  _checks.check_inputs(images, batch_size, "images")
-  params = sample_mixup_or_cutmix_params(
+  batch_size, image_size = _check_images_and_labels(images, labels)
+  params = _sampling.sample_mixup_or_cutmix_params(
     key,
     batch_size,
-    (height, width),
+    image_size,
     mixup_alpha=mixup_alpha,
     cutmix_alpha=cutmix_alpha,
     switch_prob=switch_prob,
     mode=mode,
     pairing=pairing,
   )
-  return apply_mix(images, labels, params)
+  return _apply._apply_mix(images, labels, params)

@@ -1,22 +1,20 @@
-"""Sampling the parameters of a mix: λ, partners and CutMix boxes.
+"""Sampling the parameters of a mix: λ, partners and CutMix boxes, as :class:`MixParams`.
 
-Conventions (shared by every op in mixjax):
+* Example i is mixed with example `partner[i]`.
+* `lam` is the blend weight of the example itself: 1 keeps it, 0 replaces it; a float32
+  scalar in batch mode (one λ for the batch, as in the mixup paper) or `[B]` in elem mode.
+* `box` is the rectangle pasted from the partner (CutMix): `[4]` in batch mode, `[B, 4]`
+  in elem mode, or None when nothing is pasted.
 
-* A batch has B examples. Example i is mixed with example `partner[i]`.
-* `lam` is the blend weight of the example itself: 1 keeps it, 0 replaces it.
-  It is a float32 scalar (`mode="batch"`, one λ for the whole batch, as in the
-  mixup paper) or a float32 `[B]` vector (`mode="elem"`, one λ per example).
-* `box` is an int32 `(top, left, bottom, right)` rectangle, half-open, that is pasted
-  from the partner (CutMix); shape `[4]` in batch mode, `[B, 4]` in elem mode, or
-  None when nothing is pasted.
-* The sampling half is random and cheap; applying the parameters
-  (:func:`mixjax.apply_mix`) is deterministic.
+Each public sampler checks its arguments once; :func:`sample_lambda` and
+:func:`sample_partners` have unchecked twins that the composite samplers call.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -63,6 +61,10 @@ def sample_lambda(
     float32 array of `shape` with values in [0, 1].
   """
   _checks.check_alpha(alpha)
+  return _sample_lambda(key, alpha, shape)
+
+
+def _sample_lambda(key: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]):
   alpha = jnp.asarray(alpha, jnp.float32)
   positive = alpha > 0
   safe_alpha = jnp.where(positive, alpha, 1.0)
@@ -84,6 +86,10 @@ def sample_partners(key: jax.Array, batch_size: int, *, pairing: str = "permute"
   """
   _checks.check_batch_size(batch_size)
   _checks.check_choice(pairing, "pairing", _checks.PAIRINGS)
+  return _sample_partners(key, batch_size, pairing)
+
+
+def _sample_partners(key: jax.Array, batch_size: int, pairing: str) -> jax.Array:
   if pairing == "flip":
     return jnp.arange(batch_size - 1, -1, -1, dtype=jnp.int32)
   return jax.random.permutation(key, batch_size).astype(jnp.int32)
@@ -119,9 +125,23 @@ def sample_box(key: jax.Array, lam: jax.Array, image_size: tuple[int, int]) -> j
   return jnp.clip(box, 0, upper)
 
 
-def _lam_shape(batch_size: int, mode: str) -> tuple[int, ...]:
-  _checks.check_choice(mode, "mode", _checks.MODES)
-  return () if mode == "batch" else (batch_size,)
+def _check_mix(
+  batch_size: int, mode: str, pairing: str, *, switch_prob: Any = None, **alphas: Any
+) -> tuple[int, ...]:
+  """The checks of every mix: B, mode, pairing, the named Beta concentrations (and the
+  switch probability of mixup-or-CutMix, unless None).
+
+  Returns:
+    The shape of one draw of λ (or a box): `()` in batch mode, `(B,)` in elem mode.
+  """
+  _checks.check_batch_size(batch_size)
+  shape = _checks.lam_shape(batch_size, mode)
+  _checks.check_choice(pairing, "pairing", _checks.PAIRINGS)
+  for name, alpha in alphas.items():
+    _checks.check_alpha(alpha, name)
+  if switch_prob is not None:
+    _checks.check_probability(switch_prob, "switch_prob")
+  return shape
 
 
 def sample_mixup_params(
@@ -144,10 +164,10 @@ def sample_mixup_params(
   Returns:
     :class:`MixParams` with `box=None`.
   """
-  shape = _lam_shape(batch_size, mode)
+  shape = _check_mix(batch_size, mode, pairing, alpha=alpha)
   key_lam, key_partner = jax.random.split(key)
-  lam = sample_lambda(key_lam, alpha, shape)
-  partner = sample_partners(key_partner, batch_size, pairing=pairing)
+  lam = _sample_lambda(key_lam, alpha, shape)
+  partner = _sample_partners(key_partner, batch_size, pairing)
   return MixParams(lam=lam, partner=partner, box=None, pairing=pairing)
 
 
@@ -173,11 +193,10 @@ def sample_cutmix_params(
   Returns:
     :class:`MixParams` with `lam` all ones (nothing is blended) and the boxes.
   """
-  shape = _lam_shape(batch_size, mode)
+  shape = _check_mix(batch_size, mode, pairing, alpha=alpha)
   key_lam, key_box, key_partner = jax.random.split(key, 3)
-  lam = sample_lambda(key_lam, alpha, shape)
-  box = sample_box(key_box, lam, image_size)
-  partner = sample_partners(key_partner, batch_size, pairing=pairing)
+  box = sample_box(key_box, _sample_lambda(key_lam, alpha, shape), image_size)
+  partner = _sample_partners(key_partner, batch_size, pairing)
   return MixParams(lam=jnp.ones(shape, jnp.float32), partner=partner, box=box, pairing=pairing)
 
 
@@ -201,17 +220,21 @@ def sample_mixup_or_cutmix_params(
     :class:`MixParams` where the examples that drew CutMix have `lam == 1` and a box,
     and the others have their mixup λ and an empty box.
   """
-  _checks.check_alpha(mixup_alpha, "mixup_alpha")
-  _checks.check_alpha(cutmix_alpha, "cutmix_alpha")
-  _checks.check_probability(switch_prob, "switch_prob")
-  shape = _lam_shape(batch_size, mode)
+  shape = _check_mix(
+    batch_size,
+    mode,
+    pairing,
+    switch_prob=switch_prob,
+    mixup_alpha=mixup_alpha,
+    cutmix_alpha=cutmix_alpha,
+  )
   key_switch, key_mixup, key_cutmix, key_box, key_partner = jax.random.split(key, 5)
   use_cutmix = jax.random.bernoulli(key_switch, jnp.asarray(switch_prob, jnp.float32), shape)
-  mixup_lam = sample_lambda(key_mixup, mixup_alpha, shape)
-  box = sample_box(key_box, sample_lambda(key_cutmix, cutmix_alpha, shape), image_size)
+  mixup_lam = _sample_lambda(key_mixup, mixup_alpha, shape)
+  box = sample_box(key_box, _sample_lambda(key_cutmix, cutmix_alpha, shape), image_size)
   return MixParams(
     lam=jnp.where(use_cutmix, 1.0, mixup_lam),
-    partner=sample_partners(key_partner, batch_size, pairing=pairing),
+    partner=_sample_partners(key_partner, batch_size, pairing),
     box=jnp.where(use_cutmix[..., None], box, jnp.zeros_like(box)),
     pairing=pairing,
   )

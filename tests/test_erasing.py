@@ -1,4 +1,4 @@
-"""Tests for Random Erasing: properties, equivalences, statistics and argument checks."""
+"""Tests for mixjax._erasing (Random Erasing): properties, equivalences, statistics, checks."""
 
 from __future__ import annotations
 
@@ -13,29 +13,21 @@ import pytest
 from absl.testing import parameterized
 from scipy import stats
 
-from mixjax._erasing import apply_erasing
-from mixjax._erasing import random_erasing
-from mixjax._erasing import sample_erasing_params
+from mixjax import apply_erasing
+from mixjax import random_erasing
+from mixjax import sample_erasing_params
+from tests import _equivalences
+from tests import _refs
 
 B, H, W, C = 6, 16, 12, 3
-
-
-def _images(seed: int = 0, shape=(B, H, W, C), dtype=jnp.float32) -> jax.Array:
-  # Values in [1, 2): never equal to the constant fills used below (0, -1).
-  x = 1.0 + jax.random.uniform(jax.random.key(seed), shape, jnp.float32)
-  return x.astype(dtype)
-
+_images = _refs.images_in_1_2
 
 # One compile per (batch_size, image_size, mode); the float hyperparameters are traced.
 _sample = jax.jit(sample_erasing_params, static_argnums=(1, 2), static_argnames=("mode",))
 
 
-def _reference_mask(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
-  """Loop-and-slice reference: True inside each example's half-open box."""
-  mask = np.zeros((len(boxes), height, width), bool)
-  for i, (top, left, bottom, right) in enumerate(np.asarray(boxes)):
-    mask[i, top:bottom, left:right] = True
-  return mask
+def _reference_mask(boxes, height: int, width: int) -> np.ndarray:
+  return _refs.box_masks(boxes, len(boxes), height, width)
 
 
 def _assert_close(actual, expected):
@@ -79,27 +71,13 @@ class VariantsTest(chex.TestCase):
 
 
 def test_vmap_equals_loop_over_keys():
-  keys = jax.random.split(jax.random.key(5), 3)
-  images = _images(shape=(3, B, H, W, C))
   op = functools.partial(random_erasing, probability=0.8)
-  batched = jax.jit(jax.vmap(op))(keys, images)
-  looped = jnp.stack([op(k, x) for k, x in zip(keys, images, strict=True)])
-  _assert_close(batched, looped)
+  _equivalences.assert_vmap_equals_loop(op, _images(shape=(3, B, H, W, C)), _assert_close)
 
 
 def test_pmap_with_folded_keys_equals_per_shard_eager():
-  n = jax.local_device_count()
-  assert n == 8, "tests/conftest.py should give 8 fake CPU devices"
-  key = jax.random.key(7)
-  images = _images(shape=(n, B, H, W, C))
   op = functools.partial(random_erasing, probability=0.9)
-
-  def per_device(x):
-    return op(jax.random.fold_in(key, jax.lax.axis_index("data")), x)
-
-  sharded = jax.pmap(per_device, axis_name="data")(images)
-  eager = jnp.stack([op(jax.random.fold_in(key, i), images[i]) for i in range(n)])
-  _assert_close(sharded, eager)
+  _equivalences.assert_pmap_equals_eager(op, _images(shape=(8, B, H, W, C)), _assert_close)
 
 
 def test_traced_hyperparameters_do_not_recompile():
@@ -276,11 +254,7 @@ def test_offsets_are_uniform_over_fitting_positions():
 def test_bad_arguments_raise_naming_the_argument(kwargs, error, match):
   kwargs = {"images": _images(), **kwargs}
   images = kwargs.pop("images")
-  with pytest.raises(error, match=match):
-    random_erasing(jax.random.key(0), images, **kwargs)
-  # The same errors at trace time under jit.
-  with pytest.raises(error, match=match):
-    jax.jit(functools.partial(random_erasing, **kwargs))(jax.random.key(0), images)
+  _equivalences.assert_raises_eagerly_and_under_jit(random_erasing, images, kwargs, error, match)
 
 
 @pytest.mark.parametrize(

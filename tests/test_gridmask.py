@@ -1,4 +1,4 @@
-"""Tests for GridMask: properties, equivalences, statistics and argument checks."""
+"""Tests for mixjax._gridmask (GridMask): properties, equivalences, statistics, checks."""
 
 from __future__ import annotations
 
@@ -12,37 +12,21 @@ import numpy as np
 import pytest
 from absl.testing import parameterized
 
-from mixjax._gridmask import apply_gridmask
+from mixjax import apply_gridmask
+from mixjax import gridmask
+from mixjax import sample_gridmask_params
 from mixjax._gridmask import default_d_range
-from mixjax._gridmask import gridmask
-from mixjax._gridmask import sample_gridmask_params
+from tests import _equivalences
+from tests import _refs
 
 B, H, W, C = 6, 16, 12, 3
+_images = _refs.images_in_1_2
+_reference_mask = _refs.grid_masks
 
 # One compile per (batch_size, image_size, d_range, mode); ratio and probability are traced.
 _sample = jax.jit(
   sample_gridmask_params, static_argnums=(1, 2), static_argnames=("d_range", "mode")
 )
-
-
-def _images(seed: int = 0, shape=(B, H, W, C), dtype=jnp.float32) -> jax.Array:
-  # Values in [1, 2): never equal to the fills used below (0, -1).
-  x = 1.0 + jax.random.uniform(jax.random.key(seed), shape, jnp.float32)
-  return x.astype(dtype)
-
-
-def _reference_mask(grid: np.ndarray, height: int, width: int) -> np.ndarray:
-  """Stripe-by-stripe reference: the dropped squares are where a dropped row band meets a
-  dropped column band; bands of `drop` pixels start every `unit` pixels at `-offset`."""
-  masks = []
-  for unit, drop, offset_y, offset_x in np.asarray(grid):
-    rows, cols = np.zeros(height, bool), np.zeros(width, bool)
-    for start in range(-offset_y, height, unit):
-      rows[max(start, 0) : max(start + drop, 0)] = True
-    for start in range(-offset_x, width, unit):
-      cols[max(start, 0) : max(start + drop, 0)] = True
-    masks.append(rows[:, None] & cols[None, :])
-  return np.stack(masks)
 
 
 class VariantsTest(chex.TestCase):
@@ -66,27 +50,15 @@ class VariantsTest(chex.TestCase):
 
 
 def test_vmap_equals_loop_over_keys():
-  keys = jax.random.split(jax.random.key(5), 3)
-  images = _images(shape=(3, B, H, W, C))
   op = functools.partial(gridmask, probability=0.8)
-  batched = jax.jit(jax.vmap(op))(keys, images)
-  looped = jnp.stack([op(k, x) for k, x in zip(keys, images, strict=True)])
-  np.testing.assert_array_equal(batched, looped)
+  images = _images(shape=(3, B, H, W, C))
+  _equivalences.assert_vmap_equals_loop(op, images, np.testing.assert_array_equal)
 
 
 def test_pmap_with_folded_keys_equals_per_shard_eager():
-  n = jax.local_device_count()
-  assert n == 8, "tests/conftest.py should give 8 fake CPU devices"
-  key = jax.random.key(7)
-  images = _images(shape=(n, B, H, W, C))
   op = functools.partial(gridmask, probability=0.9)
-
-  def per_device(x):
-    return op(jax.random.fold_in(key, jax.lax.axis_index("data")), x)
-
-  sharded = jax.pmap(per_device, axis_name="data")(images)
-  eager = jnp.stack([op(jax.random.fold_in(key, i), images[i]) for i in range(n)])
-  np.testing.assert_array_equal(sharded, eager)
+  images = _images(shape=(8, B, H, W, C))
+  _equivalences.assert_pmap_equals_eager(op, images, np.testing.assert_array_equal)
 
 
 def test_traced_hyperparameters_do_not_recompile():
@@ -240,10 +212,7 @@ def test_per_channel_fill():
 def test_bad_arguments_raise_naming_the_argument(kwargs, error, match):
   kwargs = {"images": _images(), **kwargs}
   images = kwargs.pop("images")
-  with pytest.raises(error, match=match):
-    gridmask(jax.random.key(0), images, **kwargs)
-  with pytest.raises(error, match=match):
-    jax.jit(functools.partial(gridmask, **kwargs))(jax.random.key(0), images)
+  _equivalences.assert_raises_eagerly_and_under_jit(gridmask, images, kwargs, error, match)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import pytest
 import mixjax
 from mixjax import MixParams
 
-_PATH = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "numpy_ref.py"
+_PATH = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "numpy_ref.py"
 _SPEC = importlib.util.spec_from_file_location("numpy_ref", _PATH)
 numpy_ref = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(numpy_ref)
