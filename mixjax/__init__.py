@@ -23,6 +23,7 @@ Conventions, shared by every op:
   the value and what was expected.
 """
 
+from mixjax import _moved
 from mixjax._apply import apply_mix
 from mixjax._apply import self_weight
 from mixjax._crop_flip import flip_left_right
@@ -48,6 +49,8 @@ from mixjax._sampling import sample_lambda
 from mixjax._sampling import sample_mixup_or_cutmix_params
 from mixjax._sampling import sample_mixup_params
 from mixjax._sampling import sample_partners
+
+_moved.install()  # Old module paths (mixjax.trainer, ...) warn and keep working.
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,0 @@
-"""Deprecated alias of `mixjax.training.distributed` (kept for one release)."""
-
-from mixjax import _moved
-
-_moved.alias(__name__, "mixjax.training.distributed")
