@@ -3,6 +3,8 @@ r"""Train the same config with several mixing settings and print them side by si
   python -m mixjax.training.compare --config configs/digits.py --workdir runs/digits
   python -m mixjax.training.compare --config configs/digits.py --workdir runs/d \
       --mixes=none,mixup,cutmix
+  python -m mixjax.training.compare --config configs/digits.py --workdir runs/d \
+      --mixes=none,mixup,manifold_mixup
 
 Each setting trains in `workdir/<mix>` (and resumes there when rerun); the table goes to
 stdout and `workdir/comparison.md`.
@@ -23,9 +25,15 @@ from mixjax.training import loop
 from mixjax.training import reporting
 
 # config.mix -> how tables name the method.
-LABELS = {"none": "ERM", "mixup": "mixup", "cutmix": "CutMix", "mixup_or_cutmix": "mixup|CutMix"}
+LABELS = {
+  "none": "ERM",
+  "mixup": "mixup",
+  "cutmix": "CutMix",
+  "mixup_or_cutmix": "mixup|CutMix",
+  "manifold_mixup": "manifold mixup",
+}
 # Table rows name these methods' mixup α.
-_WITH_MIXUP_ALPHA = ("mixup", "mixup_or_cutmix")
+_WITH_MIXUP_ALPHA = ("mixup", "mixup_or_cutmix", "manifold_mixup")
 
 
 def method_label(config: ml_collections.ConfigDict) -> str:

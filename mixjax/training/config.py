@@ -15,7 +15,8 @@ import ml_collections
 CHOICES = {
   "augment": ("none", "crop_flip"),
   "optimizer": ("sgd", "adam"),
-  "mix": ("none", "mixup", "cutmix", "mixup_or_cutmix"),
+  "mix": ("none", "mixup", "cutmix", "mixup_or_cutmix", "manifold_mixup"),
+  "loss": ("softmax", "sigmoid"),
   "mix_mode": ("batch", "elem"),
   "mix_pairing": ("permute", "flip"),
   "parallel": ("pmap", "shard_map"),
@@ -24,6 +25,9 @@ POSITIVE_INTS = ("num_epochs", "batch_size", "checkpoint_every_epochs")
 NON_NEGATIVE_INTS = ("mix_off_epochs", "seed", "eval_batch_size", "cv_folds", "image_size")
 NON_NEGATIVE_FLOATS = ("learning_rate", "weight_decay", "mixup_alpha", "cutmix_alpha")
 UNIT_FLOATS = ("momentum", "switch_prob", "label_noise", "random_erasing", "gridmask")
+# Model -> its number of manifold mixup boundaries (0 = the input, see models.py): the
+# allowed config.manifold_layers are 0 to this number - 1.
+MANIFOLD_LAYERS = {"small_cnn": 4, "mlp": 3, "preact_resnet18": 5, "wrn28_10": 4, "resnet50": 5}
 
 
 def default_config() -> ml_collections.ConfigDict:
@@ -52,7 +56,7 @@ def default_config() -> ml_collections.ConfigDict:
   config.lr_milestones = (20,)  # Epochs at which the learning rate is multiplied by lr_decay.
   config.lr_decay = 0.1  # Factor applied at each milestone.
   # --- mixing (in the compiled step) ---
-  config.mix = "mixup"  # "none" | "mixup" | "cutmix" | "mixup_or_cutmix".
+  config.mix = "mixup"  # "none" | "mixup" | "cutmix" | "mixup_or_cutmix" | "manifold_mixup".
   config.mixup_alpha = 1.0  # Beta(α, α) for mixup's λ.
   config.cutmix_alpha = 1.0  # Beta(α, α) for CutMix's kept area.
   config.switch_prob = 0.5  # P(CutMix) in mixup_or_cutmix.
@@ -62,6 +66,10 @@ def default_config() -> ml_collections.ConfigDict:
   config.label_smoothing = 0.0  # One-hot smoothing before mixing.
   config.random_erasing = 0.0  # Probability of random erasing per example (0 = off).
   config.gridmask = 0.0  # Probability of GridMask per example (0 = off).
+  config.manifold_layers = (0, 1, 2)  # manifold_mixup: layers drawn from (0 = input), as the paper.
+  # --- loss ---
+  config.loss = "softmax"  # "softmax" cross-entropy | "sigmoid" (BCE per class, timm's recipe).
+  config.bce_target_thresh = 0.0  # loss=sigmoid: mixed targets > this become 1, others 0 (0 = off).
   # --- run ---
   config.parallel = "pmap"  # "pmap" (default) | "shard_map" (1-D mesh over all devices).
   config.seed = 0  # Seeds the split, label noise, init, data order and mixing.
@@ -113,6 +121,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _check_keys(config)
   _check_kinds(config)
   _check_ranges(config)
+  _check_manifold_and_loss(config)
 
 
 def _check_keys(config: ml_collections.ConfigDict) -> None:
@@ -170,3 +179,21 @@ def _check_ranges(config: ml_collections.ConfigDict) -> None:
     _fail("mix_off_epochs", config.mix_off_epochs, f"at most num_epochs ({config.num_epochs})")
   if config.get("cv_folds", 0) == 1:
     _fail("cv_folds", 1, "0 (off) or at least 2")
+
+
+def _check_manifold_and_loss(config: ml_collections.ConfigDict) -> None:
+  """manifold_layers (against the model's boundaries), loss and bce_target_thresh."""
+  if "manifold_layers" in config:
+    layers = config.manifold_layers
+    valid = isinstance(layers, tuple | list) and len(layers) > 0
+    valid = valid and all(type(k) is int and k >= 0 for k in layers)
+    if not valid or len(set(layers)) != len(layers):
+      _fail("manifold_layers", layers, "a non-empty tuple of distinct layer numbers >= 0")
+    count = MANIFOLD_LAYERS.get(config.get("model"))
+    if config.get("mix") == "manifold_mixup" and count is not None and max(layers) >= count:
+      _fail("manifold_layers", layers, f"layers in [0, {count - 1}] for model {config.model!r}")
+  threshold = config.get("bce_target_thresh", 0.0)
+  if not isinstance(threshold, int | float) or not 0.0 <= threshold < 1.0:
+    _fail("bce_target_thresh", threshold, "a number in [0, 1) (0 = off)")
+  if threshold > 0 and config.get("loss") != "sigmoid":
+    _fail("bce_target_thresh", threshold, "0 unless config.loss is 'sigmoid'")

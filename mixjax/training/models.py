@@ -11,6 +11,11 @@ Conventions shared by every model in this module:
 * BatchNorm has momentum 0.9 and epsilon 1e-5 (the PyTorch defaults of the reference
   models) and no `axis_name`: a data-parallel train step averages `batch_stats` across
   devices itself with `lax.pmean`.
+* `model.apply(..., mix=m)` with a :class:`mixjax.training.manifold.ManifoldMix` does
+  manifold mixup: the hidden state at boundary `m.layer` is mixed (0 = the input, then
+  after each block or stage, as each model's docstring lists; the table
+  `mixjax.training.config.MANIFOLD_LAYERS` counts them). `mix=None`, the default,
+  changes nothing.
 * `dtype` is the compute dtype (`jnp.bfloat16` for half precision). Parameters are always
   float32, BatchNorm computes in `dtype` (with float32 reductions) and the logits are
   cast to float32 so that the loss is computed in full precision.
@@ -39,6 +44,8 @@ import jax
 import jax.numpy as jnp
 
 from mixjax import _checks
+from mixjax.training import manifold
+from mixjax.training.manifold import ManifoldMix
 
 Dtype = Any
 
@@ -144,11 +151,12 @@ def _preact_stages(
   dropout_rate: float,
   dtype: Dtype,
   train: bool,
+  mix: ManifoldMix | None = None,
 ) -> jax.Array:
   """`blocks` :class:`PreActBlock` per `(features, strides)` stage, then the final BN-ReLU.
 
   The blocks are named `{prefix}{stage}_block{block}` (1-based); only the first block of a
-  stage has its stride.
+  stage has its stride. Manifold mixup boundary k (1-based) is the output of stage k.
   """
   for stage, (features, strides) in enumerate(stages):
     for block in range(blocks):
@@ -159,6 +167,7 @@ def _preact_stages(
         dtype=dtype,
         name=f"{prefix}{stage + 1}_block{block + 1}",
       )(x, train=train)
+    x = manifold.mix_hidden(x, stage + 1, mix)
   return nn.relu(_norm(train, dtype, name="final_norm")(x))
 
 
@@ -168,7 +177,8 @@ class PreActResNet18(nn.Module):
   3×3 stem convolution with 64 channels, four stages of two :class:`PreActBlock` with
   64/128/256/512 channels and strides 1/2/2/2, a final BN-ReLU, global average pooling,
   optional dropout and a dense classifier. 11,172,170 parameters for 10 classes (the
-  reference PyTorch model, which has no final BN, has 11,171,146).
+  reference PyTorch model, which has no final BN, has 11,171,146). Manifold mixup
+  boundaries: 0 = the input, 1-4 = the output of stage 1-4.
 
   Attributes:
     num_classes: number of output logits.
@@ -181,13 +191,20 @@ class PreActResNet18(nn.Module):
   dtype: Dtype = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+  def __call__(self, x: jax.Array, *, train: bool, mix: ManifoldMix | None = None) -> jax.Array:
     """Maps images `[B, H, W, C]` to float32 logits `[B, num_classes]`."""
     _check_rank(x, 4, "[batch, height, width, channels]")
-    x = _conv(64, 3, 1, self.dtype, name="stem")(x)
+    x = _conv(64, 3, 1, self.dtype, name="stem")(manifold.mix_hidden(x, 0, mix))
     stages = ((64, 1), (128, 2), (256, 2), (512, 2))
     x = _preact_stages(
-      x, stages, blocks=2, prefix="stage", dropout_rate=0.0, dtype=self.dtype, train=train
+      x,
+      stages,
+      blocks=2,
+      prefix="stage",
+      dropout_rate=0.0,
+      dtype=self.dtype,
+      train=train,
+      mix=mix,
     )
     return _head(self, x, train=train)
 
@@ -198,7 +215,8 @@ class WideResNet(nn.Module):
   3×3 stem convolution with 16 channels, three groups of `(depth - 4) / 6`
   :class:`PreActBlock` with `16k`, `32k`, `64k` channels (k = `widen_factor`) and strides
   1/2/2, a final BN-ReLU, global average pooling and a dense classifier. WRN-28-10 has
-  36,479,194 parameters for 10 classes.
+  36,479,194 parameters for 10 classes. Manifold mixup boundaries: 0 = the input, 1-3 =
+  the output of group 1-3.
 
   Attributes:
     num_classes: number of output logits.
@@ -216,7 +234,7 @@ class WideResNet(nn.Module):
   dtype: Dtype = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+  def __call__(self, x: jax.Array, *, train: bool, mix: ManifoldMix | None = None) -> jax.Array:
     """Maps images `[B, H, W, C]` to float32 logits `[B, num_classes]`."""
     if self.depth < 10 or (self.depth - 4) % 6:
       raise ValueError(
@@ -224,7 +242,7 @@ class WideResNet(nn.Module):
       )
     _checks.check_positive_int(self.widen_factor, "widen_factor")
     _check_rank(x, 4, "[batch, height, width, channels]")
-    x = _conv(16, 3, 1, self.dtype, name="stem")(x)
+    x = _conv(16, 3, 1, self.dtype, name="stem")(manifold.mix_hidden(x, 0, mix))
     k = self.widen_factor
     x = _preact_stages(
       x,
@@ -234,6 +252,7 @@ class WideResNet(nn.Module):
       dropout_rate=self.dropout_rate,  # In the blocks, as in the paper; none before the head.
       dtype=self.dtype,
       train=train,
+      mix=mix,
     )
     return _classifier_head(
       x, num_classes=self.num_classes, dropout_rate=0.0, dtype=self.dtype, train=train
@@ -277,7 +296,8 @@ class ResNet50(nn.Module):
   7×7/2 stem convolution with 64 channels, BN-ReLU, 3×3/2 max pooling, stages of
   3/4/6/3 :class:`BottleneckBlock` with 64/128/256/512 (×4 out) channels and strides
   1/2/2/2, global average pooling, optional dropout and a dense classifier.
-  25,557,032 parameters for 1000 classes, as torchvision's `resnet50`.
+  25,557,032 parameters for 1000 classes, as torchvision's `resnet50`. Manifold mixup
+  boundaries: 0 = the input, 1-4 = the output of stage 1-4.
 
   Attributes:
     num_classes: number of output logits.
@@ -290,10 +310,10 @@ class ResNet50(nn.Module):
   dtype: Dtype = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+  def __call__(self, x: jax.Array, *, train: bool, mix: ManifoldMix | None = None) -> jax.Array:
     """Maps images `[B, H, W, C]` to float32 logits `[B, num_classes]`."""
     _check_rank(x, 4, "[batch, height, width, channels]")
-    x = _conv(64, 7, 2, self.dtype, name="stem_conv")(x)
+    x = _conv(64, 7, 2, self.dtype, name="stem_conv")(manifold.mix_hidden(x, 0, mix))
     x = nn.relu(_norm(train, self.dtype, name="stem_norm")(x))
     x = nn.max_pool(x, (3, 3), strides=(2, 2), padding=((1, 1), (1, 1)))
     for stage, (blocks, features, strides) in enumerate(
@@ -306,6 +326,7 @@ class ResNet50(nn.Module):
           dtype=self.dtype,
           name=f"stage{stage + 1}_block{block + 1}",
         )(x, train=train)
+      x = manifold.mix_hidden(x, stage + 1, mix)
     return _head(self, x, train=train)
 
 
@@ -316,7 +337,8 @@ class SmallCNN(nn.Module):
   average pooling, optional dropout and a dense classifier, with w = `width`. 24,058
   parameters for w = 16 (the default), one channel and 10 classes; 94,186 for w = 32.
   On sklearn's 8×8 digits it reaches about 99% test accuracy after 10 epochs (a few
-  seconds on two CPU cores).
+  seconds on two CPU cores). Manifold mixup boundaries: 0 = the input, 1 = after the
+  first convolution, 2 = after the max pooling, 3 = after the last convolution.
 
   Attributes:
     num_classes: number of output logits.
@@ -331,15 +353,17 @@ class SmallCNN(nn.Module):
   width: int = 16
 
   @nn.compact
-  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+  def __call__(self, x: jax.Array, *, train: bool, mix: ManifoldMix | None = None) -> jax.Array:
     """Maps images `[B, H, W, C]` to float32 logits `[B, num_classes]`."""
     _checks.check_positive_int(self.width, "width")
     _check_rank(x, 4, "[batch, height, width, channels]")
+    x = manifold.mix_hidden(x, 0, mix)
     x = nn.relu(_norm(train, self.dtype)(_conv(self.width, 3, 1, self.dtype)(x)))
+    x = manifold.mix_hidden(x, 1, mix)
     x = nn.relu(_norm(train, self.dtype)(_conv(2 * self.width, 3, 1, self.dtype)(x)))
-    x = nn.max_pool(x, (2, 2), strides=(2, 2))
+    x = manifold.mix_hidden(nn.max_pool(x, (2, 2), strides=(2, 2)), 2, mix)
     x = nn.relu(_norm(train, self.dtype)(_conv(4 * self.width, 3, 1, self.dtype)(x)))
-    return _head(self, x, train=train)
+    return _head(self, manifold.mix_hidden(x, 3, mix), train=train)
 
 
 class MLP(nn.Module):
@@ -347,7 +371,8 @@ class MLP(nn.Module):
 
   `Dense-ReLU` for each hidden size, each followed by dropout when `dropout_rate > 0`
   (so there is dropout before the classifier), then a dense classifier. No BatchNorm:
-  `init` returns only `"params"`.
+  `init` returns only `"params"`. Manifold mixup boundaries: 0 = the (flattened) input,
+  k = the output of hidden layer k.
 
   Attributes:
     num_classes: number of output logits.
@@ -362,15 +387,16 @@ class MLP(nn.Module):
   hidden_sizes: Sequence[int] = (256, 256)
 
   @nn.compact
-  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+  def __call__(self, x: jax.Array, *, train: bool, mix: ManifoldMix | None = None) -> jax.Array:
     """Maps `[B, D]` (or `[B, ...]`, flattened) to float32 logits `[B, num_classes]`."""
     if x.ndim < 2:
       raise ValueError(f"`x` must be at least rank 2 [batch, features], got shape {x.shape}.")
-    x = x.reshape(x.shape[0], math.prod(x.shape[1:]))
-    for size in self.hidden_sizes:
+    x = manifold.mix_hidden(x.reshape(x.shape[0], math.prod(x.shape[1:])), 0, mix)
+    for layer, size in enumerate(self.hidden_sizes):
       x = nn.relu(nn.Dense(size, dtype=self.dtype, param_dtype=jnp.float32)(x))
       if self.dropout_rate > 0:
         x = nn.Dropout(rate=self.dropout_rate, deterministic=not train)(x)
+      x = manifold.mix_hidden(x, layer + 1, mix)
     logits = nn.Dense(self.num_classes, dtype=self.dtype, param_dtype=jnp.float32)(x)
     return logits.astype(jnp.float32)
 

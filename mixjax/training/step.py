@@ -23,6 +23,7 @@ from mixjax import _erasing
 from mixjax import _gridmask
 from mixjax import _labels
 from mixjax import _ops
+from mixjax.training import manifold
 
 AXIS = "data"
 
@@ -60,6 +61,9 @@ class StepConfig:
   augment: str
   random_erasing: float
   gridmask: float
+  manifold_layers: tuple[int, ...]
+  loss: str
+  bce_target_thresh: float
 
   @classmethod
   def from_config(cls, config, *, num_classes: int) -> StepConfig:
@@ -76,7 +80,7 @@ def step_key(state: TrainState, axis_name: str = AXIS) -> jax.Array:
 
 
 def prepare_inputs(key, images, labels, cfg: StepConfig, *, mixup_alpha, cutmix_alpha):
-  """Augments and mixes one device's batch inside the graph.
+  """Augments and mixes one device's batch inside the graph (or draws its manifold mix).
 
   Args:
     key: this device's step key.
@@ -87,7 +91,10 @@ def prepare_inputs(key, images, labels, cfg: StepConfig, *, mixup_alpha, cutmix_
     cutmix_alpha: traced scalar; 0 disables CutMix.
 
   Returns:
-    `(inputs, targets)`: the mixed inputs and float32 `[b, num_classes]` soft targets.
+    `(inputs, targets, hidden_mix)`: the mixed inputs, the float32 `[b, num_classes]`
+    soft targets and None; for `mix="manifold_mixup"`, the augmented (unmixed) inputs,
+    the targets mixed with the drawn λ and partners, and the
+    :class:`~mixjax.training.manifold.ManifoldMix` the model applies at the drawn layer.
   """
   aug_key, erase_key, grid_key, mix_key = jax.random.split(key, 4)
   if cfg.augment == "crop_flip":
@@ -97,14 +104,29 @@ def prepare_inputs(key, images, labels, cfg: StepConfig, *, mixup_alpha, cutmix_
   if cfg.gridmask > 0:
     images = _gridmask.gridmask(grid_key, images, probability=cfg.gridmask)
   targets = _labels.one_hot(labels, cfg.num_classes, label_smoothing=cfg.label_smoothing)
+  if cfg.mix == "manifold_mixup":
+    hidden_mix, targets = manifold.sample_manifold_mix(
+      mix_key,
+      targets,
+      layers=cfg.manifold_layers,
+      alpha=mixup_alpha,
+      mode=cfg.mix_mode,
+      pairing=cfg.mix_pairing,
+    )
+    return images, targets, hidden_mix
+  return (*_mix_inputs(mix_key, images, targets, cfg, mixup_alpha, cutmix_alpha), None)
+
+
+def _mix_inputs(key, images, targets, cfg: StepConfig, mixup_alpha, cutmix_alpha):
+  """The input-space mix of `cfg.mix` (none, mixup, cutmix, mixup_or_cutmix)."""
   common = dict(mode=cfg.mix_mode, pairing=cfg.mix_pairing)
   if cfg.mix == "mixup":
-    return _ops.mixup(mix_key, images, targets, alpha=mixup_alpha, **common)
+    return _ops.mixup(key, images, targets, alpha=mixup_alpha, **common)
   if cfg.mix == "cutmix":
-    return _ops.cutmix(mix_key, images, targets, alpha=cutmix_alpha, **common)
+    return _ops.cutmix(key, images, targets, alpha=cutmix_alpha, **common)
   if cfg.mix == "mixup_or_cutmix":
     return _ops.mixup_or_cutmix(
-      mix_key,
+      key,
       images,
       targets,
       mixup_alpha=mixup_alpha,
@@ -113,6 +135,29 @@ def prepare_inputs(key, images, labels, cfg: StepConfig, *, mixup_alpha, cutmix_
       **common,
     )
   return images, targets
+
+
+def loss(logits: jax.Array, targets: jax.Array, cfg: StepConfig) -> jax.Array:
+  """The mean training loss of `cfg.loss` on (mixed) soft targets.
+
+  `"softmax"`: softmax cross-entropy per example, averaged. `"sigmoid"`: binary
+  cross-entropy of every logit against its target, averaged over examples and classes
+  (timm's `BinaryCrossEntropy`); with `bce_target_thresh > 0` the targets are first
+  binarised, 1 where above the threshold and 0 elsewhere (timm's `target_threshold`).
+
+  Args:
+    logits: float32 `[b, num_classes]`.
+    targets: float32 `[b, num_classes]`.
+    cfg: static step configuration.
+
+  Returns:
+    float32 scalar.
+  """
+  if cfg.loss == "sigmoid":
+    if cfg.bce_target_thresh > 0:
+      targets = (targets > cfg.bce_target_thresh).astype(targets.dtype)
+    return optax.sigmoid_binary_cross_entropy(logits, targets).mean()
+  return optax.softmax_cross_entropy(logits, targets).mean()
 
 
 def train_step(state: TrainState, batch, hparams, *, cfg: StepConfig, axis_name: str = AXIS):
@@ -130,7 +175,7 @@ def train_step(state: TrainState, batch, hparams, *, cfg: StepConfig, axis_name:
   """
   key = step_key(state, axis_name)
   prep_key, dropout_key = jax.random.split(key)
-  inputs, targets = prepare_inputs(
+  inputs, targets, hidden_mix = prepare_inputs(
     prep_key,
     batch["image"],
     batch["label"],
@@ -141,23 +186,28 @@ def train_step(state: TrainState, batch, hparams, *, cfg: StepConfig, axis_name:
 
   def loss_fn(params):
     variables = {"params": params, "batch_stats": state.batch_stats}
+    extra = {} if hidden_mix is None else {"mix": hidden_mix}
     logits, updates = state.apply_fn(
-      variables, inputs, train=True, rngs={"dropout": dropout_key}, mutable=["batch_stats"]
+      variables,
+      inputs,
+      train=True,
+      rngs={"dropout": dropout_key},
+      mutable=["batch_stats"],
+      **extra,
     )
-    loss = optax.softmax_cross_entropy(logits, targets).mean()
-    return loss, (logits, updates["batch_stats"])
+    return loss(logits, targets, cfg), (logits, updates["batch_stats"])
 
   # Differentiate per-device copies: under shard_map, the gradient of a replicated
   # (device-invariant) value would already be summed over devices, and the pmean below
   # would then leave a sum, not a mean. Under pmap the params are varying already.
   params = jax.tree.map(lambda x: jax.lax.pcast(x, axis_name, to="varying"), state.params)
-  (loss, (logits, batch_stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+  (value, (logits, batch_stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
   grads = jax.lax.pmean(grads, axis_name)
   batch_stats = jax.lax.pmean(batch_stats, axis_name)
   new_state = state.apply_gradients(grads=grads, batch_stats=batch_stats)
   # Accuracy against the dominant component of the (mixed) target.
   accuracy = jnp.mean(jnp.argmax(logits, -1) == jnp.argmax(targets, -1))
-  metrics = jax.lax.pmean({"loss": loss, "accuracy": accuracy}, axis_name)
+  metrics = jax.lax.pmean({"loss": value, "accuracy": accuracy}, axis_name)
   return new_state, metrics
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import optax
 
 from mixjax.training import config as config_lib
+from mixjax.training import manifold
 from mixjax.training import parallel as parallel_lib
 from mixjax.training import step as step_lib
 
@@ -104,13 +105,15 @@ NUM_CLASSES = 3
 
 
 class TinyNet(nn.Module):
+  """Dense-BN-ReLU-dropout-Dense; manifold mixup boundaries 0 (the input) and 1 (hidden)."""
+
   @nn.compact
-  def __call__(self, x, *, train: bool):
-    x = x.reshape((x.shape[0], -1))
+  def __call__(self, x, *, train: bool, mix=None):
+    x = manifold.mix_hidden(x.reshape((x.shape[0], -1)), 0, mix)
     x = nn.Dense(8)(x)
     x = nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
     x = nn.Dropout(0.2, deterministic=not train)(nn.relu(x))
-    return nn.Dense(NUM_CLASSES)(x)
+    return nn.Dense(NUM_CLASSES)(manifold.mix_hidden(x, 1, mix))
 
 
 def step_config(**overrides) -> step_lib.StepConfig:

@@ -1,0 +1,251 @@
+"""Manifold mixup: the mixing boundary, the draw, the models' boundaries, the config keys."""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import stats
+
+import mixjax
+from mixjax.training import compare
+from mixjax.training import config as config_lib
+from mixjax.training import manifold
+from mixjax.training import models
+
+PARTNER = (1, 0, 3, 2)
+KEY = jax.random.key(0, impl="rbg")  # Fast-compiling inits, as in test_models.
+
+
+def _mix(layer, lam=0.3, partner=PARTNER) -> manifold.ManifoldMix:
+  params = mixjax.MixParams(lam=jnp.float32(lam), partner=jnp.asarray(partner, jnp.int32))
+  return manifold.ManifoldMix(layer=jnp.int32(layer), params=params)
+
+
+def _normal(shape, seed=0):
+  return jnp.asarray(np.random.default_rng(seed).normal(size=shape), jnp.float32)
+
+
+def test_mix_hidden_blends_only_at_the_drawn_layer():
+  x = _normal((4, 3, 5))
+  mix = _mix(2)
+  np.testing.assert_array_equal(manifold.mix_hidden(x, 1, mix), x)
+  np.testing.assert_array_equal(manifold.mix_hidden(x, 3, mix), x)
+  expected = 0.3 * x + 0.7 * x[np.array(PARTNER)]
+  np.testing.assert_allclose(manifold.mix_hidden(x, 2, mix), expected, rtol=1e-6, atol=1e-6)
+  assert manifold.mix_hidden(x, 0, None) is x
+
+
+def test_mix_hidden_per_example_lambda_and_dtype():
+  x = _normal((4, 6)).astype(jnp.bfloat16)
+  lam = jnp.array([1.0, 0.25, 0.5, 0.0], jnp.float32)
+  params = mixjax.MixParams(lam=lam, partner=jnp.asarray(PARTNER, jnp.int32))
+  out = manifold.mix_hidden(x, 1, manifold.ManifoldMix(layer=jnp.int32(1), params=params))
+  assert out.dtype == jnp.bfloat16
+  x32, partner = x.astype(jnp.float32), x.astype(jnp.float32)[np.array(PARTNER)]
+  expected = (lam[:, None] * x32 + (1 - lam[:, None]) * partner).astype(jnp.bfloat16)
+  np.testing.assert_array_equal(out, expected)
+  np.testing.assert_array_equal(out[0], x[0])  # λ = 1 keeps the example.
+
+
+def test_lambda_one_is_bit_exact_even_for_special_values():
+  x = jnp.array([[-0.0, jnp.inf], [jnp.nan, 1.5], [2.0, -jnp.inf], [0.0, 3.0]], jnp.float32)
+  out = manifold.mix_hidden(x, 0, _mix(0, lam=1.0))
+  np.testing.assert_array_equal(out, x)
+  assert np.signbit(out[0, 0])
+
+
+def test_one_compiled_graph_serves_every_layer_and_alpha():
+  traces = []
+
+  @jax.jit
+  def hidden(x, layer, lam):
+    traces.append(1)
+    mix = _mix(layer, lam)
+    return [manifold.mix_hidden(x, k, mix) for k in range(3)]
+
+  x = _normal((4, 2))
+  for layer in range(3):
+    for lam in (1.0, 0.4):
+      outs = hidden(x, jnp.int32(layer), jnp.float32(lam))
+      for k, out in enumerate(outs):
+        assert np.array_equal(out, x) == (k != layer or lam == 1.0)
+  assert len(traces) == 1
+
+
+def test_sample_draws_each_eligible_layer_uniformly():
+  labels = jnp.eye(4)
+  keys = jax.random.split(jax.random.key(1), 3000)
+  draw = jax.vmap(
+    lambda k: manifold.sample_manifold_mix(k, labels, layers=(0, 2, 3), alpha=1.0)[0].layer
+  )
+  layers = np.asarray(draw(keys))
+  values, counts = np.unique(layers, return_counts=True)
+  assert values.tolist() == [0, 2, 3]
+  assert stats.chisquare(counts).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("mode", ["batch", "elem"])
+def test_sample_mixes_the_labels_with_the_drawn_lambda_and_partners(mode):
+  labels = mixjax.one_hot(jnp.arange(8) % 5, 5)
+  mix, mixed = manifold.sample_manifold_mix(
+    jax.random.key(2), labels, layers=(1,), alpha=1.0, mode=mode
+  )
+  assert int(mix.layer) == 1
+  lam = jnp.broadcast_to(mix.params.lam, (8,))[:, None]
+  assert np.all(lam < 1.0)
+  expected = lam * labels + (1 - lam) * labels[mix.params.partner]
+  np.testing.assert_allclose(mixed, expected, rtol=1e-6, atol=1e-7)
+
+
+def test_sample_with_alpha_zero_keeps_the_labels():
+  labels = mixjax.one_hot(jnp.arange(6) % 3, 3, label_smoothing=0.1)
+  mix, mixed = manifold.sample_manifold_mix(jax.random.key(3), labels, layers=(0, 1), alpha=0.0)
+  np.testing.assert_array_equal(mixed, labels)
+  np.testing.assert_array_equal(mix.params.lam, 1.0)
+
+
+@pytest.mark.parametrize(
+  "kwargs, match",
+  [
+    ({"layers": ()}, "layers"),
+    ({"layers": (0, -1)}, "layers"),
+    ({"layers": (0,), "alpha": -1.0}, "alpha"),
+    ({"layers": (0,), "mode": "pair"}, "mode"),
+    ({"layers": (0,), "pairing": "shift"}, "pairing"),
+  ],
+)
+def test_sample_errors_name_the_argument(kwargs, match):
+  with pytest.raises(ValueError, match=match):
+    manifold.sample_manifold_mix(jax.random.key(0), jnp.eye(3), **{"alpha": 1.0, **kwargs})
+
+
+def test_sample_refuses_integer_labels():
+  with pytest.raises(ValueError, match="labels"):
+    manifold.sample_manifold_mix(jax.random.key(0), jnp.arange(3), layers=(0,), alpha=1.0)
+
+
+# Models run for real (WRN-10-1 has the pre-activation stages of PreActResNet18 and
+# WRN-28-10); (model, input shape, its config.MANIFOLD_LAYERS entry).
+SMALL_MODELS = {
+  "small_cnn": (models.SmallCNN(num_classes=3, width=2), (4, 8, 8, 1), "small_cnn"),
+  "mlp": (models.MLP(num_classes=3, hidden_sizes=(6, 5)), (4, 7), "mlp"),
+  "wrn10_1": (models.WideResNet(num_classes=3, depth=10, widen_factor=1), (4, 8, 8, 3), "wrn28_10"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_MODELS))
+def test_gradients_reach_the_partner_only_through_the_mix(name):
+  """In eval mode (no batch statistics) example 0 depends on its partner only by mixing:
+  d logits[0] / d x[partner] is nonzero at every boundary, and zero past the last one."""
+  model, shape, entry = SMALL_MODELS[name]
+  x = _normal(shape)
+  variables = jax.jit(functools.partial(model.init, train=False))(KEY, x)
+
+  @jax.jit
+  def partner_grad(x, layer):
+    def first_logits(x_partner):
+      out = model.apply(variables, x.at[1].set(x_partner), train=False, mix=_mix(layer))
+      return out[0].sum()
+
+    return jax.grad(first_logits)(x[1])
+
+  count = config_lib.MANIFOLD_LAYERS[entry]
+  for layer in range(count + 1):
+    grad = np.asarray(partner_grad(x, jnp.int32(layer)))
+    assert np.any(grad != 0) == (layer < count), layer
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_MODELS))
+def test_train_mode_mixing_changes_the_batch_statistics(name):
+  """BatchNorm after the mixing boundary normalises the mixed states (as in the paper)."""
+  model, shape, _ = SMALL_MODELS[name]
+  x = _normal(shape)
+  variables = jax.jit(functools.partial(model.init, train=False))(KEY, x)
+  apply = jax.jit(functools.partial(model.apply, train=True, mutable=["batch_stats"]))
+  plain, plain_stats = apply(variables, x)
+  mixed, mixed_stats = apply(variables, x, mix=_mix(1))
+  same, same_stats = apply(variables, x, mix=_mix(1, lam=1.0))
+  assert not np.allclose(plain, mixed)
+  np.testing.assert_array_equal(plain, same)
+  for a, b in zip(jax.tree.leaves(plain_stats), jax.tree.leaves(same_stats), strict=True):
+    np.testing.assert_array_equal(a, b)
+  if jax.tree.leaves(plain_stats):
+    last = jax.tree.leaves(plain_stats)[-1], jax.tree.leaves(mixed_stats)[-1]
+    assert not np.allclose(*last)
+
+
+def test_layer_zero_is_input_mixup():
+  model, shape, _ = SMALL_MODELS["small_cnn"]
+  x = _normal(shape)
+  variables = jax.jit(functools.partial(model.init, train=False))(KEY, x)
+  mix = _mix(0)
+  mixed_x, _ = mixjax.apply_mix(x, jnp.eye(4), mix.params)
+  apply = jax.jit(functools.partial(model.apply, train=False))
+  np.testing.assert_array_equal(apply(variables, x, mix=mix), apply(variables, mixed_x))
+
+
+@pytest.mark.parametrize(
+  "name, shape", [("preact_resnet18", (1, 32, 32, 3)), ("resnet50", (1, 64, 64, 3))]
+)
+def test_big_models_have_the_boundaries_of_the_table(monkeypatch, name, shape):
+  """Traced abstractly: the boundaries the model visits are 0 .. MANIFOLD_LAYERS - 1, in order."""
+  seen = []
+  original = manifold.mix_hidden
+
+  def recorded(x, index, mix):
+    seen.append(index)
+    return original(x, index, mix)
+
+  monkeypatch.setattr(manifold, "mix_hidden", recorded)
+  model = models.create_model(name, num_classes=10)
+  x = jax.ShapeDtypeStruct(shape, jnp.float32)
+  jax.eval_shape(functools.partial(model.init, train=False, mix=_mix(0, partner=(0,))), KEY, x)
+  assert seen == list(range(config_lib.MANIFOLD_LAYERS[name]))
+
+
+def test_every_model_has_a_table_entry():
+  assert set(config_lib.MANIFOLD_LAYERS) == set(models.MODELS)
+
+
+def _manifold_config(**overrides):
+  config = config_lib.default_config()
+  config.mix = "manifold_mixup"
+  for key, value in overrides.items():
+    config[key] = value
+  return config
+
+
+@pytest.mark.parametrize("model", sorted(config_lib.MANIFOLD_LAYERS))
+def test_default_layers_are_valid_for_every_model(model):
+  config = _manifold_config(model=model)
+  assert tuple(config.manifold_layers) == (0, 1, 2)  # The input and the first two blocks.
+  config_lib.validate(config)
+  last = config_lib.MANIFOLD_LAYERS[model] - 1
+  config.manifold_layers = (0, last)
+  config_lib.validate(config)
+
+
+@pytest.mark.parametrize("model, layers, allowed", [("small_cnn", (0, 4), 3), ("mlp", (3,), 2)])
+def test_a_layer_out_of_range_for_the_model_names_the_key_and_the_range(model, layers, allowed):
+  config = _manifold_config(model=model, manifold_layers=layers)
+  match = rf"config\.manifold_layers must be layers in \[0, {allowed}\] for model '{model}'"
+  with pytest.raises(ValueError, match=match):
+    config_lib.validate(config)
+  config.mix = "mixup"  # The range binds only manifold mixup.
+  config_lib.validate(config)
+
+
+@pytest.mark.parametrize("layers", [(), (1, 1), (-1,), (0.5,), (True,)])
+def test_malformed_layers_are_refused(layers):
+  config = _manifold_config(manifold_layers=layers)
+  with pytest.raises(ValueError, match="config.manifold_layers must be a non-empty tuple"):
+    config_lib.validate(config)
+
+
+def test_compare_names_the_method_with_its_alpha():
+  config = _manifold_config(mixup_alpha=2.0)
+  assert compare.method_label(config) == "manifold mixup (α=2)"
