@@ -185,7 +185,10 @@ def test_layer_zero_is_input_mixup():
   mix = _mix(0)
   mixed_x, _ = mixjax.apply_mix(x, jnp.eye(4), mix.params)
   apply = jax.jit(functools.partial(model.apply, train=False))
-  np.testing.assert_array_equal(apply(variables, x, mix=mix), apply(variables, mixed_x))
+  # Equal up to float rounding: XLA fuses the blend into the first convolution.
+  np.testing.assert_allclose(
+    apply(variables, x, mix=mix), apply(variables, mixed_x), rtol=1e-5, atol=1e-6
+  )
 
 
 @pytest.mark.parametrize(
