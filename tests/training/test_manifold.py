@@ -1,4 +1,5 @@
-"""Manifold mixup: the mixing boundary, the draw, the models' boundaries, the config keys."""
+"""Manifold mixup: the mixing boundary, the draw, the config keys (the models' boundaries
+are tested in test_models.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,8 @@ import mixjax
 from mixjax.training import compare
 from mixjax.training import config as config_lib
 from mixjax.training import manifold
-from mixjax.training import models
 
 PARTNER = (1, 0, 3, 2)
-KEY = jax.random.key(0, impl="rbg")  # Fast-compiling inits, as in test_models.
 
 
 def _mix(layer, lam=0.3, partner=PARTNER) -> manifold.ManifoldMix:
@@ -76,35 +75,37 @@ def test_one_compiled_graph_serves_every_layer_and_alpha():
   assert len(traces) == 1
 
 
+LAYERS = (0, 2, 3)
+LABELS = mixjax.one_hot(jnp.arange(8) % 5, 5, label_smoothing=0.1)
+
+
+@functools.partial(jax.jit, static_argnames="mode")
+def _sample(key, alpha, mode="batch"):
+  """One compiled draw for every test below (α traced)."""
+  return manifold.sample_manifold_mix(key, LABELS, layers=LAYERS, alpha=alpha, mode=mode)
+
+
 def test_sample_draws_each_eligible_layer_uniformly():
-  labels = jnp.eye(4)
-  keys = jax.random.split(jax.random.key(1), 3000)
-  draw = jax.vmap(
-    lambda k: manifold.sample_manifold_mix(k, labels, layers=(0, 2, 3), alpha=1.0)[0].layer
-  )
-  layers = np.asarray(draw(keys))
+  keys = jax.random.split(jax.random.key(1), 600)
+  layers = np.array([int(_sample(k, 1.0)[0].layer) for k in keys])
   values, counts = np.unique(layers, return_counts=True)
-  assert values.tolist() == [0, 2, 3]
+  assert values.tolist() == list(LAYERS)
   assert stats.chisquare(counts).pvalue > 1e-3
 
 
 @pytest.mark.parametrize("mode", ["batch", "elem"])
 def test_sample_mixes_the_labels_with_the_drawn_lambda_and_partners(mode):
-  labels = mixjax.one_hot(jnp.arange(8) % 5, 5)
-  mix, mixed = manifold.sample_manifold_mix(
-    jax.random.key(2), labels, layers=(1,), alpha=1.0, mode=mode
-  )
-  assert int(mix.layer) == 1
+  mix, mixed = _sample(jax.random.key(2), 1.0, mode=mode)
   lam = jnp.broadcast_to(mix.params.lam, (8,))[:, None]
   assert np.all(lam < 1.0)
-  expected = lam * labels + (1 - lam) * labels[mix.params.partner]
+  assert sorted(np.asarray(mix.params.partner).tolist()) == list(range(8))
+  expected = lam * LABELS + (1 - lam) * LABELS[mix.params.partner]
   np.testing.assert_allclose(mixed, expected, rtol=1e-6, atol=1e-7)
 
 
 def test_sample_with_alpha_zero_keeps_the_labels():
-  labels = mixjax.one_hot(jnp.arange(6) % 3, 3, label_smoothing=0.1)
-  mix, mixed = manifold.sample_manifold_mix(jax.random.key(3), labels, layers=(0, 1), alpha=0.0)
-  np.testing.assert_array_equal(mixed, labels)
+  mix, mixed = _sample(jax.random.key(3), 0.0)
+  np.testing.assert_array_equal(mixed, LABELS)
   np.testing.assert_array_equal(mix.params.lam, 1.0)
 
 
@@ -126,92 +127,6 @@ def test_sample_errors_name_the_argument(kwargs, match):
 def test_sample_refuses_integer_labels():
   with pytest.raises(ValueError, match="labels"):
     manifold.sample_manifold_mix(jax.random.key(0), jnp.arange(3), layers=(0,), alpha=1.0)
-
-
-# Models run for real (WRN-10-1 has the pre-activation stages of PreActResNet18 and
-# WRN-28-10); (model, input shape, its config.MANIFOLD_LAYERS entry).
-SMALL_MODELS = {
-  "small_cnn": (models.SmallCNN(num_classes=3, width=2), (4, 8, 8, 1), "small_cnn"),
-  "mlp": (models.MLP(num_classes=3, hidden_sizes=(6, 5)), (4, 7), "mlp"),
-  "wrn10_1": (models.WideResNet(num_classes=3, depth=10, widen_factor=1), (4, 8, 8, 3), "wrn28_10"),
-}
-
-
-@pytest.mark.parametrize("name", sorted(SMALL_MODELS))
-def test_gradients_reach_the_partner_only_through_the_mix(name):
-  """In eval mode (no batch statistics) example 0 depends on its partner only by mixing:
-  d logits[0] / d x[partner] is nonzero at every boundary, and zero past the last one."""
-  model, shape, entry = SMALL_MODELS[name]
-  x = _normal(shape)
-  variables = jax.jit(functools.partial(model.init, train=False))(KEY, x)
-
-  @jax.jit
-  def partner_grad(x, layer):
-    def first_logits(x_partner):
-      out = model.apply(variables, x.at[1].set(x_partner), train=False, mix=_mix(layer))
-      return out[0].sum()
-
-    return jax.grad(first_logits)(x[1])
-
-  count = config_lib.MANIFOLD_LAYERS[entry]
-  for layer in range(count + 1):
-    grad = np.asarray(partner_grad(x, jnp.int32(layer)))
-    assert np.any(grad != 0) == (layer < count), layer
-
-
-@pytest.mark.parametrize("name", sorted(SMALL_MODELS))
-def test_train_mode_mixing_changes_the_batch_statistics(name):
-  """BatchNorm after the mixing boundary normalises the mixed states (as in the paper)."""
-  model, shape, _ = SMALL_MODELS[name]
-  x = _normal(shape)
-  variables = jax.jit(functools.partial(model.init, train=False))(KEY, x)
-  apply = jax.jit(functools.partial(model.apply, train=True, mutable=["batch_stats"]))
-  plain, plain_stats = apply(variables, x)
-  mixed, mixed_stats = apply(variables, x, mix=_mix(1))
-  same, same_stats = apply(variables, x, mix=_mix(1, lam=1.0))
-  assert not np.allclose(plain, mixed)
-  np.testing.assert_array_equal(plain, same)
-  for a, b in zip(jax.tree.leaves(plain_stats), jax.tree.leaves(same_stats), strict=True):
-    np.testing.assert_array_equal(a, b)
-  if jax.tree.leaves(plain_stats):
-    last = jax.tree.leaves(plain_stats)[-1], jax.tree.leaves(mixed_stats)[-1]
-    assert not np.allclose(*last)
-
-
-def test_layer_zero_is_input_mixup():
-  model, shape, _ = SMALL_MODELS["small_cnn"]
-  x = _normal(shape)
-  variables = jax.jit(functools.partial(model.init, train=False))(KEY, x)
-  mix = _mix(0)
-  mixed_x, _ = mixjax.apply_mix(x, jnp.eye(4), mix.params)
-  apply = jax.jit(functools.partial(model.apply, train=False))
-  # Equal up to float rounding: XLA fuses the blend into the first convolution.
-  np.testing.assert_allclose(
-    apply(variables, x, mix=mix), apply(variables, mixed_x), rtol=1e-5, atol=1e-6
-  )
-
-
-@pytest.mark.parametrize(
-  "name, shape", [("preact_resnet18", (1, 32, 32, 3)), ("resnet50", (1, 64, 64, 3))]
-)
-def test_big_models_have_the_boundaries_of_the_table(monkeypatch, name, shape):
-  """Traced abstractly: the boundaries the model visits are 0 .. MANIFOLD_LAYERS - 1, in order."""
-  seen = []
-  original = manifold.mix_hidden
-
-  def recorded(x, index, mix):
-    seen.append(index)
-    return original(x, index, mix)
-
-  monkeypatch.setattr(manifold, "mix_hidden", recorded)
-  model = models.create_model(name, num_classes=10)
-  x = jax.ShapeDtypeStruct(shape, jnp.float32)
-  jax.eval_shape(functools.partial(model.init, train=False, mix=_mix(0, partner=(0,))), KEY, x)
-  assert seen == list(range(config_lib.MANIFOLD_LAYERS[name]))
-
-
-def test_every_model_has_a_table_entry():
-  assert set(config_lib.MANIFOLD_LAYERS) == set(models.MODELS)
 
 
 def _manifold_config(**overrides):

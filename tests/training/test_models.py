@@ -11,6 +11,9 @@ import numpy as np
 import optax
 import pytest
 
+import mixjax
+from mixjax.training import config as config_lib
+from mixjax.training import manifold
 from mixjax.training import models
 
 # Threefry-keyed inits take seconds to compile on a loaded CPU; "rbg" keys compile fast and
@@ -380,3 +383,98 @@ def test_small_cnn_learns_sklearn_digits():
   logits = model.apply({"params": params, "batch_stats": batch_stats}, x_test, train=False)
   accuracy = float(np.mean(np.asarray(logits.argmax(-1)) == y_test))
   assert accuracy >= 0.97, accuracy
+
+
+# --- manifold mixup boundaries (mixjax.training.manifold) ---
+
+# SMALL_CASES name -> its config.MANIFOLD_LAYERS entry (WRN-10-1 has WRN-28-10's groups).
+TABLE_ENTRY = {"wrn10_1": "wrn28_10", "small_cnn": "small_cnn", "mlp": "mlp"}
+
+
+def _reversing_mix(layer, batch_size, lam=0.3) -> manifold.ManifoldMix:
+  """Mixes example i with example B - 1 - i at boundary `layer`."""
+  partner = jnp.arange(batch_size - 1, -1, -1, dtype=jnp.int32)
+  params = mixjax.MixParams(lam=jnp.float32(lam), partner=partner)
+  return manifold.ManifoldMix(layer=jnp.asarray(layer, jnp.int32), params=params)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_CASES))
+def test_manifold_gradients_reach_the_partner_only_through_the_mix(name):
+  """In eval mode (no batch statistics) example 0 depends on its partner only by mixing:
+  d logits[0] / d x[partner] is nonzero at every boundary of the table, zero past the last."""
+  model, shape = SMALL_CASES[name]
+  variables = _init(model, shape)
+  x = _images(shape)
+
+  @jax.jit
+  def partner_grad(x, layer):
+    def first_logits(x_partner):
+      mix = _reversing_mix(layer, shape[0])
+      return model.apply(variables, x.at[-1].set(x_partner), train=False, mix=mix)[0].sum()
+
+    return jax.grad(first_logits)(x[-1])
+
+  count = config_lib.MANIFOLD_LAYERS[TABLE_ENTRY[name]]
+  for layer in range(count + 1):
+    grad = np.asarray(partner_grad(x, layer))
+    assert np.any(grad != 0) == (layer < count), layer
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_CASES))
+def test_manifold_mixing_in_train_mode_reaches_the_batch_statistics(name):
+  """BatchNorm after the boundary normalises the mixed states (as in the paper); λ = 1 and
+  `mix=None` give the same logits and statistics."""
+  model, shape = SMALL_CASES[name]
+  variables = _init(model, shape)
+  x = _images(shape)
+  apply = jax.jit(functools.partial(model.apply, train=True, mutable=["batch_stats"]))
+  plain, plain_stats = apply(variables, x)
+  mixed, mixed_stats = apply(variables, x, mix=_reversing_mix(1, shape[0]))
+  same, same_stats = apply(variables, x, mix=_reversing_mix(1, shape[0], lam=1.0))
+  assert not np.allclose(plain, mixed)
+  np.testing.assert_array_equal(plain, same)
+  for a, b in zip(jax.tree.leaves(plain_stats), jax.tree.leaves(same_stats), strict=True):
+    np.testing.assert_array_equal(a, b)
+  if jax.tree.leaves(plain_stats):  # The last BatchNorm comes after boundary 1.
+    assert not np.allclose(jax.tree.leaves(plain_stats)[-1], jax.tree.leaves(mixed_stats)[-1])
+
+
+def test_manifold_layer_zero_is_input_mixup():
+  model, shape = SMALL_CASES["small_cnn"]
+  variables = _init(model, shape)
+  x = _images(shape)
+  mix = _reversing_mix(0, shape[0])
+  mixed_x, _ = mixjax.apply_mix(x, jnp.eye(shape[0]), mix.params)
+  apply = jax.jit(functools.partial(model.apply, train=False))
+  # Equal up to float rounding: XLA fuses the blend into the first convolution.
+  np.testing.assert_allclose(
+    apply(variables, x, mix=mix), apply(variables, mixed_x), rtol=1e-5, atol=1e-6
+  )
+
+
+@pytest.mark.parametrize(
+  "name, shape",
+  [
+    ("preact_resnet18", (1, 32, 32, 3)),
+    ("wrn28_10", (1, 32, 32, 3)),
+    ("resnet50", (1, 64, 64, 3)),
+  ],
+)
+def test_big_models_have_the_manifold_boundaries_of_the_table(monkeypatch, name, shape):
+  """Traced abstractly: the model visits boundaries 0 .. MANIFOLD_LAYERS - 1, in order."""
+  seen = []
+  original = manifold.mix_hidden
+
+  def recorded(x, index, mix):
+    seen.append(index)
+    return original(x, index, mix)
+
+  monkeypatch.setattr(manifold, "mix_hidden", recorded)
+  model = models.create_model(name, num_classes=10)
+  init = functools.partial(model.init, train=False, mix=_reversing_mix(0, 1))
+  jax.eval_shape(init, KEY, jax.ShapeDtypeStruct(shape, jnp.float32))
+  assert seen == list(range(config_lib.MANIFOLD_LAYERS[name]))
+
+
+def test_every_model_has_a_manifold_table_entry():
+  assert set(config_lib.MANIFOLD_LAYERS) == set(models.MODELS)
