@@ -2,8 +2,10 @@
 
 One function body runs on every device: it draws its key from
 `fold_in(fold_in(base_key, step), axis_index)`, augments and mixes its own shard of
-the batch inside the compiled graph, and averages gradients and BatchNorm statistics
-over the data axis with `lax.pmean`. `mixjax.training.parallel` maps the same body with
+the batch inside the compiled graph (for manifold mixup it draws the layer, λ and
+partners, and the model mixes its hidden states: `mixjax.training.manifold`), takes the
+loss of `config.loss` on the mixed soft targets, and averages gradients and BatchNorm
+statistics over the data axis with `lax.pmean`. `mixjax.training.parallel` maps the same body with
 `jax.pmap` (the default) or `jax.shard_map` over a 1-D mesh; both give the same new state.
 """
 
