@@ -31,6 +31,7 @@ def test_method_labels_name_the_mixup_alpha_where_it_applies():
     "mixup": "mixup (α=0.4)",
     "cutmix": "CutMix",
     "mixup_or_cutmix": "mixup|CutMix (α=0.4)",
+    "manifold_mixup": "manifold mixup (α=0.4)",
   }
 
 

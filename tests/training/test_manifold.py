@@ -12,7 +12,6 @@ import pytest
 from scipy import stats
 
 import mixjax
-from mixjax.training import compare
 from mixjax.training import config as config_lib
 from mixjax.training import manifold
 
@@ -162,8 +161,3 @@ def test_malformed_layers_are_refused(layers):
   config = _manifold_config(manifold_layers=layers)
   with pytest.raises(ValueError, match="config.manifold_layers must be a non-empty tuple"):
     config_lib.validate(config)
-
-
-def test_compare_names_the_method_with_its_alpha():
-  config = _manifold_config(mixup_alpha=2.0)
-  assert compare.method_label(config) == "manifold mixup (α=2)"
