@@ -54,8 +54,9 @@ def _uniform(bits: jax.Array) -> jax.Array:
   return bits.astype(jnp.float32) * jnp.float32(2.0**-32) + jnp.float32(2.0**-33)
 
 
-def _normal(bits: jax.Array) -> jax.Array:
-  """uint32 words -> standard normals: `√2·erfinv` of a symmetric uniform in (−1, 1)."""
+def normal(bits: jax.Array) -> jax.Array:
+  """uint32 words -> float32 standard normals: `√2·erfinv` of the symmetric 24-bit uniform
+  `((bits >> 8) + 1/2)·2⁻²³ − 1` in (−1, 1), the transform of `jax.random.normal`."""
   centred = ((bits >> 8).astype(jnp.float32) + 0.5) * jnp.float32(2.0**-23) - 1.0
   return jnp.float32(2.0**0.5) * jax.lax.erf_inv(centred)
 
@@ -68,7 +69,7 @@ def _candidates(bits: jax.Array, alpha: jax.Array) -> tuple[jax.Array, jax.Array
   """
   d = alpha + jnp.float32(2.0 / 3.0)  # (α + 1) − 1/3
   c = jax.lax.rsqrt(9.0 * d)
-  x = _normal(bits[:CANDIDATES])
+  x = normal(bits[:CANDIDATES])
   log_u = jnp.log(_uniform(bits[CANDIDATES:]))
   v = 1.0 + c * x
   positive = v > 0
