@@ -44,11 +44,12 @@ def default_cache_dir() -> str:
 @contextlib.contextmanager
 def _global_rng_restored():
   """Restores NumPy's and Python's global random states on exit (make_dataset reseeds both)."""
-  numpy_state, python_state = np.random.get_state(), random.getstate()
+  # The legacy global generator is what make_dataset seeds and draws from.
+  numpy_state, python_state = np.random.get_state(), random.getstate()  # noqa: NPY002
   try:
     yield
   finally:
-    np.random.set_state(numpy_state)
+    np.random.set_state(numpy_state)  # noqa: NPY002
     random.setstate(python_state)
 
 
