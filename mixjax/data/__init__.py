@@ -94,7 +94,7 @@ DATASETS = tuple(_LOADERS)
 # Where each optional argument of `load_source` applies, for the error elsewhere.
 _APPLIES_ONLY_TO = {
   "image_size": f"dataset {FOLDER_DATASET!r}",
-  "data_dir": "tfds datasets, MNIST-1D (its cache folder)",
+  "data_dir": "tfds datasets and MNIST-1D (its cache folder)",
   "test_fraction": f"the scikit-learn datasets {SKLEARN_DATASETS}",
 }
 
