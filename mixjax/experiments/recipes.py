@@ -40,11 +40,13 @@ class DatasetRecipe:
     """The run config: the recipe, its extra keys, then `overrides` (a method's, a seed)."""
     return self.recipe.config(**{**self.extra, **overrides})
 
+  def replace(self, experiment: str, **options: Any) -> DatasetRecipe:
+    """This recipe with :class:`runs.Recipe` fields replaced (`experiment` names errors)."""
+    return DatasetRecipe(self.recipe.replace(experiment, **options), dict(self.extra))
+
   def quick(self, epochs: int) -> DatasetRecipe:
     """The same recipe for `epochs` epochs (no lr decay), for the `--quick` forms."""
-    return DatasetRecipe(
-      self.recipe.replace("recipes", epochs=epochs, milestones=()), dict(self.extra)
-    )
+    return self.replace("recipes", epochs=epochs, milestones=())
 
   def describe(self) -> str:
     """The recipe's one-line description, with its optimizer."""
@@ -52,6 +54,7 @@ class DatasetRecipe:
     return f"{self.recipe.describe()}, {optimizer}"
 
 
+MNIST1D = ("mnist1d", "mnist1d_shuffle")
 RECIPES = {
   "mnist1d": DatasetRecipe(_MNIST1D, _ADAM),
   "mnist1d_shuffle": DatasetRecipe(dataclasses.replace(_MNIST1D, dataset="mnist1d_shuffle"), _ADAM),
