@@ -19,6 +19,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from mixjax import _beta
 from mixjax import _checks
 
 
@@ -49,7 +50,7 @@ class MixParams:
 def sample_lambda(
   key: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...] = ()
 ) -> jax.Array:
-  """Samples λ ~ Beta(α, α).
+  """Samples λ ~ Beta(α, α), with no loop in the graph (:mod:`mixjax._beta`).
 
   Args:
     key: a PRNG key.
@@ -68,7 +69,7 @@ def _sample_lambda(key: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int
   alpha = jnp.asarray(alpha, jnp.float32)
   positive = alpha > 0
   safe_alpha = jnp.where(positive, alpha, 1.0)
-  lam = jax.random.beta(key, safe_alpha, safe_alpha, shape, dtype=jnp.float32)
+  lam = _beta.symmetric_beta(key, safe_alpha, shape)
   return jnp.where(positive, lam, jnp.ones(shape, jnp.float32))
 
 

@@ -13,6 +13,7 @@ import pytest
 from absl.testing import parameterized
 from scipy import stats
 
+from mixjax import _erasing
 from mixjax import apply_erasing
 from mixjax import random_erasing
 from mixjax import sample_erasing_params
@@ -283,3 +284,63 @@ def test_sample_bad_arguments(kwargs, match):
   kwargs = {"batch_size": B, "image_size": (H, W), **kwargs}
   with pytest.raises(ValueError, match=match):
     sample_erasing_params(jax.random.key(0), **kwargs)
+
+
+# ---------------------------------------------------------------------------------------
+# The default noise fill.
+
+_noise = jax.jit(_erasing.pixel_noise, static_argnums=1)
+
+
+def test_pixel_noise_is_standard_normal_and_uncorrelated():
+  shape = (8, 32, 32, 3)
+  noise = np.asarray(_noise(jax.random.key(0), shape), np.float64)
+  assert noise.shape == shape and np.isfinite(noise).all()
+  flat = noise.ravel()
+  assert stats.kstest(flat, "norm").pvalue > 1e-3
+  assert abs(flat.mean()) < 5 / math.sqrt(flat.size)
+  assert stats.chi2(flat.size - 1).sf(np.sum((flat - flat.mean()) ** 2)) > 1e-4  # Variance 1.
+  bound = 5 / math.sqrt(noise[..., 0].size)
+  neighbours = {
+    "channel": (noise[..., 0], noise[..., 1]),
+    "pixel": (noise[:, :, :-1], noise[:, :, 1:]),
+    "row": (noise[:, :-1], noise[:, 1:]),
+    "example": (noise[:-1], noise[1:]),
+  }
+  for name, (a, b) in neighbours.items():
+    assert abs(np.corrcoef(a.ravel(), b.ravel())[0, 1]) < bound, name
+
+
+def test_pixel_noise_differs_across_keys_and_repeats_per_key():
+  shape = (8, 32, 32, 3)
+  a, b = _noise(jax.random.key(1), shape), _noise(jax.random.key(2), shape)
+  np.testing.assert_array_equal(a, _noise(jax.random.key(1), shape))
+  assert abs(np.corrcoef(np.ravel(a), np.ravel(b))[0, 1]) < 5 / math.sqrt(a.size)
+
+
+@pytest.mark.parametrize("mode", ["elem", "batch"])
+def test_erased_pixels_are_standard_normal_noise(mode):
+  """The default fill: N(0, 1) per erased pixel, independent across channels and examples
+  (in batch mode the examples share the box, so the same pixel of two examples is compared)."""
+  images = jnp.full((64, H, W, C), 7.0)
+  op = jax.jit(functools.partial(random_erasing, probability=1.0, area_range=(0.3, 0.4), mode=mode))
+  out = np.asarray(op(jax.random.key(5), images), np.float64)
+  erased = out != 7.0
+  values = out[erased]
+  assert values.size > 3000
+  assert stats.kstest(values, "norm").pvalue > 1e-3
+  both = erased[..., 0] & erased[..., 1]
+  corr = np.corrcoef(out[..., 0][both], out[..., 1][both])[0, 1]
+  assert abs(corr) < 5 / math.sqrt(both.sum())
+  pair = erased[:-1, ..., 0] & erased[1:, ..., 0]
+  if mode == "batch":  # Shared boxes: every erased pixel is erased in the next example too.
+    np.testing.assert_array_equal(pair, erased[:-1, ..., 0])
+  a, b = out[:-1, ..., 0][pair], out[1:, ..., 0][pair]
+  assert abs(np.corrcoef(a, b)[0, 1]) < 5 / math.sqrt(pair.sum())
+
+
+def test_noise_fill_needs_no_batch_of_temporaries():
+  """The noise is fused into the fill: the compiled op holds no noise batch (it held 3)."""
+  images = jnp.zeros((16, 64, 64, 3))
+  compiled = jax.jit(random_erasing).lower(jax.random.key(0), images).compile()
+  assert compiled.memory_analysis().temp_size_in_bytes < 0.05 * images.nbytes

@@ -10,7 +10,7 @@ Modules, one job each:
 * `base`: the `Source` interface, `DatasetInfo`, `Batch` and the argument checks.
 * `arrays`: `ArraySource`, the in-memory source every small dataset becomes.
 * `stats`: normalisation statistics; `noise`: label noise; `splits`: held-out splits.
-* One loader each: `sklearn_datasets`, `tfds_images`, `image_folder`, `speech`; a
+* One loader each: `sklearn_datasets`, `mnist1d`, `tfds_images`, `image_folder`, `speech`; a
   dataset kind is one loader module plus one line in `_LOADERS` below.
 """
 
@@ -32,6 +32,8 @@ from mixjax.data.noise import corrupt_labels
 from mixjax.data.sklearn_datasets import NAMES as SKLEARN_DATASETS
 from mixjax.data.sklearn_datasets import load_sklearn_source
 
+# MNIST-1D, generated offline by the `mnist1d` package and cached (`mixjax.data.mnist1d`).
+MNIST1D_DATASETS = ("mnist1d", "mnist1d_shuffle")
 # tfds datasets known to work; any other tfds image-classification dataset (with 'image'
 # and 'label' features) is tried too.
 TFDS_DATASETS = (
@@ -75,6 +77,9 @@ _TFDS = _Loader("mixjax.data.tfds_images:load_tfds_source", ("data_dir",))
 # Every dataset name, in the order of `DATASETS`; any other name is tried with `_TFDS`.
 _LOADERS = {
   **dict.fromkeys(SKLEARN_DATASETS, _SKLEARN),
+  **dict.fromkeys(
+    MNIST1D_DATASETS, _Loader("mixjax.data.mnist1d:load_mnist1d_source", ("data_dir",))
+  ),
   **dict.fromkeys(TFDS_DATASETS, _TFDS),
   "speech_commands": _Loader(
     "mixjax.data.speech:load_speech_source", ("data_dir",), takes_name=False
@@ -89,7 +94,7 @@ DATASETS = tuple(_LOADERS)
 # Where each optional argument of `load_source` applies, for the error elsewhere.
 _APPLIES_ONLY_TO = {
   "image_size": f"dataset {FOLDER_DATASET!r}",
-  "data_dir": "tfds datasets",
+  "data_dir": "tfds datasets and MNIST-1D (its cache folder)",
   "test_fraction": f"the scikit-learn datasets {SKLEARN_DATASETS}",
 }
 
@@ -119,6 +124,7 @@ def load_source(
     process_count: the number of processes sharing each global batch
       (`jax.process_count()`).
     data_dir: the tfds data directory (tfds datasets only); None uses tfds's default.
+      For MNIST-1D, the cache folder of the generated arrays (None = ~/.cache/mixjax).
       For "folder", the image folder (required).
     test_fraction: held-out fraction in (0, 1) for scikit-learn datasets; None uses
       the default (0.25 for digits, 0.3 for the tables). Must be None for tfds datasets,
@@ -154,6 +160,7 @@ __all__ = (
   "AUDIO_DATASETS",
   "DATASETS",
   "FOLDER_DATASET",
+  "MNIST1D_DATASETS",
   "SKLEARN_DATASETS",
   "TFDS_DATASETS",
   "ArraySource",

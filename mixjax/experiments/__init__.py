@@ -43,6 +43,8 @@ REGISTRY: dict[str, str] = {
   "tabular": "mixjax.experiments.tabular",
   "speech": "mixjax.experiments.speech",
   "figures": "mixjax.experiments.figures",
+  "generalization": "mixjax.experiments.generalization",
+  "calibration": "mixjax.experiments.calibration",
 }
 
 

@@ -17,11 +17,14 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Iterable
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+# Shared with the training harness's tables (compare.py); re-exported here.
+from mixjax.training.reporting import format_mean_std  # noqa: F401
+from mixjax.training.reporting import mean_std  # noqa: F401
 
 
 def parse_seeds(text: str | int | Sequence[int]) -> list[int]:
@@ -75,26 +78,6 @@ def replace_options(settings: Any, experiment: str, **options: Any) -> Any:
   if unknown:
     raise TypeError(f"Unknown {experiment} option(s) {unknown}; expected some of {fields}.")
   return dataclasses.replace(settings, **options)
-
-
-def mean_std(values: Iterable[float]) -> tuple[float, float]:
-  """Mean and (population) standard deviation; std is 0 for a single value."""
-  array = np.asarray(list(values), np.float64)
-  if array.size == 0:
-    return math.nan, math.nan
-  return float(array.mean()), float(array.std())
-
-
-def format_mean_std(values: Iterable[float], digits: int = 2, *, scale: float = 1.0) -> str:
-  """`"0.85 ± 0.03"` over the values (times `scale`, e.g. 100 for percentages).
-
-  A single value is shown without `± 0`.
-  """
-  values = [float(v) * scale for v in values]
-  mean, std = mean_std(values)
-  if len(values) <= 1:
-    return f"{mean:.{digits}f}"
-  return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

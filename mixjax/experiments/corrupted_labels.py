@@ -14,6 +14,10 @@ of test error per epoch. For reference, the paper's CIFAR-10 PreAct ResNet-18 nu
 
 Run (offline, scikit-learn digits):
   python -m mixjax.experiments corrupted_labels --out runs/corrupted_labels
+On MNIST-1D (offline; the benchmark's CNN and Adam recipe of
+:data:`mixjax.experiments.recipes.RECIPES`, trained 60 epochs, lr ÷10 after 40):
+  python -m mixjax.experiments corrupted_labels --out runs/corrupted_labels_mnist1d \
+      --dataset mnist1d
 The paper's setting, where CIFAR-10 and a GPU exist:
   python -m mixjax.experiments corrupted_labels --out runs/cl_c10 --dataset cifar10 \
       --model preact_resnet18 --epochs 200 --augment crop_flip --batch_size 128 \
@@ -31,6 +35,7 @@ import numpy as np
 
 from mixjax.experiments import common
 from mixjax.experiments import options
+from mixjax.experiments import recipes
 from mixjax.experiments import runs
 
 PAPER_CIFAR10 = {  # (best, last) test error %, Table 2.
@@ -41,6 +46,14 @@ PAPER_CIFAR10 = {  # (best, last) test error %, Table 2.
 RECIPE = runs.Recipe(model="mlp", epochs=60, milestones=(40,))  # Digits, MLP, lr 0.05.
 QUICK = dict(seeds=(0,), noise_levels=(0.5,), alphas=(8.0,))
 QUICK_RECIPE = dict(epochs=3, milestones=(2,))
+MNIST1D_SCHEDULE = dict(epochs=60, milestones=(40,))  # Long enough for ERM to memorise.
+
+
+def base_recipe(dataset: str) -> recipes.DatasetRecipe:
+  """MNIST-1D's recipe (60 epochs) for `mnist1d*`, else :data:`RECIPE` (digits' MLP)."""
+  if dataset in recipes.MNIST1D:
+    return recipes.get(dataset).replace("corrupted_labels", **MNIST1D_SCHEDULE)
+  return recipes.DatasetRecipe(RECIPE)
 
 
 def methods(alphas: Sequence[float], dropout: float) -> list[runs.Method]:
@@ -59,7 +72,7 @@ def grid(
   noise_levels: Sequence[float],
   grid_methods: Sequence[runs.Method],
   seeds: Sequence[int],
-  recipe: runs.Recipe,
+  recipe: runs.Recipe | recipes.DatasetRecipe,
 ) -> list[runs.Run]:
   """One run per noise level × method × seed, in `runs/noise<p>_<method>_seed<k>`."""
   specs = []
@@ -114,12 +127,13 @@ def run(
     alphas: mixup's α values.
     dropout: the dropout rate of the dropout methods.
     **recipe: :class:`runs.Recipe` fields (dataset, model, epochs, milestones,
-      batch_size, learning_rate, augment) replacing those of :data:`RECIPE`.
+      batch_size, learning_rate, augment) replacing those of :func:`base_recipe`
+      (`dataset`'s recipe).
 
   Returns:
     `{"runs": per-run results, "table": the markdown table}`.
   """
-  recipe = RECIPE.replace("corrupted_labels", **recipe)
+  recipe = base_recipe(recipe.get("dataset", RECIPE.dataset)).replace("corrupted_labels", **recipe)
   if quick:
     seeds, noise_levels, alphas = QUICK["seeds"], QUICK["noise_levels"], QUICK["alphas"]
     recipe = recipe.replace("corrupted_labels", **QUICK_RECIPE)

@@ -6,11 +6,13 @@ load any of it. The names below are imported on first use, so `mixjax.training.c
 
 Modules:
   config: the run config's keys, defaults and validation.
-  models: Flax linen models (PreAct ResNet-18, WRN-28-10, ResNet-50, small CNN, MLP).
+  models: Flax linen models (PreAct ResNet-18, WRN-28-10, ResNet-50, small CNN, MLP, and
+    the 1-D MNIST-1D CNN and CNN1D for sequences).
   step: the per-device train and eval steps (`prepare_inputs`, `train_step`, `eval_step`).
   parallel: `Parallel`, the pmap / shard_map driver of the steps.
   loop: `train_and_evaluate(config, workdir)`, the loop behind train.py, as short
     functions (setup, restore, train_epoch, evaluate, log_record, save_checkpoint, finish).
+  calibration: ECE (15 bins), NLL and temperature scaling.
   checkpoint, reporting, distributed: checkpoints, workdir outputs, multi-process start.
   compare, cross_validation: several settings side by side; k-fold cross-validation.
   cli: the flags the entry points share (train.py, `python -m` compare / cross_validation),

@@ -5,13 +5,19 @@ r"""Train the same config with several mixing settings and print them side by si
       --mixes=none,mixup,cutmix
   python -m mixjax.training.compare --config configs/digits.py --workdir runs/d \
       --mixes=none,mixup,manifold_mixup
+  python -m mixjax.training.compare --config configs/mnist1d.py --workdir runs/mnist1d \
+      --seeds=0,1,2
 
 Each setting trains in `workdir/<mix>` (and resumes there when rerun); the table goes to
-stdout and `workdir/comparison.md`.
+stdout and `workdir/comparison.md`. With `--seeds`, each setting trains once per seed in
+`workdir/<mix>/seed<k>` and the table gives mean ± std (population std) over the seeds of
+the best and last test accuracy and of the last epoch's test ECE and NLL, followed, for
+MNIST-1D, by the published test accuracies of the dataset's README (:data:`PUBLISHED`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -31,6 +37,12 @@ LABELS = {
   "cutmix": "CutMix",
   "mixup_or_cutmix": "mixup|CutMix",
   "manifold_mixup": "manifold mixup",
+}
+# Test accuracies (%) published in the MNIST-1D README (greydanus/mnist1d, "Comparing
+# MNIST and MNIST-1D"), by dataset name.
+PUBLISHED = {
+  "mnist1d": {"logistic regression": 32, "MLP": 68, "CNN": 94, "GRU": 91, "human": 96},
+  "mnist1d_shuffle": {"logistic regression": 32, "MLP": 68, "CNN": 56, "GRU": 57, "human": 30},
 }
 # Table rows name these methods' mixup α.
 _WITH_MIXUP_ALPHA = ("mixup", "mixup_or_cutmix", "manifold_mixup")
@@ -102,12 +114,94 @@ def compare_mixes(
   return rows
 
 
+def last_record(workdir: str) -> dict[str, Any]:
+  """The last line of `workdir/metrics.jsonl`."""
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    return [json.loads(line) for line in f if line.strip()][-1]
+
+
+def format_seed_table(rows: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> str:
+  """A markdown table of mean ± std over seeds, one row per `(label, per-seed summaries)`.
+
+  Each summary also holds `test_ece` and `test_nll` (the last epoch's, see
+  :func:`compare_seeds`).
+  """
+  header = ("method", "seeds", "best test acc", "last test acc", "test ECE", "test NLL", "wall s")
+
+  def cell(runs, key, digits, scale=1.0):
+    return reporting.format_mean_std([r[key] for r in runs], digits, scale=scale)
+
+  cells = [
+    (
+      name,
+      str(len(runs)),
+      cell(runs, "best_test_accuracy", 2, 100) + "%",
+      cell(runs, "last_test_accuracy", 2, 100) + "%",
+      cell(runs, "test_ece", 3),
+      cell(runs, "test_nll", 3),
+      f"{sum(r['wall_seconds'] for r in runs):.1f}",
+    )
+    for name, runs in rows
+  ]
+  return reporting.markdown_table(header, cells)
+
+
+def format_published(dataset: str) -> str:
+  """The published accuracies of `dataset` as a one-row table ("" if none are known)."""
+  if dataset not in PUBLISHED:
+    return ""
+  published = PUBLISHED[dataset]
+  row = [dataset] + [f"{value}%" for value in published.values()]
+  table = reporting.markdown_table(["published (MNIST-1D README)", *published], [row])
+  return table
+
+
+def compare_seeds(
+  config: ml_collections.ConfigDict, workdir: str, mixes: Sequence[str], seeds: Sequence[int]
+) -> list[tuple[str, list[dict[str, Any]]]]:
+  """Trains `config` once per mix and seed, in `workdir/<mix>/seed<k>`, and tabulates them.
+
+  Args:
+    config: the run's config; only `mix` and `seed` change between the runs.
+    workdir: the parent directory; `workdir/comparison.md` gets the tables.
+    mixes: the values of `config.mix` to train, in table order.
+    seeds: the seeds of each setting.
+
+  Returns:
+    `(method label, per-seed summaries)` per setting; each summary has the last epoch's
+    `test_ece` and `test_nll` added.
+  """
+  rows = []
+  for label, setting in settings(config, mixes):
+    runs = []
+    for seed in seeds:
+      setting.seed = int(seed)
+      print(f"--- {label} seed {seed}: {setting.dataset}, {setting.model}", flush=True)
+      run_dir = os.path.join(workdir, setting.mix, f"seed{seed}")
+      summary = loop.train_and_evaluate(setting, run_dir)
+      last = last_record(run_dir)
+      runs.append({**summary, "test_ece": last["test_ece"], "test_nll": last["test_nll"]})
+    rows.append((label, runs))
+  text = format_seed_table(rows)
+  published = format_published(config.dataset)
+  text += f"\n\n{published}" if published else ""
+  print("\n" + text)
+  with open(os.path.join(workdir, "comparison.md"), "w") as f:
+    f.write(text + "\n")
+  return rows
+
+
 def main(argv):
   cli.start(argv)
-  compare_mixes(flags.FLAGS.config, flags.FLAGS.workdir, flags.FLAGS.mixes)
+  seeds = [int(seed) for seed in flags.FLAGS.seeds]
+  if seeds:
+    compare_seeds(flags.FLAGS.config, flags.FLAGS.workdir, flags.FLAGS.mixes, seeds)
+  else:
+    compare_mixes(flags.FLAGS.config, flags.FLAGS.workdir, flags.FLAGS.mixes)
 
 
 if __name__ == "__main__":
   cli.define_flags(workdir_help="Parent directory; each setting trains in a subdirectory.")
   flags.DEFINE_list("mixes", ["none", "mixup"], "Values of config.mix to compare.")
+  flags.DEFINE_list("seeds", [], "Seeds per setting (mean ± std); empty: config.seed only.")
   app.run(main)

@@ -27,7 +27,15 @@ NON_NEGATIVE_FLOATS = ("learning_rate", "weight_decay", "mixup_alpha", "cutmix_a
 UNIT_FLOATS = ("momentum", "switch_prob", "label_noise", "random_erasing", "gridmask")
 # Model -> its number of manifold mixup boundaries (0 = the input, see models.py): the
 # allowed config.manifold_layers are 0 to this number - 1.
-MANIFOLD_LAYERS = {"small_cnn": 4, "mlp": 3, "preact_resnet18": 5, "wrn28_10": 4, "resnet50": 5}
+MANIFOLD_LAYERS = {
+  "small_cnn": 4,
+  "mlp": 3,
+  "preact_resnet18": 5,
+  "wrn28_10": 4,
+  "resnet50": 5,
+  "mnist1d_cnn": 4,
+  "cnn1d": 4,  # 1 + stages (3 by default).
+}
 
 
 def default_config() -> ml_collections.ConfigDict:

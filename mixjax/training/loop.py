@@ -24,6 +24,7 @@ import numpy as np
 import optax
 
 from mixjax import data as data_lib
+from mixjax.training import calibration
 from mixjax.training import checkpoint as checkpoint_lib
 from mixjax.training import config as config_lib
 from mixjax.training import models
@@ -291,16 +292,18 @@ def train_epoch(run: Run, state, epoch: int):
 
 
 def evaluate(run: Run, state) -> dict[str, float]:
-  """Mean loss and accuracy on the whole test split (padding masked out), and its size."""
-  sums = {"loss": 0.0, "correct": 0.0, "count": 0.0}
+  """Mean loss (= NLL), accuracy and ECE (15 bins) on the whole test split, and its size."""
+  sums = {}
   eval_batch_size = run.config.eval_batch_size or run.config.batch_size
   for batch in run.source.eval_batches(global_batch_size=eval_batch_size):
     for k, v in run.parallel.eval(state, batch).items():
-      sums[k] += v
+      sums[k] = sums.get(k, 0.0) + v
   return {
     "test_loss": sums["loss"] / sums["count"],
     "test_accuracy": sums["correct"] / sums["count"],
     "test_count": int(sums["count"]),
+    "test_nll": sums["loss"] / sums["count"],
+    "test_ece": calibration.ece_from_sums(sums),
   }
 
 

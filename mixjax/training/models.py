@@ -2,8 +2,9 @@
 
 Conventions shared by every model in this module:
 
-* `model.apply(variables, x, train=...)` maps images `[B, H, W, C]` (or table rows
-  `[B, D]` for :class:`MLP`) to float32 logits `[B, num_classes]`.
+* `model.apply(variables, x, train=...)` maps images `[B, H, W, C]` (table rows `[B, D]`
+  for :class:`MLP`; sequences `[B, L]` or `[B, L, C]` for the 1-D models
+  :class:`MNIST1DCNN` and :class:`CNN1D`) to float32 logits `[B, num_classes]`.
 * `train=True` normalises with batch statistics and updates the `"batch_stats"`
   collection (apply with `mutable=["batch_stats"]`), and enables dropout, which draws
   from the `"dropout"` rng collection. `train=False` uses the running averages and is
@@ -19,7 +20,8 @@ Conventions shared by every model in this module:
 * `dtype` is the compute dtype (`jnp.bfloat16` for half precision). Parameters are always
   float32, BatchNorm computes in `dtype` (with float32 reductions) and the logits are
   cast to float32 so that the loss is computed in full precision.
-* Convolutions have no bias (every one is followed or preceded by BatchNorm), use He
+* Convolutions have no bias (every one is followed or preceded by BatchNorm; the
+  reference :class:`MNIST1DCNN`, which has none, keeps its biases), use He
   (fan-out) initialisation, and pad like the PyTorch references (explicit symmetric
   padding), so parameter counts and feature-map sizes match them.
 
@@ -401,12 +403,140 @@ class MLP(nn.Module):
     return logits.astype(jnp.float32)
 
 
+def _as_sequence(x: jax.Array) -> jax.Array:
+  """The 1-D input contract: `[B, L]` (one channel) or `[B, L, C]`, returned as `[B, L, C]`."""
+  if x.ndim == 2:
+    return x[..., None]
+  if x.ndim != 3:
+    raise ValueError(
+      "`x` must be rank 2 [batch, length] or rank 3 [batch, length, channels], "
+      f"got shape {x.shape}."
+    )
+  return x
+
+
+def _conv1d(features: int, kernel: int, strides: int, dtype: Dtype, **kwargs: Any) -> nn.Conv:
+  """A 1-D convolution padded by `kernel // 2` on each side (the PyTorch `padding=k//2`)."""
+  pad = kernel // 2
+  return nn.Conv(
+    features,
+    (kernel,),
+    strides=(strides,),
+    padding=((pad, pad),),
+    kernel_init=_CONV_INIT,
+    dtype=dtype,
+    param_dtype=jnp.float32,
+    **kwargs,
+  )
+
+
+class MNIST1DCNN(nn.Module):
+  """The CNN of the MNIST-1D benchmark (Greydanus & Kobak, arXiv 2011.14439).
+
+  The `ConvBase` of the dataset's repository (greydanus/mnist1d, `notebooks/models.py`):
+  three 1-D convolutions with `channels` filters and ReLU — kernel 5 / stride 2 /
+  padding 1, then twice kernel 3 / stride 2 / padding 1 — the flattened features and a
+  dense classifier (optional dropout before it). With biases and no BatchNorm, as there.
+  On length-40 signals the feature maps have lengths 19, 10, 5, and the model has
+  5,210 parameters for 25 channels and 10 classes (the reference's `linear_in=125`).
+  Flax's default (LeCun normal) initialisation, not PyTorch's.
+
+  Input contract (every 1-D model here): `[B, L]` (one channel, e.g. MNIST-1D signals,
+  tabular rows read as sequences) or `[B, L, C]` (e.g. speech frames `[B, T, F]`, with
+  the F features as channels).
+
+  Attributes:
+    num_classes: number of output logits.
+    dropout_rate: dropout before the classifier; 0 disables it.
+    dtype: compute dtype.
+    channels: filters of each convolution (25 in the reference).
+  """
+
+  num_classes: int
+  dropout_rate: float = 0.0
+  dtype: Dtype = jnp.float32
+  channels: int = 25
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool, mix: ManifoldMix | None = None) -> jax.Array:
+    """Maps `[B, L]` or `[B, L, C]` to float32 logits `[B, num_classes]`.
+
+    Manifold mixup boundaries: 0 = the input, 1-3 = the output of convolution 1-3.
+    """
+    _checks.check_positive_int(self.channels, "channels")
+    x = manifold.mix_hidden(_as_sequence(x), 0, mix)
+    for layer, (kernel, strides) in enumerate(((5, 2), (3, 2), (3, 2))):
+      conv = nn.Conv(
+        self.channels,
+        (kernel,),
+        strides=(strides,),
+        padding=((1, 1),),
+        dtype=self.dtype,
+        param_dtype=jnp.float32,
+      )
+      x = manifold.mix_hidden(nn.relu(conv(x)), layer + 1, mix)
+    x = x.reshape(x.shape[0], -1)
+    return _head(self, x, train=train)
+
+
+class CNN1D(nn.Module):
+  """A 1-D convolutional network for sequences of any length and channel count.
+
+  `stages` blocks of `conv(kernel)-BN-ReLU, conv(kernel)-BN-ReLU` with `width`, `2·width`,
+  `4·width`, ... channels, each but the last followed by max pooling by 2; global average
+  pooling over the length, optional dropout and a dense classifier. Length-agnostic
+  (global pooling), so it serves MNIST-1D signals, speech frames and tabular rows read
+  as sequences alike. 24,954 parameters for the defaults (width 16, 3 stages, kernel 3),
+  one channel and 10 classes.
+
+  Input contract: as :class:`MNIST1DCNN`, `[B, L]` or `[B, L, C]`.
+
+  Attributes:
+    num_classes: number of output logits.
+    dropout_rate: dropout before the classifier; 0 disables it.
+    dtype: compute dtype.
+    width: channels of the first stage (doubling at each stage).
+    stages: number of stages.
+    kernel: convolution kernel length (odd).
+  """
+
+  num_classes: int
+  dropout_rate: float = 0.0
+  dtype: Dtype = jnp.float32
+  width: int = 16
+  stages: int = 3
+  kernel: int = 3
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool, mix: ManifoldMix | None = None) -> jax.Array:
+    """Maps `[B, L]` or `[B, L, C]` to float32 logits `[B, num_classes]`.
+
+    Manifold mixup boundaries: 0 = the input, k = the output of stage k (after its pooling).
+    """
+    _checks.check_positive_int(self.width, "width")
+    _checks.check_positive_int(self.stages, "stages")
+    _checks.check_positive_int(self.kernel, "kernel")
+    x = manifold.mix_hidden(_as_sequence(x), 0, mix)
+    for stage in range(self.stages):
+      features = self.width * 2**stage
+      for _ in range(2):
+        conv = _conv1d(features, self.kernel, 1, self.dtype, use_bias=False)
+        x = nn.relu(_norm(train, self.dtype)(conv(x)))
+      if stage < self.stages - 1 and x.shape[1] >= 2:
+        x = nn.max_pool(x, (2,), strides=(2,))
+      x = manifold.mix_hidden(x, stage + 1, mix)
+    x = jnp.mean(x, axis=1)
+    return _head(self, x, train=train)
+
+
 MODELS: dict[str, Callable[..., nn.Module]] = {
   "preact_resnet18": PreActResNet18,
   "wrn28_10": functools.partial(WideResNet, depth=28, widen_factor=10),
   "resnet50": ResNet50,
   "small_cnn": SmallCNN,
   "mlp": MLP,
+  "mnist1d_cnn": MNIST1DCNN,
+  "cnn1d": CNN1D,
 }
 
 

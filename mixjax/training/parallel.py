@@ -97,9 +97,9 @@ class Parallel:
     return state, self._first_copy(metrics)
 
   def eval(self, state, batch):
-    """Runs one eval step and returns the summed counts as host floats."""
+    """Runs one eval step and returns its sums as host floats (float64 arrays if not scalar)."""
     sums = self._first_copy(self._eval(state, self.put_batch(batch)))
-    return {k: float(v) for k, v in sums.items()}
+    return {k: float(v) if np.ndim(v) == 0 else np.asarray(v, np.float64) for k, v in sums.items()}
 
   def _first_copy(self, tree):
     """This process's copy of a replicated output (pmap outputs carry a device axis)."""

@@ -6,8 +6,10 @@ Also the markdown tables that the comparison tools print (`markdown_table`).
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
+from collections.abc import Iterable
 from collections.abc import Sequence
 from typing import Any
 
@@ -143,3 +145,23 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
       raise ValueError(f"a row of {len(header)} cells expected, got {len(row)}: {row!r}.")
     lines.append("| " + " | ".join(row) + " |")
   return "\n".join(lines)
+
+
+def mean_std(values: Iterable[float]) -> tuple[float, float]:
+  """Mean and (population) standard deviation; std is 0 for a single value."""
+  array = np.asarray(list(values), np.float64)
+  if array.size == 0:
+    return math.nan, math.nan
+  return float(array.mean()), float(array.std())
+
+
+def format_mean_std(values: Iterable[float], digits: int = 2, *, scale: float = 1.0) -> str:
+  """`"0.85 ± 0.03"` over the values (times `scale`, e.g. 100 for percentages).
+
+  A single value is shown without `± 0`.
+  """
+  values = [float(v) * scale for v in values]
+  mean, std = mean_std(values)
+  if len(values) <= 1:
+    return f"{mean:.{digits}f}"
+  return f"{mean:.{digits}f} ± {std:.{digits}f}"

@@ -25,6 +25,7 @@ from mixjax import _erasing
 from mixjax import _gridmask
 from mixjax import _labels
 from mixjax import _ops
+from mixjax.training import calibration
 from mixjax.training import manifold
 
 AXIS = "data"
@@ -222,7 +223,9 @@ def eval_step(state: TrainState, batch, *, axis_name: str = AXIS):
     axis_name: the data-parallel axis.
 
   Returns:
-    dict of float32 sums (`loss`, `correct`, `count`), summed over devices.
+    dict of float32 sums, summed over devices: scalars `loss` (the NLL), `correct` and
+    `count`, and the `[15]` per-bin calibration sums of `calibration.bin_sums`
+    (`ece_count`, `ece_confidence`, `ece_correct`).
   """
   variables = {"params": state.params, "batch_stats": state.batch_stats}
   logits = state.apply_fn(variables, batch["image"], train=False)
@@ -230,4 +233,5 @@ def eval_step(state: TrainState, batch, *, axis_name: str = AXIS):
   loss = optax.softmax_cross_entropy_with_integer_labels(logits, batch["label"])
   correct = (jnp.argmax(logits, -1) == batch["label"]).astype(jnp.float32)
   sums = {"loss": jnp.sum(loss * mask), "correct": jnp.sum(correct * mask), "count": jnp.sum(mask)}
+  sums.update(calibration.bin_sums(jax.nn.softmax(logits), batch["label"], mask))
   return jax.lax.psum(sums, axis_name)

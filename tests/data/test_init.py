@@ -50,8 +50,13 @@ def test_datasets_lists_every_supported_name():
 
 def test_datasets_are_the_registry_in_order():
   assert data.DATASETS == (
-    data.SKLEARN_DATASETS + data.TFDS_DATASETS + data.AUDIO_DATASETS + (data.FOLDER_DATASET,)
+    data.SKLEARN_DATASETS
+    + data.MNIST1D_DATASETS
+    + data.TFDS_DATASETS
+    + data.AUDIO_DATASETS
+    + (data.FOLDER_DATASET,)
   )
+  assert data.MNIST1D_DATASETS == ("mnist1d", "mnist1d_shuffle")
   assert data.SKLEARN_DATASETS == ("digits", "iris", "wine", "breast_cancer")
 
 
@@ -60,7 +65,11 @@ def test_datasets_are_the_registry_in_order():
   [
     ("digits", dict(image_size=16), r"`image_size` applies only to dataset 'folder', got 16"),
     ("cifar10", dict(image_size=16), r"`image_size` applies only to dataset 'folder'"),
-    ("iris", dict(data_dir="/x"), r"`data_dir` applies only to tfds datasets, got '/x' for 'iris'"),
+    (
+      "iris",
+      dict(data_dir="/x"),
+      r"`data_dir` applies only to tfds datasets and MNIST-1D.*, got '/x' for 'iris'",
+    ),
     ("cifar10", dict(test_fraction=0.2), r"`test_fraction`.*got 0.2 for 'cifar10'.*own test"),
     ("speech_commands", dict(test_fraction=0.2), r"test_fraction.*'speech_commands'"),
     ("speech_commands", dict(image_size=8), "image_size"),

@@ -61,3 +61,24 @@ def test_methods_and_their_config_keys():
 def test_unknown_option_fails_by_name(tmp_path):
   with pytest.raises(TypeError, match="Unknown corrupted_labels option.*'epoch'"):
     corrupted_labels.run(str(tmp_path), quick=True, epoch=3)
+
+
+def test_mnist1d_runs_use_the_benchmark_recipe_for_60_epochs():
+  recipe = corrupted_labels.base_recipe("mnist1d").replace("corrupted_labels", batch_size=256)
+  specs = corrupted_labels.grid((0.8,), [corrupted_labels.methods((32.0,), 0.5)[-1]], (1,), recipe)
+  (spec,) = specs
+  config = spec.config
+  assert (config.dataset, config.model, config.optimizer, config.num_epochs) == (
+    "mnist1d",
+    "mnist1d_cnn",
+    "adam",
+    60,
+  )
+  assert (config.label_noise, config.mixup_alpha, config.dropout_rate, config.seed) == (
+    0.8,
+    32.0,
+    0.5,
+    1,
+  )
+  assert config.batch_size == 256 and tuple(config.lr_milestones) == (40,)
+  assert corrupted_labels.base_recipe("digits").config().model == "mlp"

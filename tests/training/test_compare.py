@@ -74,3 +74,42 @@ def test_tiny_comparison_trains_each_setting_in_its_own_workdir(tmp_path, capsys
   out = capsys.readouterr().out
   assert "--- ERM: digits, mlp" in out and "--- mixup (α=0.4): digits, mlp" in out
   assert table.strip() in out
+
+
+def test_seed_table_gives_mean_and_std_over_seeds():
+  runs = [
+    dict(SUMMARY, best_test_accuracy=0.90, last_test_accuracy=0.88, test_ece=0.02, test_nll=0.3),
+    dict(SUMMARY, best_test_accuracy=0.94, last_test_accuracy=0.92, test_ece=0.04, test_nll=0.5),
+  ]
+  lines = compare.format_seed_table([("ERM", runs)]).splitlines()
+  assert lines[0] == (
+    "| method | seeds | best test acc | last test acc | test ECE | test NLL | wall s |"
+  )
+  assert lines[2] == (
+    "| ERM | 2 | 92.00 ± 2.00% | 90.00 ± 2.00% | 0.030 ± 0.010 | 0.400 ± 0.100 | 122.1 |"
+  )
+
+
+def test_published_baselines_are_the_mnist1d_readme_table():
+  table = compare.format_published("mnist1d")
+  assert table.splitlines()[-1] == "| mnist1d | 32% | 68% | 94% | 91% | 96% |"
+  assert "| 56% | 57% |" in compare.format_published("mnist1d_shuffle")
+  assert compare.format_published("digits") == ""
+
+
+def test_tiny_seed_comparison_trains_each_seed_in_its_own_workdir(tmp_path, capsys):
+  config = helpers.load_config(
+    "mnist1d", num_epochs=1, lr_milestones=(), batch_size=400, checkpoint_every_epochs=1
+  )
+  rows = compare.compare_seeds(config, str(tmp_path), ["none"], [0, 1])
+  assert [(label, len(runs)) for label, runs in rows] == [("ERM", 2)]
+  for seed in (0, 1):
+    with open(tmp_path / "none" / f"seed{seed}" / "config.json") as f:
+      saved = json.load(f)
+    assert (saved["mix"], saved["seed"]) == ("none", seed)
+  erm = rows[0][1]
+  assert erm[0]["last_test_accuracy"] != erm[1]["last_test_accuracy"]  # Seeds differ.
+  assert erm[0]["test_nll"] == helpers.read_records(tmp_path / "none" / "seed0")[-1]["test_loss"]
+  text = (tmp_path / "comparison.md").read_text()
+  assert text.startswith(compare.format_seed_table(rows))
+  assert compare.format_published("mnist1d") in text and text.strip() in capsys.readouterr().out

@@ -70,6 +70,7 @@ def test_one_run_leaves_everything_in_the_workdir(finished):
     assert key in records[0]
   assert [r["mixing"] for r in records] == [True, True, False]
   assert all(r["test_count"] == 450 for r in records)  # the whole test split, nothing dropped
+  assert all(r["test_nll"] == r["test_loss"] and r["test_ece"] > 0 for r in records)
   assert records[-1]["learning_rate"] == pytest.approx(0.005)
   saved = (tmp_path / "summary.json").read_text()
   assert json.loads(saved) == pytest.approx(summary)

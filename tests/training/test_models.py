@@ -283,7 +283,15 @@ def test_create_model(name, cls):
   model = models.create_model(name, num_classes=7, dropout_rate=0.25, dtype=jnp.bfloat16)
   assert type(model) is cls
   assert (model.num_classes, model.dropout_rate, model.dtype) == (7, 0.25, jnp.bfloat16)
-  assert set(models.MODELS) == {"preact_resnet18", "wrn28_10", "resnet50", "small_cnn", "mlp"}
+  assert set(models.MODELS) == {
+    "preact_resnet18",
+    "wrn28_10",
+    "resnet50",
+    "small_cnn",
+    "mlp",
+    "mnist1d_cnn",
+    "cnn1d",
+  }
 
 
 def test_create_model_wrn_is_28_10():
@@ -385,6 +393,46 @@ def test_small_cnn_learns_sklearn_digits():
   assert accuracy >= 0.97, accuracy
 
 
+# --- the 1-D models: sequences [B, L] or [B, L, C] ---
+
+
+def test_mnist1d_cnn_is_the_benchmarks_conv_base():
+  # greydanus/mnist1d ConvBase: conv(1→25, k5) 150 + 2 × conv(25→25, k3) 1,900 + dense 1,260.
+  model = models.create_model("mnist1d_cnn", num_classes=10)
+  variables = _abstract_init(model, (1, 40))
+  assert _num_params(variables["params"]) == 5_210
+  kernels = [variables["params"][f"Conv_{i}"]["kernel"].shape for i in range(3)]
+  assert kernels == [(5, 1, 25), (3, 25, 25), (3, 25, 25)]
+  assert variables["params"]["Dense_0"]["kernel"].shape == (125, 10)  # 25 channels × length 5.
+
+
+@pytest.mark.parametrize("name", ["mnist1d_cnn", "cnn1d"])
+def test_1d_models_take_length_or_length_and_channels(name):
+  model = models.create_model(name, num_classes=10)
+  signals = _images((3, 40))
+  variables = _init(model, (3, 40))
+  apply = jax.jit(functools.partial(model.apply, train=False))
+  np.testing.assert_array_equal(apply(variables, signals), apply(variables, signals[..., None]))
+  eager = model.apply(variables, signals, train=False)
+  np.testing.assert_allclose(apply(variables, signals), eager, rtol=1e-5, atol=1e-6)
+  with pytest.raises(ValueError, match=r"`x` must be rank 2 .* or rank 3 .*\(3, 8, 8, 1\)"):
+    model.apply(variables, _images((3, 8, 8, 1)), train=False)
+
+
+def test_cnn1d_serves_speech_frames_and_tabular_rows_of_any_length():
+  model = models.create_model("cnn1d", num_classes=4)
+  for shape in [(2, 98, 40), (2, 13), (2, 1)]:  # Speech frames [B, T, F]; table rows [B, D].
+    variables = _abstract_init(model, shape)
+    logits = jax.eval_shape(
+      functools.partial(model.apply, train=False),
+      variables,
+      jax.ShapeDtypeStruct(shape, jnp.float32),
+    )
+    assert logits.shape == (2, 4)
+  # 24,954 for 10 classes (the docstring) minus 6 classes of the 64-wide dense head.
+  assert _num_params(_abstract_init(model, (1, 40))["params"]) == 24_954 - 6 * 65
+
+
 # --- manifold mixup boundaries (mixjax.training.manifold) ---
 
 # SMALL_CASES name -> its config.MANIFOLD_LAYERS entry (WRN-10-1 has WRN-28-10's groups).
@@ -458,9 +506,11 @@ def test_manifold_layer_zero_is_input_mixup():
     ("preact_resnet18", (1, 32, 32, 3)),
     ("wrn28_10", (1, 32, 32, 3)),
     ("resnet50", (1, 64, 64, 3)),
+    ("mnist1d_cnn", (1, 40)),
+    ("cnn1d", (1, 40)),
   ],
 )
-def test_big_models_have_the_manifold_boundaries_of_the_table(monkeypatch, name, shape):
+def test_models_have_the_manifold_boundaries_of_the_table(monkeypatch, name, shape):
   """Traced abstractly: the model visits boundaries 0 .. MANIFOLD_LAYERS - 1, in order."""
   seen = []
   original = manifold.mix_hidden

@@ -6,6 +6,7 @@ import jax
 import numpy as np
 import pytest
 
+from mixjax.training import calibration
 from mixjax.training import parallel as parallel_lib
 from tests.training.helpers import make_batch
 from tests.training.helpers import make_state
@@ -39,6 +40,10 @@ def test_eval_counts_only_unmasked_examples(kind):
   )
   correct = (np.argmax(logits, -1) == batch["label"])[:11].sum()
   assert sums["correct"] == correct
+  probs = np.asarray(jax.nn.softmax(logits))[:11]
+  expected = calibration.expected_calibration_error(probs, batch["label"][:11])
+  assert calibration.ece_from_sums(sums) == pytest.approx(expected, rel=1e-5)
+  assert sums["ece_count"].shape == (calibration.NUM_BINS,) and sums["ece_count"].sum() == 11
 
 
 def test_batch_not_divisible_by_devices_is_an_error():

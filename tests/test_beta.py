@@ -1,0 +1,165 @@
+"""Tests for mixjax._beta (loop-free Beta(α, α)) and for the loop-free graphs of the ops."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.stats
+from jax import export
+
+import mixjax
+from mixjax import _beta
+from tests.test_sampling import _ks_pvalue
+
+_N = 20_000  # Draws per KS test: critical distance ≈ 0.014 at p = 1e-3.
+_ALPHAS = [0.1, 0.2, 0.4, 1.0, 8.0, 32.0]
+
+# α is traced: one compile per function serves every α.
+_per_example = jax.jit(lambda key, alpha: mixjax.sample_lambda(key, alpha, (_N,)))
+_per_key = jax.jit(jax.vmap(lambda key, alpha: mixjax.sample_lambda(key, alpha), (0, None)))
+_keys = jax.random.split(jax.random.key(7), _N)
+
+
+@pytest.mark.parametrize("alpha", _ALPHAS)
+def test_per_example_lambda_is_beta(alpha):
+  """One key, many examples (elem mode)."""
+  lam = _per_example(jax.random.key(0), alpha)
+  assert lam.dtype == jnp.float32 and lam.shape == (_N,)
+  assert _ks_pvalue(lam, scipy.stats.beta(alpha, alpha).cdf) > 1e-3
+
+
+@pytest.mark.parametrize("alpha", _ALPHAS)
+def test_per_key_lambda_is_beta(alpha):
+  """Many keys, one λ each (batch mode, one draw per step)."""
+  lam = _per_key(_keys, alpha)
+  assert _ks_pvalue(lam, scipy.stats.beta(alpha, alpha).cdf) > 1e-3
+
+
+@pytest.mark.parametrize("alpha", [0.1, 8.0])
+def test_ks_rejects_a_different_alpha(alpha):
+  """Negative control at the ends the sampling tests do not cover."""
+  lam = _per_example(jax.random.key(0), alpha)
+  wrong = 1.25 * alpha
+  assert _ks_pvalue(lam, scipy.stats.beta(wrong, wrong).cdf) < 1e-6
+
+
+def test_float32_atom_at_one_has_the_beta_mass():
+  """λ rounds to 1.0 iff λ > 1 − 2⁻²⁵: P = I_{2^-25}(α, α) (9% at α = 0.1). A sigmoid that
+  rounds twice doubles the interval and gives 9.6%: 10 standard errors more at n = 10⁵."""
+  alpha, n = 0.1, 5 * _N
+  lam = np.concatenate([np.asarray(_per_example(jax.random.key(s), alpha)) for s in range(5)])
+  expected = scipy.stats.beta(alpha, alpha).cdf(2.0**-25)
+  assert scipy.stats.binomtest(int(np.sum(lam == 1.0)), n, expected).pvalue > 1e-3
+  assert np.all((lam >= 0.0) & (lam <= 1.0))
+
+
+_gamma = jax.jit(
+  lambda key, alpha: _beta.log_gamma(
+    jax.random.bits(key, (2 * _beta.CANDIDATES + 1, _N), jnp.uint32), alpha
+  )
+)
+
+
+@pytest.mark.parametrize("alpha", [0.1, 1.0, 32.0])
+def test_log_gamma_is_gamma(alpha):
+  """exp of the boosted log-space draw is Gamma(α) (KS on log G, which avoids underflow)."""
+  log_g = np.asarray(_gamma(jax.random.key(1), alpha), np.float64)
+  assert np.all(np.isfinite(log_g))
+  cdf = lambda t: scipy.stats.gamma(alpha).cdf(np.exp(t))
+  assert scipy.stats.kstest(log_g, cdf).pvalue > 1e-3
+
+
+_acceptance = jax.jit(
+  lambda key, alpha: _beta._candidates(
+    jax.random.bits(key, (2 * _beta.CANDIDATES, _N), jnp.uint32), alpha
+  )[2].mean()
+)
+
+
+@pytest.mark.parametrize("alpha,rate", [(1e-6, 0.951668), (1.0, 0.981660), (8.0, 0.996720)])
+def test_candidate_acceptance_rate_is_the_documented_one(alpha, rate):
+  """The per-candidate acceptance rate of Marsaglia-Tsang at shape α + 1 (numerical
+  integration), from which the docstring's P(all K rejected) = (1 − rate)^K follows."""
+  accepted = float(_acceptance(jax.random.key(2), alpha))
+  n = _beta.CANDIDATES * _N
+  assert scipy.stats.binomtest(round(accepted * n), n, rate).pvalue > 1e-3
+  assert (1 - rate) ** _beta.CANDIDATES < 3.1e-11
+
+
+def test_alpha_zero_is_exactly_one():
+  np.testing.assert_array_equal(_per_example(jax.random.key(3), 0.0), np.ones(_N, np.float32))
+  np.testing.assert_array_equal(_per_key(_keys, 0.0), np.ones(_N, np.float32))
+
+
+# ---------------------------------------------------------------------------------------
+# No loops in the graph of any op.
+
+_B, _H, _W, _C, _CLASSES = 8, 12, 10, 3, 5
+
+
+def _mixing_ops():
+  ops = {}
+  for op_name in ("mixup", "cutmix", "mixup_or_cutmix"):
+    for mode in ("batch", "elem"):
+      for pairing in ("permute", "flip"):
+        op = functools.partial(getattr(mixjax, op_name), mode=mode, pairing=pairing)
+        ops[f"{op_name} {mode}/{pairing}"] = lambda k, x, y, a, op=op: op(k, x, y)
+  ops["mixup traced alpha"] = lambda k, x, y, a: mixjax.mixup(k, x, y, alpha=a, mode="elem")
+  ops["sample_lambda"] = lambda k, x, y, a: mixjax.sample_lambda(k, a, (_B,))
+  for mode in ("batch", "elem"):
+    ops[f"random_erasing {mode}"] = lambda k, x, y, a, m=mode: mixjax.random_erasing(k, x, mode=m)
+    ops[f"gridmask {mode}"] = lambda k, x, y, a, m=mode: mixjax.gridmask(k, x, mode=m)
+  ops["random_erasing value=0"] = lambda k, x, y, a: mixjax.random_erasing(k, x, value=0.0)
+  ops["random_crop_flip"] = lambda k, x, y, a: mixjax.random_crop_flip(k, x)
+  ops["random_crop reflect"] = lambda k, x, y, a: mixjax.random_crop(k, x, pad_mode="reflect")
+  ops["random_flip"] = lambda k, x, y, a: mixjax.random_flip(k, x)
+  return ops
+
+
+_ARGS = (
+  jax.random.key(0),
+  jnp.zeros((_B, _H, _W, _C)),
+  jnp.zeros((_B, _CLASSES)),
+  jnp.float32(0.4),
+)
+
+
+def _exported_text(fn, platform: str) -> str:
+  return export.export(jax.jit(fn), platforms=[platform])(*_ARGS).mlir_module()
+
+
+def _whiles_per_function(text: str) -> dict[str, int]:
+  """`stablehlo.while` count of every `func.func` of a module, by name."""
+  counts = {}
+  for chunk in re.split(r"\n(?=\s*func\.func )", text):
+    name = re.search(r"func\.func (?:public |private )?@([\w.$-]+)", chunk)
+    if name:
+      counts[name.group(1)] = chunk.count("stablehlo.while")
+  return counts
+
+
+@pytest.mark.parametrize("platform", ["cuda", "tpu"])
+def test_no_while_loop_on_accelerators(platform):
+  for name, fn in _mixing_ops().items():
+    whiles = _exported_text(fn, platform).count("stablehlo.while")
+    assert whiles == 0, (platform, name, whiles)
+
+
+def test_the_while_count_sees_jax_random_beta():
+  """Negative control: jax's own Beta lowers with a rejection loop per Gamma."""
+  beta = lambda k, x, y, a: jax.random.beta(k, a, a, (_B,))
+  assert _exported_text(beta, "cuda").count("stablehlo.while") == 2
+
+
+def test_on_cpu_every_while_is_threefry():
+  """XLA:CPU lowers jax's threefry hash as a rolled loop; nothing else may loop."""
+  for name, fn in _mixing_ops().items():
+    counts = _whiles_per_function(jax.jit(fn).lower(*_ARGS).as_text())
+    assert sum(counts.values()) > 0, name  # The parse did find the threefry loops.
+    others = {f: n for f, n in counts.items() if n and not re.fullmatch(r"threefry2x32(_\d+)?", f)}
+    assert not others, (name, others)
