@@ -382,6 +382,15 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
   "small_cnn": SmallCNN,
   "mlp": MLP,
 }
+# The ranks of one example each model takes (3: images [H, W, C]); None: any (flattened).
+# Config validation checks a dataset's inputs against this before a run starts.
+INPUT_RANKS: dict[str, tuple[int, ...] | None] = {
+  "preact_resnet18": (3,),
+  "wrn28_10": (3,),
+  "resnet50": (3,),
+  "small_cnn": (3,),
+  "mlp": None,
+}
 
 
 def create_model(
