@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import ml_collections
-from absl import app
 from absl import flags
 
 from mixjax.training import cli
@@ -102,4 +101,4 @@ def main(argv):
 if __name__ == "__main__":
   cli.define_flags(workdir_help="Parent directory; each setting trains in a subdirectory.")
   flags.DEFINE_list("mixes", ["none", "mixup"], "Values of config.mix to compare.")
-  app.run(main)
+  cli.run(main)

@@ -82,22 +82,10 @@ class StopRequests:
     return bool(np.any(flags))
 
 
-def check_finite_loss(losses: list[Any], *, epoch: int, first_step: int, steps: int) -> None:
-  """Raises :class:`Diverged` at the first non-finite value of `losses`.
-
-  Args:
-    losses: per-step losses (device or host scalars) of one epoch, from its step `first_step`.
-    epoch: the 1-based epoch, for the message.
-    first_step: the step within the epoch of `losses[0]`.
-    steps: steps per epoch.
-  """
-  values = np.asarray([float(x) for x in losses])
-  bad = np.flatnonzero(~np.isfinite(values))
-  if bad.size:
-    i = int(bad[0])
-    step = first_step + i
-    raise Diverged(
-      f"the train loss is {values[i]} at epoch {epoch} step {step} (global step "
-      f"{(epoch - 1) * steps + step + 1}): training diverged. The last good checkpoint is "
-      "kept; lower config.learning_rate (or check the data) and use a new workdir."
-    )
+def diverged(value: float, *, epoch: int, epoch_step: int, global_step: int) -> Diverged:
+  """The error of a non-finite loss `value` at 0-based `epoch`, step `epoch_step` in it."""
+  return Diverged(
+    f"the train loss is {value} at epoch {epoch + 1} step {epoch_step + 1} (global step "
+    f"{global_step + 1}): training diverged. The last good checkpoint is kept; lower "
+    "config.learning_rate (or check the data) and use a new workdir."
+  )

@@ -16,7 +16,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
-from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from mixjax.training import cli  # noqa: E402
@@ -56,4 +55,4 @@ if __name__ == "__main__":
   cli.define_flags(workdir_help="The run's directory.")
   flags.DEFINE_string("out", None, "Where to save this process's final parameters (.npz).")
   flags.mark_flag_as_required("out")
-  app.run(main)
+  cli.run(main)
