@@ -79,12 +79,12 @@ _LOADERS = {
   "speech_commands": _Loader(
     "mixjax.data.speech:load_speech_source", ("data_dir",), takes_name=False
   ),
-  "npz": _Loader("mixjax.data.npz_arrays:load_npz_source", ("data_dir",), takes_name=False),
   FOLDER_DATASET: _Loader(
     "mixjax.data.image_folder:load_folder_source",
     ("data_dir", "test_fraction", "image_size"),
     takes_name=False,
   ),
+  "npz": _Loader("mixjax.data.npz_arrays:load_npz_source", ("data_dir",), takes_name=False),
 }
 DATASETS = tuple(_LOADERS)
 # Where each optional argument of `load_source` applies, for the error elsewhere.

@@ -50,7 +50,7 @@ def test_datasets_lists_every_supported_name():
 
 def test_datasets_are_the_registry_in_order():
   assert data.DATASETS == (
-    data.SKLEARN_DATASETS + data.TFDS_DATASETS + data.AUDIO_DATASETS + (data.FOLDER_DATASET,)
+    data.SKLEARN_DATASETS + data.TFDS_DATASETS + data.AUDIO_DATASETS + (data.FOLDER_DATASET, "npz")
   )
   assert data.SKLEARN_DATASETS == ("digits", "iris", "wine", "breast_cancer")
 
