@@ -284,9 +284,10 @@ def cross_validate(
       f"config.cv_folds={num_folds} needs an in-memory dataset; {source.info.name!r} is "
       f"streamed ({type(source).__name__})."
     )
-  loop.prepare_workdir(config, workdir)  # As every run: refuses a workdir of another config.
-  folds = fold_indices(source.train_labels, num_folds, config.seed)
-  results = [run_fold(config, workdir, source, folds, k) for k in range(num_folds)]
+  # As every run: locked while the folds train; a workdir of another config is refused.
+  with loop.prepare_workdir(config, workdir):
+    folds = fold_indices(source.train_labels, num_folds, config.seed)
+    results = [run_fold(config, workdir, source, folds, k) for k in range(num_folds)]
   summary, oof, oof_indices, ensemble = summarize(results, source.train_labels, source.test_labels)
   summary.update(dataset=source.info.name, mix=config.mix, seed=config.seed)
   if jax.process_index() == 0:

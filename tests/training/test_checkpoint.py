@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 
 from mixjax.training import checkpoint as checkpoint_lib
+from tests.training import helpers
 
 
 def test_corrupt_checkpoint_falls_back_to_the_previous_one(tmp_path):
@@ -51,3 +54,33 @@ def test_restore_of_an_empty_workdir_is_none_and_save_round_trips(tmp_path):
   assert int(restored["step"]) == 7
   assert meta["wall_seconds"] == 3.5 and meta["fingerprint"] == checkpoint_lib.fingerprint(state)
   checkpointer.close()
+
+
+FAILING_SAVE = """
+import os, shutil, sys
+import numpy as np
+sys.path.insert(0, {root!r})
+from mixjax.training import checkpoint
+checkpointer = checkpoint.Checkpointer({workdir!r})
+checkpointer.save(1, {{"w": np.ones(3, np.float32)}}, {{"epoch": 1}})
+# The checkpoint directory becomes unwritable (a file where it was): a stand-in for a full
+# disk that works as root too.
+shutil.rmtree(checkpointer.directory)
+open(checkpointer.directory, "w").close()
+try:
+  checkpointer.save(2, {{"w": np.ones(3, np.float32)}}, {{"epoch": 2}})
+except checkpoint.CheckpointError as error:
+  print("ERROR", error, flush=True)
+raise SystemExit(3)  # The process must exit: no orbax thread may keep it alive.
+"""
+
+
+def test_a_failed_write_raises_at_once_and_leaves_nothing_running(tmp_path):
+  code = FAILING_SAVE.format(root=helpers.ROOT, workdir=str(tmp_path))
+  result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+  assert result.returncode == 3, result.stdout + result.stderr
+  directory = tmp_path / "checkpoints"
+  assert (
+    f"ERROR could not write the checkpoint of step 2 to {directory}: NotADirectoryError"
+  ) in result.stdout
+  assert "Traceback" not in result.stderr, result.stderr  # Orbax's are silenced.
