@@ -126,7 +126,7 @@ def test_errors_are_one_line_with_an_exit_status():
     "2 'error: config.mixup_alfa is not a config key (see mixjax.training.config."
     "default_config); did you mean config.mixup_alpha, config.cutmix_alpha?\\n'"
   )
-  assert lines["BADINT"].startswith("2 'error: config.batch_size=x: ")
+  assert lines["BADINT"].startswith('2 "error: config.batch_size=x: invalid literal for int()')
   assert lines["CONFIG"] == "2 \"error: config.model must be x, got 'y'.\\n\""
   assert lines["VERBOSE"] == "raised ConfigError ''"  # The traceback, with --verbose.
   assert lines["WORKDIR"] == "1 'error: --workdir /w is not usable\\n'"
