@@ -254,7 +254,8 @@ def check_model_input(config: ml_collections.ConfigDict, input_shape: tuple[int,
   fit = sorted(name for name, accepted in ranks.items() if accepted is None or rank in accepted)
   raise ConfigError(
     f"config.model={config.model!r} takes examples of rank "
-    f"{' or '.join(map(str, ranks[config.model]))} ([H, W, C] images are rank 3), but dataset {config.dataset!r} has inputs of shape {tuple(input_shape)}: "
+    f"{' or '.join(map(str, ranks[config.model]))} ([H, W, C] images are rank 3), but "
+    f"dataset {config.dataset!r} has inputs of shape {tuple(input_shape)}: "
     f"use {' or '.join('--config.model=' + name for name in fit)}.",
     "model",
   )
