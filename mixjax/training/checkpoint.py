@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import sys
 import threading
 from typing import Any
 
@@ -53,6 +54,29 @@ def _quiet_orbax():
     yield
   finally:
     logger.setLevel(level)
+
+
+def _drop_closed_loop_errors() -> None:
+  """Silences the "Event loop is closed" errors a failed restore leaves behind.
+
+  When one read of a corrupt checkpoint fails, orbax closes its asyncio loop while
+  tensorstore still completes the other reads; each completion then fails to reach the
+  closed loop and Python prints it as an unraisable exception (dozens of tracebacks).
+  They carry no information: the failed restore is reported once, by `restore_latest`.
+  Every other unraisable exception still reaches the previous hook.
+  """
+  previous = sys.unraisablehook
+  if getattr(previous, "_drops_closed_loop_errors", False):
+    return
+
+  def hook(unraisable: Any) -> None:
+    error = unraisable.exc_value
+    if isinstance(error, RuntimeError) and str(error) == "Event loop is closed":
+      return
+    previous(unraisable)
+
+  hook._drops_closed_loop_errors = True
+  sys.unraisablehook = hook
 
 
 def _root_cause(error: BaseException) -> BaseException:
@@ -117,6 +141,7 @@ class Checkpointer:
           ),
         )
       except Exception as error:  # noqa: BLE001 - any failure means "unusable checkpoint".
+        _drop_closed_loop_errors()
         logging.warning(
           "Checkpoint at step %d is unreadable (%s); trying an older one.", step, error
         )
