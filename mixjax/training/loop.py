@@ -505,9 +505,11 @@ def save_checkpoint(
   host_state = run.parallel.get_state(state)
   step = int(host_state.step)
   if not all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(host_state.params)):
+    where = (epoch + 1, epoch_step) if epoch_step else (epoch, run.steps_per_epoch)
     raise stopping.Diverged(
-      f"the parameters are not finite at global step {step} (epoch {epoch + 1}): training "
-      "diverged. The last good checkpoint is kept; lower config.learning_rate."
+      f"the parameters are not finite at epoch {where[0]} step {where[1]} (global step "
+      f"{step}): training diverged. The last good checkpoint is kept; lower "
+      "config.learning_rate (or check the data) and use a new workdir."
     )
   meta = {
     "epoch": epoch,

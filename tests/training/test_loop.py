@@ -302,6 +302,7 @@ def test_divergence_stops_at_the_first_non_finite_loss_and_keeps_the_last_good_c
   with pytest.raises(stopping.Diverged, match=r"at epoch 1 step (\d+) \(global step (\d+)\)") as e:
     loop.train(config, str(tmp_path))
   bad_step = int(re.search(r"global step (\d+)", str(e.value)).group(1))
+  assert "training diverged. The last good checkpoint is kept" in str(e.value)
   saved = sorted(int(p.name) for p in (tmp_path / "checkpoints").iterdir() if p.name.isdigit())
   assert saved and max(saved) < bad_step  # Nothing saved from the diverged steps on.
   assert not (tmp_path / "summary.json").exists()
@@ -364,3 +365,24 @@ def test_cross_validation_lines_say_held_out():
   line = loop.format_record(record, 3, "held-out")
   assert "held-out acc 25.00%" in line and "test" not in line
   assert "test acc 25.00%" in loop.format_record(record, 3)
+
+
+def test_a_non_finite_loss_stops_the_run_at_its_step(tmp_path, monkeypatch):
+  config = helpers.small_digits_config(checkpoint_every_steps=2)
+  calls = []
+  train = parallel_lib.Parallel.train
+
+  def nan_at_step_14(self, state, batch, hparams):  # The 4th step of epoch 2 (10 per epoch).
+    state, metrics = train(self, state, batch, hparams)
+    calls.append(1)
+    return state, {**metrics, "loss": metrics["loss"] * np.nan} if len(calls) == 14 else metrics
+
+  monkeypatch.setattr(parallel_lib.Parallel, "train", nan_at_step_14)
+  with pytest.raises(
+    stopping.Diverged, match=r"the train loss is nan at epoch 2 step 4 \(global step 14\)"
+  ):
+    loop.train(config, str(tmp_path))
+  assert len(calls) <= 15  # Stopped at once (checked at most one step behind).
+  assert [r["epoch"] for r in helpers.read_records(tmp_path)] == [1]
+  saved = sorted(int(p.name) for p in (tmp_path / "checkpoints").iterdir() if p.name.isdigit())
+  assert max(saved) == 12  # The last step checkpoint before the NaN; none from it on.
