@@ -17,8 +17,11 @@ MODULES = (
   "loop",
   "models",
   "parallel",
+  "progress",
   "reporting",
   "step",
+  "stopping",
+  "workdir",
 )
 SHARED = ("config", "workdir", "distributed", "coordinator_address", "num_processes", "process_id")
 
