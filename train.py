@@ -9,7 +9,6 @@ Rerunning the same command on the same workdir resumes. For several hosts, pass
 environment your cluster sets for jax.distributed.initialize).
 """
 
-from absl import app
 from absl import flags
 
 from mixjax.training import cli
@@ -29,4 +28,4 @@ def main(argv):
 
 if __name__ == "__main__":
   cli.define_flags(workdir_help="Directory for checkpoints, metrics and plots.")
-  app.run(main)
+  cli.run(main)

@@ -89,6 +89,7 @@ _LOADERS = {
     ("data_dir", "test_fraction", "image_size"),
     takes_name=False,
   ),
+  "npz": _Loader("mixjax.data.npz_arrays:load_npz_source", ("data_dir",), takes_name=False),
 }
 DATASETS = tuple(_LOADERS)
 # Where each optional argument of `load_source` applies, for the error elsewhere.

@@ -14,9 +14,12 @@ Modules:
     functions (setup, restore, train_epoch, evaluate, log_record, save_checkpoint, finish).
   calibration: ECE (15 bins), NLL and temperature scaling.
   checkpoint, reporting, distributed: checkpoints, workdir outputs, multi-process start.
+  workdir, stopping, progress: the workdir lock, SIGTERM / SIGINT and the non-finite loss
+    guard, the progress bar and the end-of-run summary.
   compare, cross_validation: several settings side by side; k-fold cross-validation.
   cli: the flags the entry points share (train.py, `python -m` compare / cross_validation),
-    defined only when one of them runs: importing the harness registers no flag.
+    defined only when one of them runs (importing the harness registers no flag), and their
+    one-line errors.
 """
 
 from __future__ import annotations

@@ -1,20 +1,40 @@
-"""The command-line flags every training entry point shares, and their common start.
+"""The command-line flags every training entry point shares, their common start and errors.
 
 train.py, `python -m mixjax.training.compare` and `python -m mixjax.training.cross_validation`
-call :func:`define_flags` when they run as programs (never at import), then :func:`start`
-first thing in their `main`. Library imports register no flag.
+call :func:`define_flags` when they run as programs (never at import), then :func:`run`
+(absl's `app.run` with one-line errors) and :func:`start` first thing in their `main`.
+Library imports register no flag.
+
+Errors are one line on stderr, without a traceback unless `--verbose` is passed:
+`error: config.KEY must be ..., got ...` (a bad flag or config value, an unknown key:
+exit status 2), `error: ...` for an unusable workdir, a failed checkpoint write or a
+diverged run (status 1). SIGTERM / Ctrl-C save a checkpoint and print how to resume
+(status 128 + the signal number: 143, 130).
 """
 
 from __future__ import annotations
 
+import functools
+import re
+import signal
+import sys
+from collections.abc import Callable
 from collections.abc import Sequence
+from typing import Any
 
 from absl import app
 from absl import flags
 from absl import logging
 from ml_collections import config_flags
 
+from mixjax.training import checkpoint
+from mixjax.training import config as config_lib
 from mixjax.training import distributed
+from mixjax.training import stopping
+from mixjax.training import workdir
+
+USAGE_ERROR = 2  # The exit status of a bad command line or config.
+FAILURE = 1  # The exit status of a run that failed (workdir, checkpoint write, divergence).
 
 # The flags defined below belong to the entry point that calls define_flags: its --help
 # lists them (absl attributes them to the caller, as ml_collections' config_flags does).
@@ -39,6 +59,7 @@ def define_flags(*, workdir_help: str) -> None:
   flags.DEFINE_string("coordinator_address", None, "host:port of process 0.")
   flags.DEFINE_integer("num_processes", None, "Number of processes.")
   flags.DEFINE_integer("process_id", None, "This process's index.")
+  flags.DEFINE_bool("verbose", False, "Show the Python traceback of an error.")
   flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -48,3 +69,68 @@ def start(argv: Sequence[str]) -> None:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO.
   distributed.initialize_from_flags()
+
+
+def _fail(message: str, status: int, argv: Sequence[str], error: BaseException | None = None):
+  """Prints `error: message` (or re-raises `error` with --verbose) and exits with `status`."""
+  if error is not None and _verbose(argv):
+    raise error
+  print(f"error: {message}", file=sys.stderr, flush=True)
+  sys.exit(status)
+
+
+def _verbose(argv: Sequence[str]) -> bool:
+  """Whether `argv` holds --verbose (also --verbose=true / 1)."""
+  flag = [a.lstrip("-") for a in argv if a.lstrip("-").split("=")[0] in ("verbose", "noverbose")]
+  return bool(flag) and flag[-1] in ("verbose", "verbose=true", "verbose=True", "verbose=1")
+
+
+def _config_overrides(argv: Sequence[str]) -> list[str]:
+  """The keys of the `--config.KEY=VALUE` flags of `argv`."""
+  return [m.group(1) for a in argv if (m := re.match(r"^--?config\.([^=.]+)", a))]
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+  """absl's flag parsing with one-line errors (an unknown `config.KEY` names close matches)."""
+  known = set(config_lib.default_config().keys())
+  for key in _config_overrides(argv):
+    if key not in known:
+      _fail(config_lib.unknown_key_message(key, known), USAGE_ERROR, argv)
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as error:
+    _fail(str(error).replace("flag --config.", "config."), USAGE_ERROR, argv, error)
+  except (AttributeError, KeyError, TypeError, ValueError) as error:  # ml_collections.
+    _fail(f"{type(error).__name__}: {error}", USAGE_ERROR, argv, error)
+
+
+def guarded(main: Callable[[Sequence[str]], Any]) -> Callable[[Sequence[str]], Any]:
+  """`main` with its errors turned into one line and an exit status (see the module doc)."""
+
+  @functools.wraps(main)
+  def run_main(argv: Sequence[str]) -> Any:
+    raw = sys.argv
+    try:
+      return main(argv)
+    except config_lib.ConfigError as error:
+      _fail(str(error), USAGE_ERROR, raw, error)
+    except stopping.Interrupted as error:
+      print(str(error), file=sys.stderr, flush=True)
+      sys.exit(128 + error.signum)
+    except KeyboardInterrupt:
+      print(
+        "interrupted (Ctrl-C twice): the last checkpoint is kept; rerun the same command "
+        "to resume.",
+        file=sys.stderr,
+        flush=True,
+      )
+      sys.exit(128 + signal.SIGINT)
+    except (workdir.WorkdirError, checkpoint.CheckpointError, stopping.Diverged) as error:
+      _fail(str(error), FAILURE, raw, error)
+
+  return run_main
+
+
+def run(main: Callable[[Sequence[str]], Any]) -> None:
+  """`absl.app.run(main)` with one-line errors for bad flags, configs and failed runs."""
+  app.run(guarded(main), flags_parser=parse_flags)

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import ml_collections
-from absl import app
 from absl import flags
 
 from mixjax.training import cli
@@ -204,4 +203,4 @@ if __name__ == "__main__":
   cli.define_flags(workdir_help="Parent directory; each setting trains in a subdirectory.")
   flags.DEFINE_list("mixes", ["none", "mixup"], "Values of config.mix to compare.")
   flags.DEFINE_list("seeds", [], "Seeds per setting (mean ± std); empty: config.seed only.")
-  app.run(main)
+  cli.run(main)

@@ -5,6 +5,7 @@ Every bad value fails at start-up, by name.
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import math
 import os
@@ -22,7 +23,14 @@ CHOICES = {
   "parallel": ("pmap", "shard_map"),
 }
 POSITIVE_INTS = ("num_epochs", "batch_size", "checkpoint_every_epochs")
-NON_NEGATIVE_INTS = ("mix_off_epochs", "seed", "eval_batch_size", "cv_folds", "image_size")
+NON_NEGATIVE_INTS = (
+  "mix_off_epochs",
+  "seed",
+  "eval_batch_size",
+  "cv_folds",
+  "image_size",
+  "checkpoint_every_steps",
+)
 NON_NEGATIVE_FLOATS = ("learning_rate", "weight_decay", "mixup_alpha", "cutmix_alpha")
 UNIT_FLOATS = ("momentum", "switch_prob", "label_noise", "random_erasing", "gridmask")
 # Model -> its number of manifold mixup boundaries (0 = the input, see models.py): the
@@ -36,6 +44,11 @@ MANIFOLD_LAYERS = {
   "mnist1d_cnn": 4,
   "cnn1d": 4,  # 1 + stages (3 by default).
 }
+# The largest finite float32: the step computes in float32, so a larger α or learning rate
+# (1e39) would be inf there and turn every pixel and label into NaN.
+FLOAT32_MAX = 3.4028234663852886e38
+# Datasets whose inputs are the user's own files: `data_dir` names them (required).
+FILE_DATASETS = ("folder", "npz")
 
 
 def default_config() -> ml_collections.ConfigDict:
@@ -45,9 +58,9 @@ def default_config() -> ml_collections.ConfigDict:
   config.dataset = (
     "digits"  # digits/iris/wine/breast_cancer (offline), "folder" or a tfds name (cifar10, ...).
   )
-  config.data_dir = ""  # tfds data_dir ("" = tfds default); for "folder", the image folder.
+  config.data_dir = ""  # tfds data_dir ("" = tfds default); "folder": the folder; "npz": the file.
   config.test_fraction = 0.0  # Held-out fraction without a test split (by seed); 0 = default.
-  config.image_size = 0  # dataset="folder": side of the resized square images; 0 = 32.
+  config.image_size = 0  # dataset="folder" only: side of the resized square images; 0 = 32.
   config.label_noise = 0.0  # Fraction of training labels replaced by uniform random classes.
   config.augment = "none"  # "none" | "crop_flip" (pad-4 random crop + horizontal flip, in-graph).
   # --- model ---
@@ -82,6 +95,7 @@ def default_config() -> ml_collections.ConfigDict:
   config.parallel = "pmap"  # "pmap" (default) | "shard_map" (1-D mesh over all devices).
   config.seed = 0  # Seeds the split, label noise, init, data order and mixing.
   config.checkpoint_every_epochs = 1  # Checkpoint period in epochs (and at the end).
+  config.checkpoint_every_steps = 0  # Also checkpoint every N train steps, mid-epoch (0 = off).
   config.eval_batch_size = 0  # Global eval batch (0 = batch_size).
   config.cv_folds = 0  # k-fold cross-validation on the training split (0 = off).
   return config
@@ -109,11 +123,30 @@ def load_config_file(path: str) -> ml_collections.ConfigDict:
 
 
 # Keys that do not change what a run computes: a resumed run may change them.
-NON_SEMANTIC_KEYS = frozenset({"checkpoint_every_epochs", "data_dir"})
+NON_SEMANTIC_KEYS = frozenset({"checkpoint_every_epochs", "checkpoint_every_steps", "data_dir"})
+
+
+class ConfigError(ValueError):
+  """A bad config: its message is the one line the entry points print (`error: ...`).
+
+  Attributes:
+    key: the config key at fault (without the `config.` prefix), or None.
+  """
+
+  def __init__(self, message: str, key: str | None = None):
+    super().__init__(message)
+    self.key = key
 
 
 def _fail(key: str, value: Any, expected: str) -> None:
-  raise ValueError(f"config.{key} must be {expected}, got {value!r}.")
+  raise ConfigError(f"config.{key} must be {expected}, got {value!r}.", key)
+
+
+def unknown_key_message(key: str, known: Any) -> str:
+  """`config.KEY is not a config key`, with the closest known keys."""
+  close = difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.6)
+  hint = f"; did you mean {', '.join('config.' + k for k in close)}?" if close else "."
+  return f"config.{key} is not a config key (see mixjax.training.config.default_config){hint}"
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
@@ -130,18 +163,30 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _check_kinds(config)
   _check_ranges(config)
   _check_manifold_and_loss(config)
+  _check_names(config)
 
 
 def _check_keys(config: ml_collections.ConfigDict) -> None:
   known = set(default_config().keys())
   unknown = sorted(set(config.keys()) - known)
   if unknown:
-    raise ValueError(f"Unknown config keys {unknown}; known keys: {sorted(known)}.")
+    raise ConfigError(unknown_key_message(unknown[0], known), unknown[0])
   missing = sorted(known - set(config.keys()))
   if missing:
-    raise ValueError(
-      f"config is missing {missing}; derive configs from mixjax.training.config.default_config."
+    raise ConfigError(
+      f"config is missing {missing}; derive configs from mixjax.training.config.default_config.",
+      missing[0],
     )
+
+
+def _is_number(value: Any) -> bool:
+  """A real Python number (bools are not), finite in float32."""
+  return (
+    isinstance(value, int | float)
+    and not isinstance(value, bool)
+    and math.isfinite(value)
+    and abs(value) <= FLOAT32_MAX
+  )
 
 
 def _check_kinds(config: ml_collections.ConfigDict) -> None:
@@ -150,21 +195,24 @@ def _check_kinds(config: ml_collections.ConfigDict) -> None:
     if key in config and config[key] not in choices:
       _fail(key, config[key], f"one of {choices}")
   for key in POSITIVE_INTS:
-    if key in config and (not isinstance(config[key], int) or config[key] < 1):
+    if key in config and (not _is_int(config[key]) or config[key] < 1):
       _fail(key, config[key], "a positive int")
   for key in NON_NEGATIVE_INTS:
-    if key in config and (not isinstance(config[key], int) or config[key] < 0):
+    if key in config and (not _is_int(config[key]) or config[key] < 0):
       _fail(key, config[key], "an int >= 0")
   for key in NON_NEGATIVE_FLOATS:
-    if key in config:
-      value = config[key]
-      if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        _fail(key, value, "a finite number >= 0")
+    if key in config and (not _is_number(config[key]) or config[key] < 0):
+      _fail(key, config[key], f"a number >= 0, finite in float32 (at most {FLOAT32_MAX:.4g})")
+  for key in UNIT_FLOATS + ("label_smoothing", "dropout_rate", "lr_decay", "test_fraction"):
+    if key in config and not _is_number(config[key]):
+      _fail(key, config[key], "a finite number")
   for key in UNIT_FLOATS:
-    if key in config:
-      value = config[key]
-      if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
-        _fail(key, value, "a number in [0, 1]")
+    if key in config and not 0.0 <= config[key] <= 1.0:
+      _fail(key, config[key], "a number in [0, 1]")
+
+
+def _is_int(value: Any) -> bool:
+  return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_ranges(config: ml_collections.ConfigDict) -> None:
@@ -205,3 +253,42 @@ def _check_manifold_and_loss(config: ml_collections.ConfigDict) -> None:
     _fail("bce_target_thresh", threshold, "a number in [0, 1) (0 = off)")
   if threshold > 0 and config.get("loss") != "sigmoid":
     _fail("bce_target_thresh", threshold, "0 unless config.loss is 'sigmoid'")
+def _check_names(config: ml_collections.ConfigDict) -> None:
+  """The model name, and the options that only some datasets take."""
+  from mixjax.training import models  # Flax: only when a run is validated.
+
+  if "model" in config and config.model not in models.INPUT_RANKS:
+    _fail("model", config.model, f"one of {sorted(models.INPUT_RANKS)}")
+  dataset = config.get("dataset")
+  if not isinstance(dataset, str) or not dataset:
+    _fail("dataset", dataset, "a dataset name")
+  if config.get("image_size", 0) and dataset != "folder":
+    _fail("image_size", config.image_size, "0 unless config.dataset='folder'")
+  if dataset in FILE_DATASETS and not config.get("data_dir"):
+    _fail("data_dir", config.get("data_dir"), f"the path of the {dataset} data (dataset={dataset})")
+
+
+def check_model_input(config: ml_collections.ConfigDict, input_shape: tuple[int, ...]) -> None:
+  """Refuses a model that cannot take the dataset's inputs (e.g. a CNN on a table).
+
+  Args:
+    config: the run's config.
+    input_shape: the shape of one example of its dataset.
+
+  Raises:
+    ConfigError: naming config.model, the input shape and the models that fit.
+  """
+  from mixjax.training import models
+
+  ranks = models.INPUT_RANKS
+  rank = len(input_shape)
+  if ranks[config.model] is None or rank in ranks[config.model]:
+    return
+  fit = sorted(name for name, accepted in ranks.items() if accepted is None or rank in accepted)
+  raise ConfigError(
+    f"config.model={config.model!r} takes examples of rank "
+    f"{' or '.join(map(str, ranks[config.model]))} ([H, W, C] images are rank 3), but "
+    f"dataset {config.dataset!r} has inputs of shape {tuple(input_shape)}: "
+    f"use {' or '.join('--config.model=' + name for name in fit)}.",
+    "model",
+  )

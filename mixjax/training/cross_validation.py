@@ -39,7 +39,6 @@ from typing import Any
 import jax
 import ml_collections
 import numpy as np
-from absl import app
 from absl import flags
 from sklearn import model_selection
 
@@ -162,7 +161,7 @@ def run_fold(
       f"{len(held_out_indices)}, in {fold_dir}",
       flush=True,
     )
-  state, summary = loop.train(config, fold_dir, source=train_source)
+  state, summary = loop.train(config, fold_dir, source=train_source, eval_label="held-out")
   eval_batch_size = config.eval_batch_size or config.batch_size
   held_out_probs, _ = loop.predict(state, held_out_view, global_batch_size=eval_batch_size)
   test_probs, _ = loop.predict(state, test_view, global_batch_size=eval_batch_size)
@@ -285,9 +284,10 @@ def cross_validate(
       f"config.cv_folds={num_folds} needs an in-memory dataset; {source.info.name!r} is "
       f"streamed ({type(source).__name__})."
     )
-  loop.prepare_workdir(config, workdir)  # As every run: refuses a workdir of another config.
-  folds = fold_indices(source.train_labels, num_folds, config.seed)
-  results = [run_fold(config, workdir, source, folds, k) for k in range(num_folds)]
+  # As every run: locked while the folds train; a workdir of another config is refused.
+  with loop.prepare_workdir(config, workdir):
+    folds = fold_indices(source.train_labels, num_folds, config.seed)
+    results = [run_fold(config, workdir, source, folds, k) for k in range(num_folds)]
   summary, oof, oof_indices, ensemble = summarize(results, source.train_labels, source.test_labels)
   summary.update(dataset=source.info.name, mix=config.mix, seed=config.seed)
   if jax.process_index() == 0:
@@ -391,4 +391,4 @@ if __name__ == "__main__":
   cli.define_flags(workdir_help="Parent directory; each setting in a subdirectory.")
   flags.DEFINE_integer("folds", None, "Number of folds (default: config.cv_folds, else 5).")
   flags.DEFINE_list("mixes", None, "Values of config.mix to compare (default: config.mix).")
-  app.run(main)
+  cli.run(main)

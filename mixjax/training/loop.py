@@ -1,10 +1,16 @@
 """`train_and_evaluate(config, workdir)`: the training loop behind train.py.
 
 :func:`train` is the loop; each part is a small top-level function of the :class:`Run`
-that :func:`setup` builds: `setup` (config and workdir checks, data, model, optimizer,
-compiled steps), `restore` (the newest good checkpoint), per epoch `run_epoch`
+that :func:`setup` builds: `setup` (the whole config and the data checked before the
+workdir is touched, then the workdir, its lock, the model, optimizer and compiled steps),
+`restore` (the newest good checkpoint, possibly mid-epoch), per epoch `run_epoch`
 (`train_epoch`, then `evaluate`, giving one record), `log_record` (metrics.jsonl,
-TensorBoard, one printed line) and `save_checkpoint`, then `finish` (summary.json).
+TensorBoard, one printed line) and `save_checkpoint`, then `finish` (summary.json and the
+printed summary). `train_epoch` iterates the batches of `epoch_batches` (the one place a
+prefetching iterator wraps them); after each step it checks the previous step's loss
+(:class:`stopping.Diverged` at the first non-finite one), saves the
+`checkpoint_every_steps` checkpoints and stops on SIGTERM / SIGINT
+(:class:`stopping.Interrupted`, after a checkpoint at that step).
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import flax.linen as nn
@@ -29,24 +35,51 @@ from mixjax.training import checkpoint as checkpoint_lib
 from mixjax.training import config as config_lib
 from mixjax.training import models
 from mixjax.training import parallel as parallel_lib
+from mixjax.training import progress as progress_lib
 from mixjax.training import reporting
 from mixjax.training import step as step_lib
+from mixjax.training import stopping
+from mixjax.training import workdir as workdir_lib
 
 # --- building blocks of a run (also what benchmarks/bench_train_step.py runs) ---
 
 
+# The arguments of `data.load_source` as the loaders' errors name them -> the config keys.
+_SOURCE_ARGS = {
+  "`name`": "config.dataset",
+  "`data_dir`": "config.data_dir",
+  "`test_fraction`": "config.test_fraction",
+  "`image_size`": "config.image_size",
+  "`label_noise`": "config.label_noise",
+  "`seed`": "config.seed",
+}
+
+
 def load_source(config: ml_collections.ConfigDict) -> data_lib.Source:
-  """This process's data source for `config` (dataset, seed, label noise, split, image size)."""
-  return data_lib.load_source(
-    config.dataset,
-    seed=config.seed,
-    label_noise=config.label_noise,
-    process_index=jax.process_index(),
-    process_count=jax.process_count(),
-    data_dir=config.data_dir or None,
-    test_fraction=config.test_fraction or None,
-    image_size=config.image_size or None,
-  )
+  """This process's data source for `config` (dataset, seed, label noise, split, image size).
+
+  Raises:
+    config.ConfigError: the data cannot be loaded as configured (unknown dataset, missing
+      files, bad options), the message naming the config keys.
+  """
+  try:
+    return data_lib.load_source(
+      config.dataset,
+      seed=config.seed,
+      label_noise=config.label_noise,
+      process_index=jax.process_index(),
+      process_count=jax.process_count(),
+      data_dir=config.data_dir or None,
+      test_fraction=config.test_fraction or None,
+      image_size=config.image_size or None,
+    )
+  except (ValueError, FileNotFoundError) as error:
+    message = str(error)
+    for argument, key in _SOURCE_ARGS.items():
+      message = message.replace(argument, key)
+    if not message.startswith("config."):
+      message = f"config.dataset={config.dataset!r} cannot be loaded: {message}"
+    raise config_lib.ConfigError(message) from error
 
 
 def create_model(config: ml_collections.ConfigDict, num_classes: int) -> nn.Module:
@@ -130,8 +163,13 @@ class Run:
     steps_per_epoch: train steps per epoch.
     checkpointer: the workdir's checkpoints.
     log: the per-epoch records.
+    lock: the workdir lock this process holds (process 0).
     is_main: whether this process writes the outputs (process 0).
     start_time: `time.time()` when this session of the run started.
+    eval_label: what the evaluated split is called in the printed lines ("test", or
+      "held-out" for a cross-validation fold).
+    stop: the SIGTERM / SIGINT requests.
+    progress: the bar and the printed lines (set by :func:`restore`).
     wall_offset: seconds spent by the sessions before it (set by :func:`restore`).
   """
 
@@ -143,13 +181,46 @@ class Run:
   steps_per_epoch: int
   checkpointer: checkpoint_lib.Checkpointer
   log: reporting.MetricsLog
+  lock: workdir_lib.WorkdirLock
   is_main: bool
   start_time: float
+  eval_label: str = "test"
+  stop: stopping.StopRequests = dataclasses.field(default_factory=stopping.StopRequests)
+  progress: progress_lib.Progress | None = None
   wall_offset: float = 0.0
 
   def wall_seconds(self) -> float:
     """Seconds the run has taken so far, over all its sessions."""
     return self.wall_offset + time.time() - self.start_time
+
+  def close(self) -> None:
+    """Closes the checkpoints, the outputs and the bar, and releases the lock."""
+    if self.progress is not None:
+      self.progress.close()
+    self.checkpointer.close()
+    self.log.close()
+    self.lock.release()
+
+
+@dataclasses.dataclass
+class Tally:
+  """Running sums of the train metrics of the epoch in progress.
+
+  Saved with the step checkpoints, so an epoch resumed mid-way reports the same means.
+  """
+
+  loss_sum: float = 0.0
+  accuracy_sum: float = 0.0
+  count: int = 0
+
+  def add(self, metrics: dict[str, Any], *, epoch: int, epoch_step: int, global_step: int):
+    """Adds one step's metrics; raises :class:`stopping.Diverged` on a non-finite loss."""
+    loss = float(metrics["loss"])
+    if not np.isfinite(loss):
+      raise stopping.diverged(loss, epoch=epoch, epoch_step=epoch_step, global_step=global_step)
+    self.loss_sum += loss
+    self.accuracy_sum += float(metrics["accuracy"])
+    self.count += 1
 
 
 def check_workdir_config(config, workdir: str) -> None:
@@ -163,7 +234,7 @@ def check_workdir_config(config, workdir: str) -> None:
     changed = sorted(k for k in keys if previous.get(k) != current.get(k))
     if changed:
       details = ", ".join(f"{k}: {previous.get(k)!r} -> {current.get(k)!r}" for k in changed)
-      raise ValueError(
+      raise config_lib.ConfigError(
         f"--workdir {workdir} holds a run with a different config ({details}). "
         "Use a new workdir, or rerun with the same config to resume."
       )
@@ -171,20 +242,32 @@ def check_workdir_config(config, workdir: str) -> None:
     reporting.write_json(path, current)
 
 
-def prepare_workdir(config: ml_collections.ConfigDict, workdir: str) -> None:
-  """Validates `config`, then creates `workdir` and writes (or checks) its config.json."""
-  config_lib.validate(config)
-  os.makedirs(workdir, exist_ok=True)
-  check_workdir_config(config, workdir)
+def prepare_workdir(config: ml_collections.ConfigDict, workdir: str) -> workdir_lib.WorkdirLock:
+  """Creates and locks `workdir`, then writes (or checks) its config.json.
+
+  Returns:
+    The lock, held (process 0 only; the other processes get a disabled one).
+  """
+  workdir_lib.make_workdir(workdir)
+  lock = workdir_lib.WorkdirLock(workdir, enabled=jax.process_index() == 0)
+  lock.acquire()
+  try:
+    check_workdir_config(config, workdir)
+  except BaseException:
+    lock.release()
+    raise
+  return lock
 
 
 def check_source(config: ml_collections.ConfigDict, source: data_lib.Source) -> None:
-  """Refuses a box-mixing config on inputs that are not images."""
+  """Refuses a model or a box-mixing config that the dataset's inputs do not fit."""
   info = source.info
+  config_lib.check_model_input(config, info.input_shape)
   if config.mix in ("cutmix", "mixup_or_cutmix") and len(info.input_shape) != 3:
-    raise ValueError(
+    raise config_lib.ConfigError(
       f"config.mix={config.mix!r} needs images [H, W, C]; dataset {info.name!r} has inputs "
-      f"of shape {info.input_shape}. Use mix='mixup' or 'none'."
+      f"of shape {info.input_shape}. Use mix='mixup' or 'none'.",
+      "mix",
     )
 
 
@@ -197,21 +280,36 @@ def save_source_files(config, source: data_lib.Source, workdir: str) -> None:
 
 
 def setup(
-  config: ml_collections.ConfigDict, workdir: str, *, source: data_lib.Source | None = None
+  config: ml_collections.ConfigDict,
+  workdir: str,
+  *,
+  source: data_lib.Source | None = None,
+  eval_label: str = "test",
 ) -> tuple[Run, step_lib.TrainState]:
-  """Checks the config and workdir, loads the data, builds the steps and a fresh host state."""
-  prepare_workdir(config, workdir)
+  """Checks the config and the data, then prepares the workdir and a fresh host state.
+
+  Nothing is written before the whole config (names, ranges, the model's fit to the data,
+  the batch sizes) is known to be good.
+  """
+  config_lib.validate(config)
   is_main = jax.process_index() == 0
   start_time = time.time()
   source = load_source(config) if source is None else source
   check_source(config, source)
-  if is_main:
-    save_source_files(config, source, workdir)
   info = source.info
   parallel = make_parallel(config, info.num_classes)
   steps_per_epoch = source.steps_per_epoch(config.batch_size)
   tx, schedule = make_optimizer(config, steps_per_epoch)
-  host_state = create_state(config, create_model(config, info.num_classes), tx, info.input_shape)
+  model = create_model(config, info.num_classes)
+  lock = prepare_workdir(config, workdir)
+  try:
+    if is_main:
+      save_source_files(config, source, workdir)
+    host_state = create_state(config, model, tx, info.input_shape)
+    checkpointer = checkpoint_lib.Checkpointer(workdir)
+  except BaseException:
+    lock.release()
+    raise
   run = Run(
     config=config,
     workdir=workdir,
@@ -219,75 +317,115 @@ def setup(
     parallel=parallel,
     schedule=schedule,
     steps_per_epoch=steps_per_epoch,
-    checkpointer=checkpoint_lib.Checkpointer(workdir),
+    checkpointer=checkpointer,
     log=reporting.MetricsLog(workdir, enabled=is_main),
+    lock=lock,
     is_main=is_main,
     start_time=start_time,
+    eval_label=eval_label,
   )
   return run, host_state
 
 
-def restore(run: Run, host_state: step_lib.TrainState) -> tuple[step_lib.TrainState, int]:
+@dataclasses.dataclass
+class Position:
+  """Where a run stands: `epoch` (0-based, in progress), `epoch_step` steps into it."""
+
+  epoch: int = 0
+  epoch_step: int = 0
+  tally: Tally = dataclasses.field(default_factory=Tally)
+
+
+def restore(run: Run, host_state: step_lib.TrainState) -> tuple[step_lib.TrainState, Position]:
   """Restores the newest good checkpoint, if any, onto the devices.
 
   Returns:
-    `(state, start_epoch)`: the device state and the number of epochs already done.
+    `(state, position)`: the device state and where the run stands (epochs done, steps
+    into the next one and that epoch's metric sums when the checkpoint was mid-epoch).
   """
-  start_epoch = 0
+  position = Position()
   restored = run.checkpointer.restore_latest(host_state)
   if restored is not None:
     host_state, meta = restored
-    start_epoch = int(meta["epoch"])
+    tally = meta.get("tally", {})
+    position = Position(int(meta["epoch"]), int(meta.get("epoch_step", 0)), Tally(**tally))
     run.wall_offset = float(meta.get("wall_seconds", 0.0))
     if run.is_main:
-      print(f"Resuming {run.workdir} from epoch {start_epoch} (step {int(host_state.step)}).")
-  run.log.resume(start_epoch)
-  return run.parallel.put_state(host_state), start_epoch
+      into = f", {position.epoch_step} steps into epoch {position.epoch + 1}"
+      print(
+        f"Resuming {run.workdir} from epoch {position.epoch} (step {int(host_state.step)})"
+        f"{into if position.epoch_step else ''}.",
+        flush=True,
+      )
+  run.log.resume(position.epoch)
+  total = run.config.num_epochs * run.steps_per_epoch
+  done = position.epoch * run.steps_per_epoch + position.epoch_step
+  run.progress = progress_lib.Progress(total, done, enabled=run.is_main)
+  return run.parallel.put_state(host_state), position
 
 
-def _progress(iterable, total: int, desc: str):
-  """A tqdm bar on a terminal; nothing (plain per-epoch log lines instead) otherwise."""
-  if not sys.stderr.isatty() or jax.process_index() != 0:
-    return iterable, None
-  from tqdm import tqdm
-
-  bar = tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True)
-  return bar, bar
+def epoch_batches(run: Run, epoch: int, start_step: int) -> Iterator[data_lib.Batch]:
+  """The train batches of 0-based `epoch` from `start_step` on (what the train step eats)."""
+  return run.source.train_batches(
+    epoch=epoch, global_batch_size=run.config.batch_size, start_step=start_step
+  )
 
 
-def train_epoch(run: Run, state, epoch: int):
-  """Runs the train steps of 0-based `epoch`.
+def is_step_checkpoint(config: ml_collections.ConfigDict, global_step: int) -> bool:
+  """Whether `checkpoint_every_steps` asks for a checkpoint after global step `global_step`."""
+  every = config.checkpoint_every_steps
+  return bool(every) and global_step % every == 0
+
+
+def train_epoch(run: Run, state, epoch: int, position: Position):
+  """Runs the train steps of 0-based `epoch`, from `position.epoch_step` on.
 
   Returns:
     `(state, metrics)`: metrics holds the epoch's mean `train_loss` and `train_accuracy`
     and its `images_per_sec` (from the second step on: compilation and warm-up excluded).
+
+  Raises:
+    stopping.Diverged: a non-finite train loss (no checkpoint is written after it).
+    stopping.Interrupted: SIGTERM / SIGINT, after a checkpoint at the current step.
   """
-  config = run.config
-  hparams = mixing_hparams(config, epoch)
-  batches = run.source.train_batches(epoch=epoch, global_batch_size=config.batch_size)
-  batches, bar = _progress(batches, run.steps_per_epoch, f"epoch {epoch + 1}/{config.num_epochs}")
-  step_metrics = []
-  start = time.time()
+  hparams = mixing_hparams(run.config, epoch)
+  tally, steps = position.tally, run.steps_per_epoch
+  pending = None  # The last step, whose loss is checked after the next one is dispatched.
   timed_from, timed_steps = None, 0
-  for i, batch in enumerate(batches):
+  for epoch_step, batch in enumerate(
+    epoch_batches(run, epoch, position.epoch_step), start=position.epoch_step
+  ):
+    global_step = epoch * steps + epoch_step
+    run.progress.before_step()
     state, metrics = run.parallel.train(state, batch, hparams)
-    step_metrics.append(metrics)
-    if i == 0:  # Exclude compilation and warm-up from the throughput.
-      jax.block_until_ready(metrics)
+    if pending is not None:
+      tally.add(pending[1], epoch=epoch, epoch_step=pending[0], global_step=global_step - 1)
+    pending = (epoch_step, metrics)
+    if run.progress.after_step(metrics["loss"]) or timed_from is None:
+      jax.block_until_ready(metrics)  # Compilation and warm-up excluded from the throughput.
       timed_from = time.time()
     else:
       timed_steps += 1
-    if bar is not None and i % 10 == 0:
-      bar.set_postfix(loss=f"{float(metrics['loss']):.3f}")
+    done = epoch_step + 1
+    if done == steps:
+      break
+    stop = run.stop.should_stop(global_step + 1)
+    if stop or is_step_checkpoint(run.config, global_step + 1):
+      tally.add(metrics, epoch=epoch, epoch_step=epoch_step, global_step=global_step)
+      pending = None
+      save_checkpoint(run, state, epoch=epoch, epoch_step=done, tally=tally)
+      if stop:
+        raise stopping.Interrupted(run.stop.signum, epoch + 1, global_step + 1, done)
+  if pending is not None:
+    tally.add(
+      pending[1], epoch=epoch, epoch_step=pending[0], global_step=epoch * steps + pending[0]
+    )
   jax.block_until_ready(state)
-  if timed_steps:
-    images_per_sec = timed_steps * config.batch_size / (time.time() - timed_from)
-  else:
-    images_per_sec = run.steps_per_epoch * config.batch_size / (time.time() - start)
+  elapsed = time.time() - timed_from if timed_from is not None else 0.0
   return state, {
-    "train_loss": float(np.mean([float(m["loss"]) for m in step_metrics])),
-    "train_accuracy": float(np.mean([float(m["accuracy"]) for m in step_metrics])),
-    "images_per_sec": images_per_sec,
+    "train_loss": tally.loss_sum / max(tally.count, 1),
+    "train_accuracy": tally.accuracy_sum / max(tally.count, 1),
+    "images_per_sec": timed_steps * run.config.batch_size / elapsed if timed_steps else 0.0,
   }
 
 
@@ -307,10 +445,10 @@ def evaluate(run: Run, state) -> dict[str, float]:
   }
 
 
-def run_epoch(run: Run, state, epoch: int) -> tuple[Any, dict[str, Any]]:
-  """Trains and evaluates 0-based `epoch`; returns the new state and the epoch's record."""
+def run_epoch(run: Run, state, epoch: int, position: Position) -> tuple[Any, dict[str, Any]]:
+  """Trains (from `position`) and evaluates 0-based `epoch`; returns the state and its record."""
   epoch_start = time.time()
-  state, train = train_epoch(run, state, epoch)
+  state, train = train_epoch(run, state, epoch, position)
   test = evaluate(run, state)
   step = (epoch + 1) * run.steps_per_epoch
   record = {
@@ -328,11 +466,12 @@ def run_epoch(run: Run, state, epoch: int) -> tuple[Any, dict[str, Any]]:
   return state, record
 
 
-def format_record(record: dict[str, Any], num_epochs: int) -> str:
-  """The one-line log of an epoch's record."""
+def format_record(record: dict[str, Any], num_epochs: int, eval_label: str = "test") -> str:
+  """The one-line log of an epoch's record (`eval_label`: "test", or "held-out" in CV)."""
   return (
     f"epoch {record['epoch']:3d}/{num_epochs}  loss {record['train_loss']:.4f}  "
-    f"test loss {record['test_loss']:.4f}  test acc {100 * record['test_accuracy']:.2f}%  "
+    f"{eval_label} loss {record['test_loss']:.4f}  "
+    f"{eval_label} acc {100 * record['test_accuracy']:.2f}%  "
     f"{record['images_per_sec']:,.0f} img/s  lr {record['learning_rate']:.4g}"
     f"{'' if record['mixing'] else '  (no mixing)'}"
   )
@@ -341,8 +480,8 @@ def format_record(record: dict[str, Any], num_epochs: int) -> str:
 def log_record(run: Run, record: dict[str, Any]) -> None:
   """Appends the record to metrics.jsonl and TensorBoard, and prints its line (process 0)."""
   run.log.write(record)
-  if run.is_main:
-    print(format_record(record, run.config.num_epochs), flush=True)
+  line = format_record(record, run.config.num_epochs, run.eval_label)
+  run.progress.print(line + run.progress.eta())
 
 
 def is_checkpoint_epoch(config: ml_collections.ConfigDict, epoch: int) -> bool:
@@ -351,27 +490,77 @@ def is_checkpoint_epoch(config: ml_collections.ConfigDict, epoch: int) -> bool:
   return done == config.num_epochs or done % config.checkpoint_every_epochs == 0
 
 
-def save_checkpoint(run: Run, state, record: dict[str, Any]) -> None:
-  """Saves the host copy of `state` with where the run stands (epoch, step, wall time)."""
-  meta = {key: record[key] for key in ("epoch", "step", "wall_seconds")}
-  run.checkpointer.save(record["step"], run.parallel.get_state(state), meta)
+def save_checkpoint(
+  run: Run, state, *, epoch: int, epoch_step: int = 0, tally: Tally | None = None
+) -> None:
+  """Saves the host copy of `state` with where the run stands.
+
+  Args:
+    run: the run.
+    state: the device state.
+    epoch: the epochs done (0-based epoch in progress when `epoch_step` > 0).
+    epoch_step: the steps done in epoch `epoch` (0 at an epoch's end).
+    tally: that epoch's metric sums (mid-epoch checkpoints).
+
+  Raises:
+    stopping.Diverged: the parameters are not finite (the last good checkpoint is kept).
+  """
+  host_state = run.parallel.get_state(state)
+  step = int(host_state.step)
+  if not all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(host_state.params)):
+    where = (epoch + 1, epoch_step) if epoch_step else (epoch, run.steps_per_epoch)
+    raise stopping.Diverged(
+      f"the parameters are not finite at epoch {where[0]} step {where[1]} (global step "
+      f"{step}): training diverged. The last good checkpoint is kept; lower "
+      "config.learning_rate (or check the data) and use a new workdir."
+    )
+  meta = {
+    "epoch": epoch,
+    "step": step,
+    "epoch_step": epoch_step,
+    "wall_seconds": run.wall_seconds(),
+  }
+  if tally is not None:
+    meta["tally"] = dataclasses.asdict(tally)
+  run.checkpointer.save(step, host_state, meta)
 
 
 def finish(run: Run, state) -> tuple[step_lib.TrainState, dict[str, Any]]:
-  """Closes the outputs and writes summary.json; returns the host state and the summary."""
+  """Writes summary.json, prints the summary; returns the host state and the summary."""
   final_state = run.parallel.get_state(state)
-  run.checkpointer.close()
+  run.progress.close()
   summary = run.log.summary()
   summary["dataset"] = run.source.info.name
   summary["mix"] = run.config.mix
-  run.log.close()
+  run.log.plot()
   if run.is_main:
     reporting.write_json(os.path.join(run.workdir, "summary.json"), summary)
+    for line in progress_lib.summary_lines(summary, run.workdir, eval_label=run.eval_label):
+      print(line, flush=True)
   return final_state, summary
 
 
+def train_epochs(run: Run, state, position: Position):
+  """The epochs from `position` on: train, evaluate, log, checkpoint; stops on a signal."""
+  config = run.config
+  for epoch in range(position.epoch, config.num_epochs):
+    state, record = run_epoch(run, state, epoch, position)
+    position = Position(epoch + 1)
+    log_record(run, record)
+    stop = run.stop.should_stop(record["step"])
+    if stop or is_checkpoint_epoch(config, epoch) or is_step_checkpoint(config, record["step"]):
+      save_checkpoint(run, state, epoch=epoch + 1)
+    if stop and epoch + 1 < config.num_epochs:
+      raise stopping.Interrupted(run.stop.signum, epoch + 2, record["step"], 0)
+  return state
+
+
 def train(
-  config: ml_collections.ConfigDict, workdir: str, *, source: data_lib.Source | None = None
+  config: ml_collections.ConfigDict,
+  workdir: str,
+  *,
+  source: data_lib.Source | None = None,
+  eval_label: str = "test",
 ) -> tuple[step_lib.TrainState, dict[str, Any]]:
   """Like :func:`train_and_evaluate`, also returning this process's final host state.
 
@@ -380,16 +569,24 @@ def train(
     workdir: the run's directory.
     source: the data to train and evaluate on; defaults to :func:`load_source` (config).
       Cross-validation passes one fold's source here.
+    eval_label: what the evaluated split is called in the printed lines.
+
+  Raises:
+    config.ConfigError: a bad config (before anything is written).
+    workdir.WorkdirError: the workdir is unusable or in use by another process.
+    stopping.Diverged: a non-finite loss; the last good checkpoint is kept.
+    stopping.Interrupted: SIGTERM / SIGINT; a checkpoint at the current step is saved.
+    checkpoint.CheckpointError: a checkpoint could not be written.
   """
-  run, host_state = setup(config, workdir, source=source)
-  state, start_epoch = restore(run, host_state)
-  del host_state
-  for epoch in range(start_epoch, config.num_epochs):
-    state, record = run_epoch(run, state, epoch)
-    log_record(run, record)
-    if is_checkpoint_epoch(config, epoch):
-      save_checkpoint(run, state, record)
-  return finish(run, state)
+  run, host_state = setup(config, workdir, source=source, eval_label=eval_label)
+  try:
+    with run.stop:
+      state, position = restore(run, host_state)
+      del host_state
+      state = train_epochs(run, state, position)
+      return finish(run, state)
+  finally:
+    run.close()
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:

@@ -538,6 +538,17 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
   "mnist1d_cnn": MNIST1DCNN,
   "cnn1d": CNN1D,
 }
+# The ranks of one example each model takes (3: images [H, W, C]); None: any (flattened).
+# Config validation checks a dataset's inputs against this before a run starts.
+INPUT_RANKS: dict[str, tuple[int, ...] | None] = {
+  "preact_resnet18": (3,),
+  "wrn28_10": (3,),
+  "resnet50": (3,),
+  "small_cnn": (3,),
+  "mlp": None,
+  "mnist1d_cnn": (1, 2),  # [L] or [L, C] signals.
+  "cnn1d": (1, 2),
+}
 
 
 def create_model(

@@ -1,5 +1,8 @@
 """What a run leaves in its workdir: metrics.jsonl, TensorBoard events, curves.png, summary.json.
 
+metrics.jsonl is strict JSON (a non-finite number is written as null). The TensorBoard
+events are written with the `tensorboard` package's own record writer: no TensorFlow and
+no torch is imported (`tensorboard --logdir WORKDIR/tensorboard` shows them).
 Also the markdown tables that the comparison tools print (`markdown_table`).
 """
 
@@ -8,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import socket
 import time
 from collections.abc import Iterable
 from collections.abc import Sequence
@@ -51,7 +55,7 @@ class MetricsLog:
     tmp = self.path + ".tmp"
     with open(tmp, "w") as f:
       for record in self.records:
-        f.write(json.dumps(record) + "\n")
+        f.write(strict_json(record) + "\n")
     os.replace(tmp, self.path)
 
   def write(self, record: dict[str, Any]) -> None:
@@ -60,15 +64,15 @@ class MetricsLog:
     if not self.enabled:
       return
     with open(self.path, "a") as f:
-      f.write(json.dumps(record) + "\n")
+      f.write(strict_json(record) + "\n")
     if self._tb is None:
-      from tensorboardX import SummaryWriter
-
-      self._tb = SummaryWriter(os.path.join(self.workdir, "tensorboard"))
-    for key, value in record.items():
-      if key not in ("epoch", "step") and isinstance(value, int | float):
-        self._tb.add_scalar(key, value, record["step"])
-    self._tb.flush()
+      self._tb = EventWriter(os.path.join(self.workdir, "tensorboard"))
+    scalars = {
+      key: float(value)
+      for key, value in record.items()
+      if key not in ("epoch", "step") and isinstance(value, int | float)
+    }
+    self._tb.scalars(scalars, record["step"])
     if time.monotonic() - self._last_plot > PLOT_EVERY_SECONDS:
       self.plot()
 
@@ -94,6 +98,59 @@ class MetricsLog:
     self.plot()
     if self._tb is not None:
       self._tb.close()
+      self._tb = None
+
+
+class EventWriter:
+  """TensorBoard scalars in an events file of `logdir`, with tensorboard's record writer.
+
+  Args:
+    logdir: the directory (created); each writer starts a new events file, as TensorBoard
+      expects of a resumed run.
+  """
+
+  def __init__(self, logdir: str):
+    from tensorboard.compat.proto import event_pb2
+    from tensorboard.compat.proto import summary_pb2
+    from tensorboard.summary.writer import record_writer
+
+    self._event_pb2, self._summary_pb2 = event_pb2, summary_pb2
+    os.makedirs(logdir, exist_ok=True)
+    name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}"
+    self.path = os.path.join(logdir, name)
+    self._file = open(self.path, "wb")  # noqa: SIM115 - closed by close().
+    self._writer = record_writer.RecordWriter(self._file)
+    self._write(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2"))
+
+  def _write(self, event: Any) -> None:
+    self._writer.write(event.SerializeToString())
+
+  def scalars(self, values: dict[str, float], step: int) -> None:
+    """Writes `values` (tag -> number) at `step` and flushes (non-finite ones included)."""
+    value = self._summary_pb2.Summary.Value
+    summary = self._summary_pb2.Summary(
+      value=[value(tag=tag, simple_value=v) for tag, v in values.items()]
+    )
+    self._write(self._event_pb2.Event(wall_time=time.time(), step=step, summary=summary))
+    self._writer.flush()
+
+  def close(self) -> None:
+    self._writer.close()
+
+
+def _finite_or_none(value: Any) -> Any:
+  if isinstance(value, float) and not math.isfinite(value):
+    return None
+  if isinstance(value, dict):
+    return {k: _finite_or_none(v) for k, v in value.items()}
+  if isinstance(value, list | tuple):
+    return [_finite_or_none(v) for v in value]
+  return value
+
+
+def strict_json(obj: Any, **kwargs: Any) -> str:
+  """`json.dumps` that never writes NaN / Infinity tokens: non-finite floats become null."""
+  return json.dumps(_finite_or_none(obj), allow_nan=False, **kwargs)
 
 
 def plot_curves(records: list[dict[str, Any]], path: str) -> None:
@@ -104,12 +161,13 @@ def plot_curves(records: list[dict[str, Any]], path: str) -> None:
   import matplotlib.pyplot as plt
 
   epochs = [r["epoch"] for r in records]
+  column = lambda key: np.array([r[key] for r in records], dtype=float)  # noqa: E731 - null: NaN.
   fig, (ax_loss, ax_err) = plt.subplots(1, 2, figsize=(9, 3.5))
-  ax_loss.plot(epochs, [r["train_loss"] for r in records], label="train (mixed targets)")
-  ax_loss.plot(epochs, [r["test_loss"] for r in records], label="test")
+  ax_loss.plot(epochs, column("train_loss"), label="train (mixed targets)")
+  ax_loss.plot(epochs, column("test_loss"), label="test")
   ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
   ax_loss.legend()
-  ax_err.plot(epochs, [100 * (1 - r["test_accuracy"]) for r in records])
+  ax_err.plot(epochs, 100 * (1 - column("test_accuracy")))
   ax_err.set(xlabel="epoch", ylabel="%", title="test error")
   for ax in (ax_loss, ax_err):
     ax.grid(alpha=0.3)
@@ -124,8 +182,7 @@ def write_json(path: str, obj: Any) -> None:
   """Writes JSON atomically (a killed run never leaves a half-written file)."""
   tmp = path + ".tmp"
   with open(tmp, "w") as f:
-    json.dump(obj, f, indent=2, sort_keys=True)
-    f.write("\n")
+    f.write(strict_json(obj, indent=2, sort_keys=True) + "\n")
   os.replace(tmp, path)
 
 

@@ -54,7 +54,7 @@ def test_datasets_are_the_registry_in_order():
     + data.MNIST1D_DATASETS
     + data.TFDS_DATASETS
     + data.AUDIO_DATASETS
-    + (data.FOLDER_DATASET,)
+    + (data.FOLDER_DATASET, "npz")
   )
   assert data.MNIST1D_DATASETS == ("mnist1d", "mnist1d_shuffle")
   assert data.SKLEARN_DATASETS == ("digits", "iris", "wine", "breast_cancer")

@@ -2,7 +2,7 @@
 
   python tests/training/_worker.py --config configs/digits.py --workdir WORKDIR --out OUT.npz
       [--distributed --coordinator_address=127.0.0.1:P --num_processes=N --process_id=I]
-      [--config.KEY=VALUE ...]
+      [--step_sleep=SECONDS] [--config.KEY=VALUE ...]
 
 Trains through `loop.train` with train.py's flags, saves this process's final parameters
 to OUT.npz and prints `STEPS <train steps this process ran>` and
@@ -11,12 +11,12 @@ to OUT.npz and prints `STEPS <train steps this process ran>` and
 
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
-from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from mixjax.training import cli  # noqa: E402
@@ -26,13 +26,17 @@ from mixjax.training import parallel as parallel_lib  # noqa: E402
 FLAGS = flags.FLAGS
 
 
-def count_train_steps() -> list[int]:
-  """Counts every call of the train step (`Parallel.train`) in the returned one-item list."""
+def count_train_steps(sleep: float = 0.0) -> list[int]:
+  """Counts every call of the train step (`Parallel.train`) in the returned one-item list.
+
+  Each step also sleeps `sleep` seconds (so a test can signal the process mid-epoch).
+  """
   calls = [0]
   train = parallel_lib.Parallel.train
 
   def counted(self, *args, **kwargs):
     calls[0] += 1
+    time.sleep(sleep)
     return train(self, *args, **kwargs)
 
   parallel_lib.Parallel.train = counted
@@ -41,7 +45,7 @@ def count_train_steps() -> list[int]:
 
 def main(argv):
   cli.start(argv)  # --distributed --coordinator_address=... as train.py
-  steps = count_train_steps()
+  steps = count_train_steps(FLAGS.step_sleep)
   state, summary = loop.train(FLAGS.config, FLAGS.workdir)
   leaves = {
     jax.tree_util.keystr(p): np.asarray(x)
@@ -55,5 +59,6 @@ def main(argv):
 if __name__ == "__main__":
   cli.define_flags(workdir_help="The run's directory.")
   flags.DEFINE_string("out", None, "Where to save this process's final parameters (.npz).")
+  flags.DEFINE_float("step_sleep", 0.0, "Seconds each train step sleeps.")
   flags.mark_flag_as_required("out")
-  app.run(main)
+  cli.run(main)

@@ -17,8 +17,11 @@ MODULES = (
   "loop",
   "models",
   "parallel",
+  "progress",
   "reporting",
   "step",
+  "stopping",
+  "workdir",
 )
 SHARED = ("config", "workdir", "distributed", "coordinator_address", "num_processes", "process_id")
 
@@ -78,3 +81,72 @@ def test_each_entry_point_has_the_shared_flags_and_its_own():
     out = procs[entry].communicate(timeout=300)[0]
     for flag in ("--config:", "--workdir:", "--[no]distributed:", "--process_id:", *extra):
       assert flag in out, (entry, flag, out)
+
+
+ERRORS_CODE = f"""
+import contextlib, io, signal, sys
+from mixjax.training import cli, config, stopping, workdir
+cli.define_flags(workdir_help="w")
+base = ["prog", "--config={helpers.config_path("digits")}", "--workdir=/tmp/w"]
+
+def attempt(label, call, argv=()):
+  err = io.StringIO()
+  sys.argv = base + list(argv)
+  with contextlib.redirect_stderr(err):
+    try:
+      call()
+      status = 0
+    except SystemExit as exit:
+      status = exit.code
+    except Exception as error:
+      status = "raised " + type(error).__name__
+  print(label, status, repr(err.getvalue()))
+
+for label, extra in (("UNKNOWN", "--config.mixup_alfa=1"), ("BADINT", "--config.batch_size=x")):
+  attempt(label, lambda: cli.parse_flags(sys.argv), [extra])
+
+def failing(error):
+  def main(argv):
+    raise error
+  return cli.guarded(main)
+
+attempt("CONFIG", lambda: failing(config.ConfigError("config.model must be x, got 'y'."))([]))
+attempt("VERBOSE", lambda: failing(config.ConfigError("bad"))([]), ["--verbose"])
+attempt("WORKDIR", lambda: failing(workdir.WorkdirError("--workdir /w is not usable"))([]))
+attempt("DIVERGED", lambda: failing(stopping.Diverged("the train loss is nan"))([]))
+attempt("TERM", lambda: failing(stopping.Interrupted(signal.SIGTERM, 2, 30, 9))([]))
+attempt("CTRLC", lambda: failing(KeyboardInterrupt())([]))
+"""
+
+
+def test_errors_are_one_line_with_an_exit_status():
+  result = subprocess.run(
+    [sys.executable, "-c", ERRORS_CODE], cwd=helpers.ROOT, capture_output=True, text=True
+  )
+  assert result.returncode == 0, result.stderr
+  lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+  assert lines["UNKNOWN"] == (
+    "2 'error: config.mixup_alfa is not a config key (see mixjax.training.config."
+    "default_config); did you mean config.mixup_alpha, config.cutmix_alpha?\\n'"
+  )
+  assert lines["BADINT"].startswith('2 "error: config.batch_size=x: invalid literal for int()')
+  assert lines["CONFIG"] == "2 \"error: config.model must be x, got 'y'.\\n\""
+  assert lines["VERBOSE"] == "raised ConfigError ''"  # The traceback, with --verbose.
+  assert lines["WORKDIR"] == "1 'error: --workdir /w is not usable\\n'"
+  assert lines["DIVERGED"] == "1 'error: the train loss is nan\\n'"
+  assert lines["TERM"].startswith("143 'SIGTERM: interrupted at epoch 2 step 9 (global step 30)")
+  assert lines["CTRLC"].startswith("130 'interrupted (Ctrl-C twice): the last checkpoint is kept")
+
+
+def test_a_bad_config_from_the_command_line_is_one_line_and_touches_nothing(tmp_path):
+  command = [sys.executable, "train.py", f"--config={helpers.config_path('digits')}"]
+  command += [f"--workdir={tmp_path / 'w'}", "--config.mixup_alpha=1e39"]
+  result = subprocess.run(command, cwd=helpers.ROOT, capture_output=True, text=True)
+  assert result.returncode == 2
+  errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+  assert errors == [
+    "error: config.mixup_alpha must be a number >= 0, finite in float32 (at most 3.403e+38), "
+    "got 1e+39."
+  ]
+  assert "Traceback" not in result.stderr
+  assert not (tmp_path / "w").exists()

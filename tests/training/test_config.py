@@ -116,3 +116,57 @@ def test_bad_values_name_the_key(key, value):
   config[key] = value
   with pytest.raises(ValueError, match=f"config.{key}"):
     config_lib.validate(config)
+
+
+@pytest.mark.parametrize("key", ["mixup_alpha", "cutmix_alpha", "learning_rate", "weight_decay"])
+@pytest.mark.parametrize("value", [1e39, -1e39, float("inf"), float("nan")])
+def test_numbers_must_be_finite_in_float32(key, value):
+  config = config_lib.default_config()
+  config[key] = value
+  with pytest.raises(config_lib.ConfigError, match=f"config.{key} must be a number >= 0, finite"):
+    config_lib.validate(config)
+  config[key] = 3.0e38  # Still a float32.
+  config_lib.validate(config)
+
+
+@pytest.mark.parametrize("key", ["label_smoothing", "lr_decay", "momentum", "test_fraction"])
+def test_other_floats_must_be_finite(key):
+  config = config_lib.default_config()
+  config[key] = float("nan")
+  with pytest.raises(config_lib.ConfigError, match=f"config.{key} must be a finite number"):
+    config_lib.validate(config)
+
+
+def test_names_and_dataset_only_options_are_checked_with_the_key():
+  def error(**overrides):
+    config = config_lib.default_config()
+    config.update(overrides)
+    with pytest.raises(config_lib.ConfigError) as caught:
+      config_lib.validate(config)
+    return caught.value
+
+  assert str(error(model="foo")).startswith("config.model must be one of ['mlp', ")
+  assert error(model="foo").key == "model"
+  assert str(error(image_size=64)) == (
+    "config.image_size must be 0 unless config.dataset='folder', got 64."
+  )
+  assert "config.data_dir must be the path of the npz data" in str(error(dataset="npz"))
+  assert "config.checkpoint_every_steps must be an int >= 0" in str(
+    error(checkpoint_every_steps=-1)
+  )
+  assert str(error(mixup_alfa=0.2)) == (
+    "config.mixup_alfa is not a config key (see mixjax.training.config.default_config); "
+    "did you mean config.mixup_alpha, config.cutmix_alpha?"
+  )
+
+
+def test_the_model_must_fit_the_inputs():
+  config = config_lib.default_config()
+  config_lib.check_model_input(config, (8, 8, 1))
+  config.dataset = "iris"
+  with pytest.raises(config_lib.ConfigError, match="use --config.model=mlp.$") as caught:
+    config_lib.check_model_input(config, (4,))
+  assert str(caught.value).startswith("config.model='small_cnn' takes examples of rank 3")
+  assert "dataset 'iris' has inputs of shape (4,)" in str(caught.value)
+  config.model = "mlp"
+  config_lib.check_model_input(config, (4,))

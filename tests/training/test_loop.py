@@ -8,12 +8,19 @@ import re
 import signal
 import time
 
+import jax
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from mixjax.training import checkpoint as checkpoint_lib
+from mixjax.training import config as config_lib
 from mixjax.training import loop
 from mixjax.training import parallel as parallel_lib
+from mixjax.training import progress as progress_lib
+from mixjax.training import reporting
+from mixjax.training import stopping
+from mixjax.training import workdir as workdir_lib
 from tests.training import helpers
 
 
@@ -101,6 +108,11 @@ def test_rerun_of_a_finished_run_resumes_without_training(finished, train_calls,
   out = capsys.readouterr().out
   assert f"from epoch 3 (step {3 * steps_per_epoch})" in out
   assert "epoch   1/3" not in out and "epoch   3/3" not in out
+  assert "compiling" not in out
+  # The same end-of-run summary as the run itself printed.
+  summary_text = "\n".join(progress_lib.summary_lines(summary, str(workdir))) + "\n"
+  assert out.endswith(summary_text), out
+  assert "finished: 3 epochs" in summary_text and "tensorboard --logdir" in summary_text
   assert [r["epoch"] for r in helpers.read_records(workdir)] == [1, 2, 3]
   assert again_summary == pytest.approx(summary)
   np.testing.assert_array_equal(
@@ -224,3 +236,154 @@ def test_resume_after_sigkill_mid_epoch_is_exact(tmp_path):
   assert re.findall(r"^epoch +(\d+)/4", out, re.MULTILINE) == [str(e) for e in range(done + 1, 5)]
   assert f"STEPS {(4 - done) * steps_per_epoch}\n" in out
   assert f"STEPS {4 * steps_per_epoch}\n" in ref_out
+
+
+def _wait_for_step_checkpoint(victim, workdir, after: int, steps_per_epoch: int, timeout=240):
+  """Waits for a complete mid-epoch checkpoint at a step > `after`; returns its step."""
+  deadline = time.time() + timeout
+  while time.time() < deadline:
+    assert victim.poll() is None, victim.stdout.read()
+    done = [
+      int(p.name) for p in (workdir / "checkpoints").glob("*") if p.is_dir() and p.name.isdigit()
+    ]
+    mid = [s for s in done if s > after and s % steps_per_epoch]
+    if mid:
+      return max(mid)
+    time.sleep(0.02)
+  raise AssertionError(f"no mid-epoch checkpoint after step {after} in {timeout} s")
+
+
+def test_step_checkpoints_resume_exactly_after_sigterm_sigint_and_sigkill(tmp_path):
+  """One run stopped inside epochs 1, 2 and 3 by SIGTERM, SIGINT and SIGKILL, then finished."""
+  cache = {"JAX_COMPILATION_CACHE_DIR": str(tmp_path / "jax_cache")}
+  run, out = tmp_path / "run", tmp_path / "run.npz"
+  flags = ("--config.checkpoint_every_steps=5", "--step_sleep=0.05")
+  steps_per_epoch, after = 1347 // 64, 0
+  for sig, epoch in ((signal.SIGTERM, 1), (signal.SIGINT, 2), (signal.SIGKILL, 3)):
+    victim = helpers.start_worker(run, out, *flags, env_extra=cache)
+    after = max(after, (epoch - 1) * steps_per_epoch)
+    saved = _wait_for_step_checkpoint(victim, run, after, steps_per_epoch)
+    assert saved // steps_per_epoch == epoch - 1, (saved, epoch)
+    victim.send_signal(sig)
+    text, _ = victim.communicate(timeout=120)
+    assert not out.exists(), "the run finished before it was stopped"
+    if sig == signal.SIGKILL:
+      assert victim.returncode == -signal.SIGKILL
+      break
+    assert victim.returncode == 128 + sig, text
+    assert "Traceback" not in text, text
+    stopped = re.search(r"interrupted at epoch (\d+) step (\d+) \(global step (\d+)\)", text)
+    assert stopped, text
+    assert "rerun the same command to resume" in text
+    assert int(stopped.group(1)) == epoch and 0 < int(stopped.group(2)) < steps_per_epoch, text
+    after = int(stopped.group(3))
+    assert (run / "checkpoints" / str(after)).is_dir()  # Saved at the step it stopped.
+  reference = helpers.start_worker(tmp_path / "ref", tmp_path / "ref.npz", env_extra=cache)
+  resumed = helpers.start_worker(run, out, env_extra=cache)
+  text, _ = resumed.communicate(timeout=300)
+  assert resumed.returncode == 0, text
+  assert re.search(r"Resuming .* \d+ steps into epoch 3\.", text), text
+  ref_text, _ = reference.communicate(timeout=300)
+  assert reference.returncode == 0, ref_text
+  ref, got = helpers.read_params(tmp_path / "ref.npz"), helpers.read_params(out)
+  assert ref.keys() == got.keys()
+  for key in ref:
+    np.testing.assert_array_equal(ref[key], got[key], err_msg=key)
+  records, ref_records = helpers.read_records(run), helpers.read_records(tmp_path / "ref")
+  assert [r["epoch"] for r in records] == [1, 2, 3, 4]
+  for record, ref_record in zip(records, ref_records, strict=True):  # Resumed epochs included.
+    for key in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
+      assert record[key] == ref_record[key], (key, record, ref_record)
+
+
+def test_divergence_stops_at_the_first_non_finite_loss_and_keeps_the_last_good_checkpoint(
+  tmp_path,
+):
+  config = helpers.small_digits_config(learning_rate=1e6, checkpoint_every_steps=1, num_epochs=2)
+  with pytest.raises(stopping.Diverged, match=r"at epoch 1 step (\d+) \(global step (\d+)\)") as e:
+    loop.train(config, str(tmp_path))
+  bad_step = int(re.search(r"global step (\d+)", str(e.value)).group(1))
+  assert "training diverged. The last good checkpoint is kept" in str(e.value)
+  saved = sorted(int(p.name) for p in (tmp_path / "checkpoints").iterdir() if p.name.isdigit())
+  assert saved and max(saved) < bad_step  # Nothing saved from the diverged steps on.
+  assert not (tmp_path / "summary.json").exists()
+  assert not (tmp_path / ".lock").read_text()  # Released.
+  tx = loop.make_optimizer(config, 1347 // 128)[0]
+  target = loop.create_state(config, loop.create_model(config, 10), tx, (8, 8, 1))
+  restored = checkpoint_lib.Checkpointer(str(tmp_path)).restore_latest(target)
+  assert restored is not None
+  assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(restored[0].params))
+
+
+def test_metrics_jsonl_is_strict_json_when_a_value_is_not_finite(tmp_path):
+  log = reporting.MetricsLog(str(tmp_path))
+  log.write(
+    {
+      "epoch": 1,
+      "step": 3,
+      "train_loss": 0.5,
+      "test_loss": float("inf"),
+      "test_accuracy": 0.5,
+      "wall_seconds": 1.0,
+      "images_per_sec": 1.0,
+    }
+  )
+  log.close()
+  text = (tmp_path / "metrics.jsonl").read_text()
+  assert "Infinity" not in text and "NaN" not in text
+  record = json.loads(text, parse_constant=lambda name: pytest.fail(f"bare {name}"))
+  assert record["test_loss"] is None and record["train_loss"] == 0.5
+
+
+def test_bad_names_are_refused_before_the_workdir_is_touched(tmp_path):
+  workdir = tmp_path / "w"
+  for key, value in (("model", "foo"), ("dataset", "no_such_dataset")):
+    with pytest.raises(config_lib.ConfigError, match=f"config.{key}"):
+      loop.train_and_evaluate(helpers.small_digits_config(**{key: value}), str(workdir))
+    assert not workdir.exists()
+  with pytest.raises(config_lib.ConfigError, match="--config.model=mlp"):
+    loop.train_and_evaluate(helpers.small_digits_config(dataset="iris"), str(workdir))
+  assert not workdir.exists()
+
+
+def test_a_locked_workdir_is_refused_naming_the_holder(tmp_path):
+  holder = workdir_lib.WorkdirLock(str(tmp_path))
+  with holder:
+    with pytest.raises(workdir_lib.WorkdirError, match=f"in use by pid {os.getpid()} on "):
+      loop.train_and_evaluate(helpers.small_digits_config(), str(tmp_path))
+
+
+def test_cross_validation_lines_say_held_out():
+  record = {
+    "epoch": 1,
+    "train_loss": 1.0,
+    "test_loss": 0.5,
+    "test_accuracy": 0.25,
+    "images_per_sec": 10.0,
+    "learning_rate": 0.1,
+    "mixing": True,
+  }
+  line = loop.format_record(record, 3, "held-out")
+  assert "held-out acc 25.00%" in line and "test" not in line
+  assert "test acc 25.00%" in loop.format_record(record, 3)
+
+
+def test_a_non_finite_loss_stops_the_run_at_its_step(tmp_path, monkeypatch):
+  config = helpers.small_digits_config(checkpoint_every_steps=2)
+  calls = []
+  train = parallel_lib.Parallel.train
+
+  def nan_at_step_14(self, state, batch, hparams):  # The 4th step of epoch 2 (10 per epoch).
+    state, metrics = train(self, state, batch, hparams)
+    calls.append(1)
+    return state, {**metrics, "loss": metrics["loss"] * np.nan} if len(calls) == 14 else metrics
+
+  monkeypatch.setattr(parallel_lib.Parallel, "train", nan_at_step_14)
+  with pytest.raises(
+    stopping.Diverged, match=r"the train loss is nan at epoch 2 step 4 \(global step 14\)"
+  ):
+    loop.train(config, str(tmp_path))
+  assert len(calls) <= 15  # Stopped at once (checked at most one step behind).
+  assert [r["epoch"] for r in helpers.read_records(tmp_path)] == [1]
+  saved = sorted(int(p.name) for p in (tmp_path / "checkpoints").iterdir() if p.name.isdigit())
+  assert max(saved) == 12  # The last step checkpoint before the NaN; none from it on.

@@ -528,3 +528,8 @@ def test_models_have_the_manifold_boundaries_of_the_table(monkeypatch, name, sha
 
 def test_every_model_has_a_manifold_table_entry():
   assert set(config_lib.MANIFOLD_LAYERS) == set(models.MODELS)
+
+
+def test_every_model_has_an_input_rank_entry():
+  assert set(models.INPUT_RANKS) == set(models.MODELS)
+  assert models.INPUT_RANKS["mnist1d_cnn"] == (1, 2)

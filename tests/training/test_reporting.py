@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from mixjax.training import reporting
+from tests.training import helpers
 
 
 def _record(epoch, accuracy):
@@ -70,3 +73,34 @@ def test_markdown_table():
   assert table == "| name | a | b |\n|---|---:|---:|\n| x | 1 | 2 |\n| y | 3 | 4 |"
   with pytest.raises(ValueError, match="3 cells"):
     reporting.markdown_table(("name", "a", "b"), [("x", "1")])
+
+
+TENSORBOARD_CODE = """
+import sys
+sys.path.insert(0, {root!r})
+from mixjax.training import reporting
+log = reporting.MetricsLog({workdir!r})
+for epoch in (1, 2):
+  log.write({{"epoch": epoch, "step": 10 * epoch, "train_loss": 1.0 / epoch, "test_loss": 0.5,
+             "test_accuracy": 0.25 * epoch, "images_per_sec": 7.0, "wall_seconds": 1.0,
+             "mixing": True}})
+log.close()
+print("LOADED", sorted(m for m in ("tensorflow", "torch", "tensorboardX") if m in sys.modules))
+"""
+
+
+def test_tensorboard_events_need_no_tensorflow_nor_torch_and_tensorboard_reads_them(tmp_path):
+  code = TENSORBOARD_CODE.format(root=helpers.ROOT, workdir=str(tmp_path))
+  result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+  assert result.returncode == 0, result.stderr
+  assert "LOADED []" in result.stdout
+  from tensorboard.backend.event_processing import event_accumulator
+
+  events = event_accumulator.EventAccumulator(str(tmp_path / "tensorboard"))
+  events.Reload()
+  assert {"train_loss", "test_accuracy", "images_per_sec", "mixing"} <= set(
+    events.Tags()["scalars"]
+  )
+  accuracy = events.Scalars("test_accuracy")
+  assert [(e.step, e.value) for e in accuracy] == [(10, 0.25), (20, 0.5)]
+  assert [e.value for e in events.Scalars("mixing")] == [1.0, 1.0]  # bools as 0 / 1
