@@ -253,6 +253,8 @@ def _check_manifold_and_loss(config: ml_collections.ConfigDict) -> None:
     _fail("bce_target_thresh", threshold, "a number in [0, 1) (0 = off)")
   if threshold > 0 and config.get("loss") != "sigmoid":
     _fail("bce_target_thresh", threshold, "0 unless config.loss is 'sigmoid'")
+
+
 def _check_names(config: ml_collections.ConfigDict) -> None:
   """The model name, and the options that only some datasets take."""
   from mixjax.training import models  # Flax: only when a run is validated.
