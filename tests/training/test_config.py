@@ -145,7 +145,7 @@ def test_names_and_dataset_only_options_are_checked_with_the_key():
       config_lib.validate(config)
     return caught.value
 
-  assert str(error(model="foo")).startswith("config.model must be one of ['mlp', ")
+  assert str(error(model="foo")).startswith("config.model must be one of ['cnn1d', 'mlp', ")
   assert error(model="foo").key == "model"
   assert str(error(image_size=64)) == (
     "config.image_size must be 0 unless config.dataset='folder', got 64."
@@ -164,7 +164,10 @@ def test_the_model_must_fit_the_inputs():
   config = config_lib.default_config()
   config_lib.check_model_input(config, (8, 8, 1))
   config.dataset = "iris"
-  with pytest.raises(config_lib.ConfigError, match="use --config.model=mlp.$") as caught:
+  with pytest.raises(
+    config_lib.ConfigError,
+    match="use --config.model=cnn1d or --config.model=mlp or --config.model=mnist1d_cnn.$",
+  ) as caught:
     config_lib.check_model_input(config, (4,))
   assert str(caught.value).startswith("config.model='small_cnn' takes examples of rank 3")
   assert "dataset 'iris' has inputs of shape (4,)" in str(caught.value)
