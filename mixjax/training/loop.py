@@ -263,7 +263,10 @@ def train_epoch(run: Run, state, epoch: int):
   """
   config = run.config
   hparams = mixing_hparams(config, epoch)
-  batches = run.source.train_batches(epoch=epoch, global_batch_size=config.batch_size)
+  # Two batches placed on the devices ahead of the step, by a thread; the order is unchanged.
+  batches = run.parallel.prefetch(
+    run.source.train_batches(epoch=epoch, global_batch_size=config.batch_size)
+  )
   batches, bar = _progress(batches, run.steps_per_epoch, f"epoch {epoch + 1}/{config.num_epochs}")
   step_metrics = []
   start = time.time()
