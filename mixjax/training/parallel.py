@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Iterable
+from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
@@ -20,15 +20,31 @@ from mixjax.training.step import eval_step
 from mixjax.training.step import train_step
 
 
-@dataclasses.dataclass(frozen=True)
-class DeviceBatch:
-  """A batch already on the devices in the step's layout (what `Parallel.prefetch` yields).
+class DeviceBatch(Mapping):
+  """A host batch with its copy already placed on the devices (what `Parallel.prefetch` yields).
+
+  Reads as the host batch (`batch["image"]` is the host array, so code that inspects
+  batches sees what it always saw); `Parallel.train` runs on `arrays`, the device copy.
 
   Attributes:
-    arrays: `Parallel.put_batch` of a host batch.
+    host: this process's `[local_batch, ...]` arrays.
+    arrays: `Parallel.put_batch(host)`.
   """
 
-  arrays: dict[str, jax.Array]
+  __slots__ = ("arrays", "host")
+
+  def __init__(self, host: dict[str, np.ndarray], arrays: dict[str, jax.Array]):
+    self.host = host
+    self.arrays = arrays
+
+  def __getitem__(self, name: str) -> np.ndarray:
+    return self.host[name]
+
+  def __iter__(self):
+    return iter(self.host)
+
+  def __len__(self) -> int:
+    return len(self.host)
 
 
 class Parallel:
@@ -114,7 +130,7 @@ class Parallel:
 
   def prefetch(self, batches: Iterable[dict[str, np.ndarray]], *, size: int = 2):
     """Iterates host `batches` as `DeviceBatch`es, `size` of them placed ahead on a thread."""
-    return prefetch_lib.prefetch(batches, lambda b: DeviceBatch(self.put_batch(b)), size=size)
+    return prefetch_lib.prefetch(batches, lambda b: DeviceBatch(b, self.put_batch(b)), size=size)
 
   def train(self, state, batch, hparams):
     """Runs one train step on a host batch or a `DeviceBatch`; `hparams`: host scalars."""

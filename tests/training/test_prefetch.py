@@ -43,11 +43,13 @@ def test_device_batches_hold_the_host_batches_in_order(kind):
   fetched = list(parallel.prefetch(_host_batches(3)))
   for got, want in zip(fetched, _host_batches(3), strict=True):
     assert isinstance(got, parallel_lib.DeviceBatch)
+    assert sorted(got) == sorted(want)
     for name in ("image", "label"):
       array = got.arrays[name]
       assert isinstance(array, jax.Array)
       assert len(array.sharding.device_set) == helpers.NUM_DEVICES
       np.testing.assert_array_equal(np.asarray(array).reshape(want[name].shape), want[name])
+      np.testing.assert_array_equal(got[name], want[name])
 
 
 @pytest.mark.parametrize("kind", ["pmap", "shard_map"])
