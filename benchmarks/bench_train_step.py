@@ -10,6 +10,7 @@ step measured in the same rounds. Then the PyTorch PreAct ResNet-18 step with th
 mixup (benchmarks/torch_peer.py) on the same CPU, same batch, same recipe.
 
   python benchmarks/bench_train_step.py [--rounds 7] [--steps 3] [--models small_cnn]
+    [--mixes none,mixup]
 """
 
 from __future__ import annotations
@@ -159,6 +160,7 @@ def main() -> None:
   parser.add_argument("--steps", type=int, default=3, help="steps per round and variant")
   parser.add_argument("--models", default="small_cnn,preact_resnet18")
   parser.add_argument("--half", action="store_true", help="bfloat16 compute")
+  parser.add_argument("--mixes", default=",".join(MIXES), help="mixes to time (none first)")
   parser.add_argument("--no-torch", action="store_true")
   args = parser.parse_args()
 
@@ -171,10 +173,11 @@ def main() -> None:
     "|---|---:|---|---:|---:|---:|",
   ]
   for model_name in args.models.split(","):
-    times = bench_jax(model_name, args.rounds, args.steps, args.half)
+    mixes = tuple(args.mixes.split(","))
+    times = bench_jax(model_name, args.rounds, args.steps, args.half, mixes=mixes)
     batch = SHAPES[model_name][1]
     erm = np.median(times["none"])
-    for mix in MIXES:
+    for mix in mixes:
       med = np.median(times[mix])
       # Overhead from per-round ratios (same round, same conditions), then the median.
       ratio = np.median(np.array(times[mix]) / np.array(times["none"]))
