@@ -80,13 +80,22 @@ def pipeline_config(model: str, batch_size: int, *, half: bool = False, num_epoc
   return config
 
 
-def bare_step_rate(config, source) -> float:
-  """Images/sec of `Parallel.train` on the epoch's batches, placed on the devices beforehand."""
+def bare_setup(config, source):
+  """The driver and a device state built by the loop's own functions, as `loop.setup` does.
+
+  Returns:
+    `(parallel, state)`.
+  """
   info = source.info
   parallel = loop.make_parallel(config, info.num_classes)
   tx, _ = loop.make_optimizer(config, source.steps_per_epoch(config.batch_size))
   model = loop.create_model(config, info.num_classes)
-  state = parallel.put_state(loop.create_state(config, model, tx, info.input_shape))
+  return parallel, parallel.put_state(loop.create_state(config, model, tx, info.input_shape))
+
+
+def bare_step_rate(config, source) -> float:
+  """Images/sec of `Parallel.train` on the epoch's batches, placed on the devices beforehand."""
+  parallel, state = bare_setup(config, source)
   host = source.train_batches(epoch=0, global_batch_size=config.batch_size)
   batches = [parallel_lib.DeviceBatch(b, parallel.put_batch(b)) for b in host]
   hparams = loop.mixing_hparams(config, epoch=0)

@@ -42,6 +42,7 @@ import statistics
 import sys
 import tempfile
 import time
+import traceback
 
 import jax
 import jax.numpy as jnp
@@ -53,7 +54,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import mixjax  # noqa: E402
 from benchmarks import bench_pipeline  # noqa: E402
 from benchmarks import bench_train_step  # noqa: E402
-from mixjax.training import loop  # noqa: E402
 
 DTYPES = ("float32", "bfloat16")
 RECIPE = {"epochs": 200, "train": 50_000, "test": 10_000, "batch": 128}
@@ -238,7 +238,9 @@ def torch_op_calls(batch: int, side: int, classes: int, dtype: str) -> tuple[dic
   try:
     from timm.data import Mixup
 
-    for name, kwargs in (("mixup", {"cutmix_alpha": 0.0}), ("cutmix", {"mixup_alpha": 0.0})):
+    alphas = {"mixup": (1.0, 0.0), "cutmix": (0.0, 1.0)}
+    for name, (mixup_alpha, cutmix_alpha) in alphas.items():
+      kwargs = {"mixup_alpha": mixup_alpha, "cutmix_alpha": cutmix_alpha}
       mix = Mixup(**kwargs, mode="batch", label_smoothing=0.0, num_classes=classes)
       calls[f"timm {name} batch (in place, {device})"] = lambda i, mix=mix: mix(x, target)
   except ImportError as error:
@@ -262,7 +264,10 @@ def ops_section(report: Report, profile: Profile) -> dict[tuple[str, str], dict[
     calls = jax_op_calls(batch, side, classes, dtype, profile.op_calls, profile.op_rows)
     jax_times = time_rows(calls, profile.op_calls, profile.rounds, jax.block_until_ready)
     calls, sync, note = torch_op_calls(batch, side, classes, dtype)
-    peer_times = time_rows(calls, profile.op_calls, profile.rounds, sync) if calls else {}
+    try:
+      peer_times = time_rows(calls, profile.op_calls, profile.rounds, sync) if calls else {}
+    except Exception as error:  # noqa: BLE001 - a peer's failure must not cost the run.
+      peer_times, note = {}, f"{note} torch peers failed: {type(error).__name__}: {error}"
     copy = jax_times["jitted copy (reference)"]
     rows = {**jax_times, **peer_times}
     ratios[(size, dtype)] = {name: t / copy for name, t in rows.items()}
@@ -344,10 +349,7 @@ def compiled_torch_section(report: Report, profile: Profile, half: bool, step: d
 
 def eval_rate(config, source) -> float:
   """Test images/sec of the eval step, as the loop runs it (host batches, padded last one)."""
-  parallel = loop.make_parallel(config, source.info.num_classes)
-  tx, _ = loop.make_optimizer(config, 1)
-  model = loop.create_model(config, source.info.num_classes)
-  state = parallel.put_state(loop.create_state(config, model, tx, source.info.input_shape))
+  parallel, state = bench_pipeline.bare_setup(config, source)
   batches = lambda: source.eval_batches(global_batch_size=config.batch_size)
   for batch in batches():  # Compile and warm up.
     parallel.eval(state, batch)
@@ -454,14 +456,26 @@ def run(profile: Profile, out: str | None, half: bool) -> Report:
   """Runs every section in order; returns the report."""
   report = Report(out)
   report.add(environment(profile))
+  guard = functools.partial(guarded, report)
   with compilation_cache():
-    ops = ops_section(report, profile)
-    step = step_section(report, profile, half)
-    rates = pipeline_section(report, profile, half)
-  targets_section(report, ops, step, projection_section(report, rates))
-  if profile.torch_compile:
-    compiled_torch_section(report, profile, half, step)
+    ops = guard("(a)", ops_section, report, profile)
+    step = guard("(b)", step_section, report, profile, half)
+    rates = guard("(c)", pipeline_section, report, profile, half)
+  minutes = guard("(d)", projection_section, report, rates) if rates else None
+  if ops and step and minutes is not None:
+    targets_section(report, ops, step, minutes)
+  if profile.torch_compile and step:
+    guard("(b) torch.compile", compiled_torch_section, report, profile, half, step)
   return report
+
+
+def guarded(report: Report, name: str, section, *args):
+  """Runs a section; on an error, writes it to the report (the run goes on) and returns None."""
+  try:
+    return section(*args)
+  except Exception:  # noqa: BLE001 - one section's failure must not cost the others.
+    report.add([f"### {name} FAILED", "", "```", traceback.format_exc()[-3000:], "```"])
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:

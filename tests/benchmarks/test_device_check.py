@@ -47,6 +47,7 @@ def _section(report: str, title: str) -> str:
 
 
 def test_the_smoke_report_has_every_section(smoke_report):
+  assert "FAILED" not in smoke_report and "failed" not in smoke_report
   for size, batch, side, _, dtype in device_check.SMOKE.op_tables:
     ops = _section(smoke_report, f"(a) ops, {size} {batch}×{side}×{side}×3 {dtype}")
     assert "| jitted copy (reference) |" in ops and "| 1.00 |" in ops
