@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from mixjax.training import config as config_lib  # noqa: E402
 from mixjax.training import loop  # noqa: E402
+from mixjax.training import parallel as parallel_lib  # noqa: E402
 
 MIXES = config_lib.CHOICES["mix"]
 SHAPES = {"small_cnn": ((8, 8, 1), 128), "preact_resnet18": ((32, 32, 3), 128)}
@@ -62,6 +63,8 @@ def make_runner(model_name: str, mix: str, input_shape, batch_size: int, half: b
     "image": rng.normal(size=(batch_size, *input_shape)).astype(np.float32),
     "label": rng.integers(0, NUM_CLASSES, batch_size).astype(np.int32),
   }
+  # Placed on the devices once, as the PyTorch peer's batch is: the step alone is timed.
+  batch = parallel_lib.DeviceBatch(batch, parallel.put_batch(batch))
   hparams = loop.mixing_hparams(config, epoch=0)
   box = {"state": state}
 
