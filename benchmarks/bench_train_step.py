@@ -10,6 +10,7 @@ step measured in the same rounds. Then the PyTorch PreAct ResNet-18 step with th
 mixup (benchmarks/torch_peer.py) on the same CPU, same batch, same recipe.
 
   python benchmarks/bench_train_step.py [--rounds 7] [--steps 3] [--models small_cnn]
+    [--mixes none,mixup]
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from mixjax.training import config as config_lib  # noqa: E402
 from mixjax.training import loop  # noqa: E402
+from mixjax.training import parallel as parallel_lib  # noqa: E402
 
 MIXES = config_lib.CHOICES["mix"]
 SHAPES = {"small_cnn": ((8, 8, 1), 128), "preact_resnet18": ((32, 32, 3), 128)}
@@ -61,6 +63,8 @@ def make_runner(model_name: str, mix: str, input_shape, batch_size: int, half: b
     "image": rng.normal(size=(batch_size, *input_shape)).astype(np.float32),
     "label": rng.integers(0, NUM_CLASSES, batch_size).astype(np.int32),
   }
+  # Placed on the devices once, as the PyTorch peer's batch is: the step alone is timed.
+  batch = parallel_lib.DeviceBatch(batch, parallel.put_batch(batch))
   hparams = loop.mixing_hparams(config, epoch=0)
   box = {"state": state}
 
@@ -75,11 +79,22 @@ def make_runner(model_name: str, mix: str, input_shape, batch_size: int, half: b
   return run
 
 
-def bench_jax(model_name: str, rounds: int, steps: int, half: bool) -> dict[str, list[float]]:
-  input_shape, batch_size = SHAPES[model_name]
-  runners = {mix: make_runner(model_name, mix, input_shape, batch_size, half) for mix in MIXES}
-  times = {mix: [] for mix in MIXES}
-  order = list(MIXES)
+def bench_jax(
+  model_name: str,
+  rounds: int,
+  steps: int,
+  half: bool,
+  *,
+  input_shape=None,
+  batch_size=None,
+  mixes=MIXES,
+) -> dict[str, list[float]]:
+  """Seconds per step of each mix, per round (shapes default to SHAPES[model_name])."""
+  default_shape, default_batch = SHAPES[model_name]
+  input_shape, batch_size = input_shape or default_shape, batch_size or default_batch
+  runners = {mix: make_runner(model_name, mix, input_shape, batch_size, half) for mix in mixes}
+  times = {mix: [] for mix in mixes}
+  order = list(mixes)
   for _ in range(rounds):
     random.shuffle(order)
     for mix in order:
@@ -87,7 +102,27 @@ def bench_jax(model_name: str, rounds: int, steps: int, half: bool) -> dict[str,
   return times
 
 
-def bench_torch(rounds: int, steps: int) -> dict[str, list[float]] | None:
+def bench_torch(
+  rounds: int,
+  steps: int,
+  *,
+  device: str = "cpu",
+  half: bool = False,
+  compile_model: bool = False,
+  batch_size: int = 128,
+  image_size: int = 32,
+) -> dict[str, list[float]] | None:
+  """Seconds per step of the PyTorch peer (ERM and mixup), per round; None without torch.
+
+  Args:
+    rounds: timed rounds (ERM and mixup alternate within each).
+    steps: steps per round and variant.
+    device: "cpu" or "cuda".
+    half: bfloat16 autocast (the weights and optimizer stay float32).
+    compile_model: wrap the model in `torch.compile`.
+    batch_size: images per step.
+    image_size: side of the square 3-channel images (channels_last).
+  """
   try:
     import torch
 
@@ -96,21 +131,28 @@ def bench_torch(rounds: int, steps: int) -> dict[str, list[float]] | None:
     print(f"PyTorch peer skipped: {error} (install with `pip install -e '.[bench]'`)")
     return None
   torch.manual_seed(0)
-  batch = torch.randn(128, 3, 32, 32)
-  labels = torch.randint(0, 10, (128,))
+  x = torch.randn(batch_size, 3, image_size, image_size, device=device)
+  x = x.contiguous(memory_format=torch.channels_last)
+  labels = torch.randint(0, 10, (batch_size,), device=device)
+  sync = torch.cuda.synchronize if device == "cuda" else lambda: None
   steps_by_mix = {}
   for mix in (False, True):
-    model = torch_peer.PreActResNet18().to(memory_format=torch.channels_last)
-    steps_by_mix["mixup" if mix else "none"] = torch_peer.make_step(model, mix=mix)
+    model = torch_peer.PreActResNet18().to(device=device, memory_format=torch.channels_last)
+    if compile_model:
+      model = torch.compile(model)
+    dtype = torch.bfloat16 if half else None
+    steps_by_mix["mixup" if mix else "none"] = torch_peer.make_step(model, mix=mix, dtype=dtype)
   times = {k: [] for k in steps_by_mix}
-  x = batch.contiguous(memory_format=torch.channels_last)
   for fn in steps_by_mix.values():
-    fn(x, labels)  # warm-up
+    fn(x, labels)  # warm-up (and compilation)
+    fn(x, labels)
+  sync()
   for _ in range(rounds):
     for name, fn in steps_by_mix.items():
       start = time.perf_counter()
       for _ in range(steps):
         fn(x, labels)
+      sync()
       times[name].append((time.perf_counter() - start) / steps)
   return times
 
@@ -121,6 +163,7 @@ def main() -> None:
   parser.add_argument("--steps", type=int, default=3, help="steps per round and variant")
   parser.add_argument("--models", default="small_cnn,preact_resnet18")
   parser.add_argument("--half", action="store_true", help="bfloat16 compute")
+  parser.add_argument("--mixes", default=",".join(MIXES), help="mixes to time (none first)")
   parser.add_argument("--no-torch", action="store_true")
   args = parser.parse_args()
 
@@ -133,10 +176,11 @@ def main() -> None:
     "|---|---:|---|---:|---:|---:|",
   ]
   for model_name in args.models.split(","):
-    times = bench_jax(model_name, args.rounds, args.steps, args.half)
+    mixes = tuple(args.mixes.split(","))
+    times = bench_jax(model_name, args.rounds, args.steps, args.half, mixes=mixes)
     batch = SHAPES[model_name][1]
     erm = np.median(times["none"])
-    for mix in MIXES:
+    for mix in mixes:
       med = np.median(times[mix])
       # Overhead from per-round ratios (same round, same conditions), then the median.
       ratio = np.median(np.array(times[mix]) / np.array(times["none"]))

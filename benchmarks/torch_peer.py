@@ -51,21 +51,27 @@ class PreActResNet18(nn.Module):
     return self.fc(out.mean(dim=(2, 3)))
 
 
-def make_step(model: nn.Module, *, mix: bool, alpha: float = 1.0):
-  """One SGD step with (or without) mixup, as in the paper's train loop."""
+def make_step(model: nn.Module, *, mix: bool, alpha: float = 1.0, dtype=None):
+  """One SGD step with (or without) mixup, as in the paper's train loop.
+
+  `dtype` (e.g. `torch.bfloat16`) runs the forward pass and the loss under autocast on the
+  images' device; None computes in float32.
+  """
   optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
   criterion = nn.CrossEntropyLoss()
 
   def step(images: torch.Tensor, labels: torch.Tensor) -> float:
     model.train()
-    if mix:
-      lam = float(np.random.beta(alpha, alpha))  # noqa: NPY002 - as the paper does
-      index = torch.randperm(images.shape[0])
-      images = lam * images + (1 - lam) * images[index]
-      outputs = model(images)
-      loss = lam * criterion(outputs, labels) + (1 - lam) * criterion(outputs, labels[index])
-    else:
-      loss = criterion(model(images), labels)
+    autocast = torch.autocast(images.device.type, dtype=dtype, enabled=dtype is not None)
+    with autocast:
+      if mix:
+        lam = float(np.random.beta(alpha, alpha))  # noqa: NPY002 - as the paper does
+        index = torch.randperm(images.shape[0], device=images.device)
+        images = lam * images + (1 - lam) * images[index]
+        outputs = model(images)
+        loss = lam * criterion(outputs, labels) + (1 - lam) * criterion(outputs, labels[index])
+      else:
+        loss = criterion(model(images), labels)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()

@@ -365,9 +365,15 @@ def restore(run: Run, host_state: step_lib.TrainState) -> tuple[step_lib.TrainSt
 
 
 def epoch_batches(run: Run, epoch: int, start_step: int) -> Iterator[data_lib.Batch]:
-  """The train batches of 0-based `epoch` from `start_step` on (what the train step eats)."""
-  return run.source.train_batches(
-    epoch=epoch, global_batch_size=run.config.batch_size, start_step=start_step
+  """The train batches of 0-based `epoch` from `start_step` on (what the train step eats).
+
+  Two batches are placed on the devices ahead of the step (`Parallel.prefetch`); the order
+  is the source's.
+  """
+  return run.parallel.prefetch(
+    run.source.train_batches(
+      epoch=epoch, global_batch_size=run.config.batch_size, start_step=start_step
+    )
   )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
+from collections.abc import Mapping
 
 import jax
 import jax.numpy as jnp
@@ -10,11 +12,39 @@ import numpy as np
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from mixjax.training import prefetch as prefetch_lib
 from mixjax.training.step import AXIS
 from mixjax.training.step import StepConfig
 from mixjax.training.step import TrainState
 from mixjax.training.step import eval_step
 from mixjax.training.step import train_step
+
+
+class DeviceBatch(Mapping):
+  """A host batch with its copy already placed on the devices (what `Parallel.prefetch` yields).
+
+  Reads as the host batch (`batch["image"]` is the host array, so code that inspects
+  batches sees what it always saw); `Parallel.train` runs on `arrays`, the device copy.
+
+  Attributes:
+    host: this process's `[local_batch, ...]` arrays.
+    arrays: `Parallel.put_batch(host)`.
+  """
+
+  __slots__ = ("arrays", "host")
+
+  def __init__(self, host: dict[str, np.ndarray], arrays: dict[str, jax.Array]):
+    self.host = host
+    self.arrays = arrays
+
+  def __getitem__(self, name: str) -> np.ndarray:
+    return self.host[name]
+
+  def __iter__(self):
+    return iter(self.host)
+
+  def __len__(self) -> int:
+    return len(self.host)
 
 
 class Parallel:
@@ -62,10 +92,7 @@ class Parallel:
     `flax.jax_utils.replicate`) makes the second step compile again.
     """
     if self.kind == "pmap":
-      mesh = jax.sharding.Mesh(
-        np.array(self.devices), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,)
-      )
-      sharding = NamedSharding(mesh, P(AXIS))
+      sharding = NamedSharding(self._pmap_mesh(), P(AXIS))
       copies = len(self.local_devices)
       return jax.tree.map(
         lambda x: jax.make_array_from_process_local_data(
@@ -82,24 +109,46 @@ class Parallel:
     """One host (NumPy) copy of the replicated state."""
     return jax.tree.map(np.asarray, self._first_copy(state))
 
-  def put_batch(self, batch: dict[str, np.ndarray]):
-    """Moves this process's `[local_batch, ...]` arrays onto its devices."""
+  def put_batch(self, batch: dict[str, np.ndarray]) -> dict[str, jax.Array]:
+    """Moves this process's `[local_batch, ...]` arrays onto its devices (asynchronously).
+
+    Under pmap each array becomes `[local_devices, local_batch / local_devices, ...]`,
+    its leading axis sharded over the devices; under shard_map, the global batch sharded
+    over the mesh.
+    """
     if self.kind == "pmap":
       n = len(self.local_devices)
-      return jax.tree.map(lambda x: x.reshape((n, -1) + x.shape[1:]), batch)
+      sharding = NamedSharding(self._pmap_mesh(), P(AXIS))
+      return jax.tree.map(
+        lambda x: jax.make_array_from_process_local_data(
+          sharding, np.reshape(x, (n, -1) + np.shape(x)[1:])
+        ),
+        batch,
+      )
     sharding = NamedSharding(self.mesh, P(AXIS))
     return jax.tree.map(lambda x: jax.make_array_from_process_local_data(sharding, x), batch)
 
+  def prefetch(self, batches: Iterable[dict[str, np.ndarray]], *, size: int = 2):
+    """Iterates host `batches` as `DeviceBatch`es, `size` of them placed ahead on a thread."""
+    return prefetch_lib.prefetch(batches, lambda b: DeviceBatch(b, self.put_batch(b)), size=size)
+
   def train(self, state, batch, hparams):
-    """Runs one train step; `hparams` is a dict of host scalars."""
+    """Runs one train step on a host batch or a `DeviceBatch`; `hparams`: host scalars."""
     hparams = {k: jnp.float32(v) for k, v in hparams.items()}
-    state, metrics = self._train(state, self.put_batch(batch), hparams)
+    arrays = batch.arrays if isinstance(batch, DeviceBatch) else self.put_batch(batch)
+    state, metrics = self._train(state, arrays, hparams)
     return state, self._first_copy(metrics)
 
   def eval(self, state, batch):
     """Runs one eval step and returns its sums as host floats (float64 arrays if not scalar)."""
     sums = self._first_copy(self._eval(state, self.put_batch(batch)))
     return {k: float(v) if np.ndim(v) == 0 else np.asarray(v, np.float64) for k, v in sums.items()}
+
+  def _pmap_mesh(self) -> jax.sharding.Mesh:
+    """A 1-D mesh over all devices, laid out as pmap lays out its per-device axis."""
+    return jax.sharding.Mesh(
+      np.array(self.devices), (AXIS,), axis_types=(jax.sharding.AxisType.Auto,)
+    )
 
   def _first_copy(self, tree):
     """This process's copy of a replicated output (pmap outputs carry a device axis)."""
