@@ -284,6 +284,23 @@ def _op_specs() -> list[tuple[str, tuple[str, str] | None, Callable]]:
   erase_zero = _image_op_fn(mixjax.random_erasing, value=0.0)
   specs.append(("random_erasing value=0", ("random_erasing", "value=0"), erase_zero))
   specs.append(("gridmask", ("gridmask", ""), _image_op_fn(mixjax.gridmask)))
+  specs += _issue11_specs()
+  return specs
+
+
+def _issue11_specs() -> list[tuple[str, tuple[str, str] | None, Callable]]:
+  """FMix, ResizeMix and the timm knobs (cutmix_minmax, probability)."""
+  import mixjax
+
+  specs = []
+  for op_name in ("fmix", "resizemix"):
+    for mode in ("batch", "elem"):
+      fn = _image_op_fn(getattr(mixjax, op_name), mode=mode)
+      specs.append((f"{op_name} {mode}/permute", (op_name, mode), fn))
+  minmax = _image_op_fn(mixjax.cutmix, mode="elem", cutmix_minmax=(0.2, 0.8))
+  specs.append(("cutmix elem/permute cutmix_minmax", ("cutmix", "minmax"), minmax))
+  maybe = _image_op_fn(mixjax.mixup_or_cutmix, mode="elem", probability=0.5)
+  specs.append(("mixup_or_cutmix elem/permute p=0.5", ("mixup_or_cutmix", "p=0.5"), maybe))
   return specs
 
 
