@@ -46,11 +46,11 @@ from mixjax._crop_flip import random_crop_flip
 from mixjax._crop_flip import random_flip
 from mixjax._crop_flip import sample_crop_offsets
 from mixjax._erasing import apply_erasing
+from mixjax._erasing import random_erasing
+from mixjax._erasing import sample_erasing_params
 from mixjax._fmix import fmix
 from mixjax._fmix import fmix_mask
 from mixjax._fmix import sample_fmix_params
-from mixjax._erasing import random_erasing
-from mixjax._erasing import sample_erasing_params
 from mixjax._gridmask import apply_gridmask
 from mixjax._gridmask import gridmask
 from mixjax._gridmask import sample_gridmask_params
