@@ -471,6 +471,38 @@ def torchvision_rows(size: Size, notes: list[str], only: list[str] | None = None
   return rows
 
 
+def issue11_peer_rows(size: Size, notes: list[str], only: list[str] | None = None) -> list[Row]:
+  """The PyPI `mixup` package's FMix and ResizeMix (one mask or box per batch) and kornia's
+  `RandomMixUpV2` / `RandomCutMixV2` (per example), on NCHW CPU tensors."""
+  rows = []
+  batch = _torch_batch(size, ("mixup", "torch"), notes)
+  if batch is not None:
+    import mixup
+    import torch
+
+    x, target = batch
+    y = torch.nn.functional.one_hot(target, size.classes).float()
+    for cls, op_name in ((mixup.FMix, "fmix"), (mixup.ResizeMix, "resizemix")):
+      name = f"{cls.__name__} batch/permute"
+      if _selected(name, only):
+        mix = cls(alpha=1.0)
+        rows.append(Row("op", "mixup (PyPI)", name, (op_name, "batch"), lambda i, m=mix: m(x, y)))
+  batch = _torch_batch(size, ("kornia", "torch"), notes)
+  if batch is not None:
+    from kornia import augmentation
+
+    x, target = batch
+    for cls, op_name in (
+      (augmentation.RandomMixUpV2, "mixup"),
+      (augmentation.RandomCutMixV2, "cutmix"),
+    ):
+      name = f"{cls.__name__} elem/permute"
+      if _selected(name, only):
+        mix = cls(p=1.0, data_keys=["input", "class"])
+        rows.append(Row("op", "kornia", name, (op_name, "elem"), lambda i, m=mix: m(x, target)))
+  return rows
+
+
 # --------------------------------------------------------------------------------------
 # Timing.
 
@@ -688,6 +720,7 @@ def run_size(size: Size, args: argparse.Namespace, notes: list[str]) -> list[Row
     + numpy_rows(size, only)
     + timm_rows(size, notes, only)
     + torchvision_rows(size, notes, only)
+    + issue11_peer_rows(size, notes, only)
     + graph_rows(size, keys, only)
   )
   print(

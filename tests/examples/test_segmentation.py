@@ -22,6 +22,7 @@ _PATH = pathlib.Path(__file__).parents[2] / "examples" / "segmentation.py"
 def _load():
   spec = importlib.util.spec_from_file_location("segmentation_example", _PATH)
   module = importlib.util.module_from_spec(spec)
+  sys.modules[spec.name] = module  # Flax's dataclasses look their module up.
   spec.loader.exec_module(module)
   return module
 
