@@ -721,10 +721,13 @@ def test_integer_pytree_leaf_raises_type_error():
 
 
 @pytest.mark.parametrize("op", ["cutmix", "mixup_or_cutmix"])
-@pytest.mark.parametrize("shape", [(4, 8, 8), (4, 8, 8, 3, 1)])
-def test_images_not_rank_4_raise(op, shape):
+@pytest.mark.parametrize("shape", [(4, 8), (4,)])
+def test_images_without_a_spatial_axis_raise(op, shape):
+  """[B, L, C] and [B, T, H, W, C] are images now (issue 11); fewer axes are not."""
   _, labels = _refs.random_batch(4, 8, 8)
-  with pytest.raises(ValueError, match=rf"`images` must be rank 4.*got shape \({shape[0]}, 8, 8"):
+  with pytest.raises(
+    ValueError, match=rf"`images` must be \[batch, \*spatial, channels\].*{shape}"
+  ):
     _PUBLIC[op](jax.random.key(0), jnp.zeros(shape), labels)
 
 
@@ -735,8 +738,13 @@ def test_images_not_rank_4_raise(op, shape):
   ids=["1d", "3d", "int"],
 )
 def test_bad_labels_raise(op, labels):
+  """Each raises naming `labels`; mixup takes `[4, 3, 1]` as a dense soft map (issue 11)."""
   images, _ = _refs.random_batch(4, 8, 8)
-  with pytest.raises(ValueError, match=r"`labels` must be a 2-D floating array.*got shape"):
+  if op == "mixup" and labels.ndim == 3:
+    _, mixed = _PUBLIC[op](jax.random.key(0), images, labels)
+    assert mixed.shape == labels.shape
+    return
+  with pytest.raises(ValueError, match=r"`labels` (must be|of dtype int32).*shape"):
     _PUBLIC[op](jax.random.key(0), images, labels)
 
 
