@@ -254,10 +254,9 @@ def check_image_size(image_size: Any, ndim: int | None = 2) -> tuple[int, ...]:
   ok = isinstance(image_size, tuple | list) and len(image_size) >= 1
   ok = ok and (ndim is None or len(image_size) == ndim)
   if not (ok and all(is_int(s, low=1) for s in image_size)):
-    what = "(height, width), two positive ints" if ndim == 2 else "a tuple of positive ints"
-    raise ValueError(
-      f"`image_size` must be {what} (the spatial shape, e.g. (32, 32)), got {image_size!r}."
-    )
+    what = "(height, width), two positive ints" if ndim == 2 else None
+    what = what or "the spatial shape, a tuple of positive ints (e.g. (32, 32) or (16,))"
+    raise ValueError(f"`image_size` must be {what}, got {image_size!r}.")
   return tuple(int(s) for s in image_size)
 
 
