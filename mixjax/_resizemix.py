@@ -95,7 +95,8 @@ def _resized_into_box(x: jax.Array, box: jax.Array) -> jax.Array:
 
   def one(image, one_box):  # image [*spatial, C] (or the batch), one_box [2S]
     start = one_box[:ndim].astype(jnp.float32)
-    scale = (one_box[ndim:] - one_box[:ndim]).astype(jnp.float32) / size
+    # An empty box (a draw that `probability` turned off) still gets a finite scale.
+    scale = jnp.maximum(one_box[ndim:] - one_box[:ndim], 1).astype(jnp.float32) / size
     dims = tuple(range(image.ndim - ndim - 1, image.ndim - 1))
     return jax.image.scale_and_translate(
       image.astype(compute), image.shape, dims, scale, start, method="linear", antialias=True
