@@ -492,13 +492,13 @@ def issue11_peer_rows(size: Size, notes: list[str], only: list[str] | None = Non
     from kornia import augmentation
 
     x, target = batch
-    for cls, op_name in (
-      (augmentation.RandomMixUpV2, "mixup"),
-      (augmentation.RandomCutMixV2, "cutmix"),
+    for cls, op_name, extra in (
+      (augmentation.RandomMixUpV2, "mixup", {}),
+      (augmentation.RandomCutMixV2, "cutmix", {"use_correct_lambda": True}),
     ):
       name = f"{cls.__name__} elem/permute"
       if _selected(name, only):
-        mix = cls(p=1.0, data_keys=["input", "class"])
+        mix = cls(p=1.0, data_keys=["input", "class"], **extra)
         rows.append(Row("op", "kornia", name, (op_name, "elem"), lambda i, m=mix: m(x, target)))
   return rows
 
