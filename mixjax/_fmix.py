@@ -59,12 +59,24 @@ def fmix_mask(
   pixels = math.prod(image_size)
   grey = grey.reshape(lam.shape + (pixels,))
   kept = jnp.round(lam * pixels).astype(jnp.int32)
-  order = jnp.argsort(-grey, axis=-1)  # Largest first; ties (measure zero) by index.
-  kept_sorted = jnp.arange(pixels, dtype=jnp.int32) < kept[..., None]
-  is_kept = jnp.put_along_axis(
-    jnp.zeros(grey.shape, bool), order, kept_sorted, axis=-1, inplace=False
-  )
-  return (~is_kept).reshape(lam.shape + tuple(image_size))
+  return (~_top_count(grey, kept)).reshape(lam.shape + tuple(image_size))
+
+
+def _top_count(grey: jax.Array, count: jax.Array) -> jax.Array:
+  """True at exactly `count` of the largest values of each row `[..., N]`.
+
+  One sort gives the count-th largest value t; all values above t are kept, and of those
+  equal to t (ties: rare for continuous noise, but possible in float32) the first ones in
+  index order, as many as are still needed.
+  """
+  pixels = grey.shape[-1]
+  descending = jnp.flip(jnp.sort(grey, axis=-1), axis=-1)
+  index = jnp.clip(count - 1, 0, pixels - 1)[..., None]
+  threshold = jnp.take_along_axis(descending, index, axis=-1)
+  greater, equal = grey > threshold, grey == threshold
+  needed = count[..., None] - jnp.sum(greater, axis=-1, keepdims=True)
+  top = greater | (equal & (jnp.cumsum(equal, axis=-1) <= needed))
+  return top & (count[..., None] > 0)
 
 
 def sample_fmix_params(

@@ -10,6 +10,7 @@ import pytest
 from absl.testing import parameterized
 
 import mixjax
+from mixjax import _fmix
 from tests import _refs
 
 
@@ -96,3 +97,12 @@ def test_bad_arguments_raise(kwargs, match):
   images, labels = _batch()
   with pytest.raises(ValueError, match=match):
     mixjax.fmix(jax.random.key(0), images, labels, **kwargs)
+
+
+def test_top_count_is_exact_with_ties():
+  grey = jnp.array([[1.0, 2.0, 2.0, 2.0, 0.0], [3.0, 3.0, 3.0, 3.0, 3.0]])
+  for count in range(6):
+    top = np.asarray(_fmix._top_count(grey, jnp.array([count, count])))
+    np.testing.assert_array_equal(top.sum(axis=1), [count, count])
+    ranked = np.argsort(-np.asarray(grey), axis=1, kind="stable")[:, :count]
+    np.testing.assert_array_equal(np.sort(np.nonzero(top[0])[0]), np.sort(ranked[0]))
