@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 MODES = ("batch", "elem")
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 PAIRINGS = ("permute", "flip")
 
 
@@ -115,7 +116,7 @@ def check_number(
     return value
   number = float(np.asarray(value))
   # Values are used in float32: one that overflows it (1e39) is not finite there.
-  finite32 = not math.isfinite(number) or math.isfinite(float(np.float32(number)))
+  finite32 = not math.isfinite(number) or abs(number) <= _FLOAT32_MAX
   if not (finite32 and _within(number, low, high, low_open, high_open)):
     expected = expected or f"a finite number in {_interval(low, high, low_open, high_open)}"
     raise ValueError(f"`{name}` must be {expected}, got {number!r}.")
