@@ -308,6 +308,23 @@ def _op_specs() -> list[tuple[str, tuple[str, str] | None, Callable]]:
   erase_zero = _image_op_fn(mixjax.random_erasing, value=0.0)
   specs.append(("random_erasing value=0", ("random_erasing", "value=0"), erase_zero))
   specs.append(("gridmask", ("gridmask", ""), _image_op_fn(mixjax.gridmask)))
+  specs += _issue11_specs()
+  return specs
+
+
+def _issue11_specs() -> list[tuple[str, tuple[str, str] | None, Callable]]:
+  """FMix, ResizeMix and the timm knobs (cutmix_minmax, probability)."""
+  import mixjax
+
+  specs = []
+  for op_name in ("fmix", "resizemix"):
+    for mode in ("batch", "elem"):
+      fn = _image_op_fn(getattr(mixjax, op_name), mode=mode)
+      specs.append((f"{op_name} {mode}/permute", (op_name, mode), fn))
+  minmax = _image_op_fn(mixjax.cutmix, mode="elem", cutmix_minmax=(0.2, 0.8))
+  specs.append(("cutmix elem/permute cutmix_minmax", ("cutmix", "minmax"), minmax))
+  maybe = _image_op_fn(mixjax.mixup_or_cutmix, mode="elem", probability=0.5)
+  specs.append(("mixup_or_cutmix elem/permute p=0.5", ("mixup_or_cutmix", "p=0.5"), maybe))
   return specs
 
 
@@ -499,6 +516,38 @@ def torchvision_rows(size: Size, notes: list[str], only: list[str] | None = None
     rows.append(
       Row("op", "torchvision", name, (op_name, "batch"), lambda i, t=transform: t(x, target))
     )
+  return rows
+
+
+def issue11_peer_rows(size: Size, notes: list[str], only: list[str] | None = None) -> list[Row]:
+  """The PyPI `mixup` package's FMix and ResizeMix (one mask or box per batch) and kornia's
+  `RandomMixUpV2` / `RandomCutMixV2` (per example), on NCHW CPU tensors."""
+  rows = []
+  batch = _torch_batch(size, ("mixup", "torch"), notes)
+  if batch is not None:
+    import mixup
+    import torch
+
+    x, target = batch
+    y = torch.nn.functional.one_hot(target, size.classes).float()
+    for cls, op_name in ((mixup.FMix, "fmix"), (mixup.ResizeMix, "resizemix")):
+      name = f"{cls.__name__} batch/permute"
+      if _selected(name, only):
+        mix = cls(alpha=1.0)
+        rows.append(Row("op", "mixup (PyPI)", name, (op_name, "batch"), lambda i, m=mix: m(x, y)))
+  batch = _torch_batch(size, ("kornia", "torch"), notes)
+  if batch is not None:
+    from kornia import augmentation
+
+    x, target = batch
+    for cls, op_name, extra in (
+      (augmentation.RandomMixUpV2, "mixup", {}),
+      (augmentation.RandomCutMixV2, "cutmix", {"use_correct_lambda": True}),
+    ):
+      name = f"{cls.__name__} elem/permute"
+      if _selected(name, only):
+        mix = cls(p=1.0, data_keys=["input", "class"], **extra)
+        rows.append(Row("op", "kornia", name, (op_name, "elem"), lambda i, m=mix: m(x, target)))
   return rows
 
 
@@ -746,6 +795,7 @@ def run_size(size: Size, args: argparse.Namespace, notes: list[str]) -> list[Row
     + numpy_rows(size, only)
     + timm_rows(size, notes, only)
     + torchvision_rows(size, notes, only)
+    + issue11_peer_rows(size, notes, only)
     + graph_rows(size, keys, only)
   )
   print(

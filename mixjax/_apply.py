@@ -9,48 +9,60 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from mixjax import _checks
 from mixjax import _masks
 from mixjax._sampling import MixParams
 
 
-def self_weight(params: MixParams, image_size: tuple[int, int] | None = None) -> jax.Array:
+def self_weight(params: MixParams, image_size: tuple[int, ...] | None = None) -> jax.Array:
   """The exact weight of each example's own label after mixing.
 
-  Outside the box the example is blended with weight λ, inside the box it is replaced,
-  so its label weight is `λ · (1 - box_area / (H·W))`. The area is that of the box
-  clipped to the image (an inverted box is empty), i.e. exactly the pixels that
-  :func:`mixjax.apply_mix` pastes.
+  Outside the box (or mask) the example is blended with weight λ, inside it is replaced,
+  so its label weight is `λ · (1 - pasted / pixels)`. The pasted count is that of the
+  box clipped to the input (an inverted box is empty), or the mask's count, i.e. exactly
+  the pixels that :func:`mixjax.apply_mix` pastes.
 
   Args:
     params: the mix parameters.
-    image_size: `(H, W)`; required when `params.box` is not None.
+    image_size: the spatial shape (`(H, W)` for images); required with a box or a mask.
 
   Returns:
     float32 `[B]`.
   """
-  if params.box is not None and image_size is None:
-    raise ValueError("`image_size` is required when `params.box` is set.")
+  if (params.box is not None or params.mask is not None) and image_size is None:
+    raise ValueError("`image_size` is required when `params.box` or `params.mask` is set.")
   return _self_weight(params, image_size)
 
 
-def _self_weight(params: MixParams, image_size: tuple[int, int] | None) -> jax.Array:
+def _pasted_count(params: MixParams, image_size: tuple[int, ...] | None, batch_size: int):
+  """The number of pixels pasted from the partner, int32 `[B]`."""
+  if params.mask is not None:
+    mask = jnp.broadcast_to(params.mask, (batch_size, *params.mask.shape[-len(image_size) :]))
+    return jnp.sum(mask, axis=tuple(range(1, mask.ndim)), dtype=jnp.int32)
+  ndim = len(image_size)
+  box = jnp.broadcast_to(jnp.asarray(params.box, jnp.int32), (batch_size, 2 * ndim))
+  count = jnp.ones((batch_size,), jnp.int32)
+  for axis, size in enumerate(image_size):
+    stop, start = jnp.minimum(box[:, ndim + axis], size), jnp.maximum(box[:, axis], 0)
+    count = count * jnp.clip(stop - start, 0)
+  return count
+
+
+def _self_weight(params: MixParams, image_size: tuple[int, ...] | None) -> jax.Array:
   batch_size = params.partner.shape[0]
   lam = jnp.broadcast_to(jnp.asarray(params.lam, jnp.float32), (batch_size,))
-  if params.box is None:
+  if params.box is None and params.mask is None:
     return lam
-  height, width = image_size
-  box = jnp.broadcast_to(jnp.asarray(params.box, jnp.int32), (batch_size, 4))
-  box_height = jnp.clip(jnp.minimum(box[:, 2], height) - jnp.maximum(box[:, 0], 0), 0)
-  box_width = jnp.clip(jnp.minimum(box[:, 3], width) - jnp.maximum(box[:, 1], 0), 0)
-  area = box_height * box_width
-  # Divide the kept-pixel count once: `1 - area / (H·W)` cancels badly for small kept
+  pixels = int(np.prod(image_size))
+  area = _pasted_count(params, image_size, batch_size)
+  # Divide the kept-pixel count once: `1 - area / pixels` cancels badly for small kept
   # fractions (a fully pasted image got ±6e-8 instead of 0). XLA turns the division by a
   # constant into a multiplication by its reciprocal, within 1 ulp of the exact fraction;
   # for some H·W (55, 121, ...) that gives 1 - 2^-24 at area 0, so an empty box is
   # selected explicitly to keep the own label bit-exact.
-  kept = (height * width - area).astype(jnp.float32) / (height * width)
+  kept = (pixels - area).astype(jnp.float32) / pixels
   return lam * jnp.where(area == 0, 1.0, kept)
 
 
@@ -69,48 +81,76 @@ def _blend(x: jax.Array, x_partner: jax.Array, lam: jax.Array) -> jax.Array:
   return jnp.where(lam == 1.0, x, mixed.astype(x.dtype))
 
 
+def _pasted_rows(params: MixParams, shape: tuple[int, ...]) -> jax.Array:
+  """The pasted pixels of `params` (box or mask) in the row layout of `shape`."""
+  if params.mask is not None:
+    return _masks.mask_rows(params.mask, shape)
+  return _masks.box_mask(params.box, shape)
+
+
+def _paste(x: jax.Array, params: MixParams, lam: jax.Array, blend: bool = True) -> jax.Array:
+  """`x` `[B, *spatial, C]` with the partner pasted (and blended by λ elsewhere)."""
+  shape = jnp.shape(x)
+  rows = _masks.to_rows(x, shape)  # [B, *spatial[:-1], W·C]
+  x_partner = _partner_of(rows, params)
+  kept = _blend(rows, x_partner, lam) if blend else rows
+  return jnp.where(_pasted_rows(params, shape), x_partner, kept).reshape(shape)
+
+
 def apply_mix(inputs, labels: jax.Array, params: MixParams):
   """Mixes a batch with its partners using given parameters (deterministic).
 
   For each example i with partner p = `params.partner[i]`:
 
-  * without a box: `x'_i = λ_i·x_i + (1-λ_i)·x_p` for every leaf of `inputs`;
-  * with a box: the same blend outside the box, `x_p` inside it (CutMix);
-  * `y'_i = w_i·y_i + (1-w_i)·y_p`, with `w` from :func:`self_weight`.
+  * without a box or mask: `x'_i = λ_i·x_i + (1-λ_i)·x_p` for every leaf of `inputs`;
+  * with a box (CutMix) or a mask (FMix): the same blend outside it, `x_p` inside it,
+    for every leaf (all leaves share `[B, *spatial]` and are cut alike);
+  * labels `[B, K]`: `y'_i = w_i·y_i + (1-w_i)·y_p`, with `w` from :func:`self_weight`;
+    dense soft maps `[B, *spatial, K]` are mixed like the inputs, per pixel; integer class
+    maps `[B, *spatial]` are pasted exactly (they need λ = 1: a box or mask, no blend).
 
   Args:
     inputs: a floating array or a pytree of floating arrays, each with leading batch
-      dimension B. With a box, a single `[B, H, W, C]` image array.
-    labels: floating `[B, C]` one-hot or soft labels.
+      dimension B. With a box or mask, leaves `[B, *spatial, C_leaf]`, channels last.
+    labels: floating `[B, K]` one-hot or soft labels, or with a box or mask dense maps.
     params: the parameters, e.g. from :func:`mixjax.sample_mixup_params`.
 
   Returns:
     `(inputs, labels)` mixed, with the same structure, shapes and dtypes.
   """
-  batch_size = _checks.check_labels(labels)
-  if params.partner.shape != (batch_size,):
+  if params.box is None and params.mask is None:
+    batch_size = _checks.check_blend_labels(labels)
+    _checks.check_inputs(inputs, batch_size)
+  else:
+    batch, *spatial = _checks.check_spatial_inputs(inputs, None, "inputs")
+    _checks.check_dense_labels(labels, tuple(spatial))
+    _checks.check_inputs(inputs, jnp.shape(labels)[0])
+  if params.partner.shape != (jnp.shape(labels)[0],):
     raise ValueError(
-      f"`params.partner` must have shape ({batch_size},) to match `labels`, "
+      f"`params.partner` must have shape ({jnp.shape(labels)[0]},) to match `labels`, "
       f"got {params.partner.shape}."
     )
-  if params.box is not None:
-    _checks.check_images(inputs, "inputs")
-  _checks.check_inputs(inputs, batch_size)
   return _apply_mix(inputs, labels, params)
 
 
 def _apply_mix(inputs, labels: jax.Array, params: MixParams):
   lam = jnp.asarray(params.lam, jnp.float32)
-  if params.box is None:
+  if params.box is None and params.mask is None:
     mixed = jax.tree.map(lambda x: _blend(x, _partner_of(x, params), lam), inputs)
     image_size = None
   else:
-    shape = jnp.shape(inputs)
-    image_size = shape[1:3]
-    rows = _masks.to_rows(inputs, shape)  # [B, H, W·C]
-    x_partner = _partner_of(rows, params)
-    pasted = _masks.box_mask(params.box, shape)
-    mixed = jnp.where(pasted, x_partner, _blend(rows, x_partner, lam)).reshape(shape)
-  weight = _self_weight(params, image_size)
-  mixed_labels = _blend(labels, _partner_of(labels, params), weight)
-  return mixed, mixed_labels
+    mixed = jax.tree.map(lambda x: _paste(x, params, lam), inputs)
+    image_size = jnp.shape(jax.tree.leaves(inputs)[0])[1:-1]
+  return mixed, _mix_labels(labels, params, lam, image_size)
+
+
+def _mix_labels(labels: jax.Array, params: MixParams, lam: jax.Array, image_size):
+  """Class labels by the exact weight; dense maps per pixel, like the inputs."""
+  if jnp.ndim(labels) == 2 and jnp.issubdtype(labels.dtype, jnp.floating):
+    weight = _self_weight(params, image_size)
+    return _blend(labels, _partner_of(labels, params), weight)
+  if image_size is None:
+    return _blend(labels, _partner_of(labels, params), lam)  # mixup: dense soft maps.
+  if jnp.issubdtype(labels.dtype, jnp.integer):
+    return _paste(labels[..., None], params, lam, blend=False)[..., 0]
+  return _paste(labels, params, lam)

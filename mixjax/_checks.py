@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 MODES = ("batch", "elem")
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 PAIRINGS = ("permute", "flip")
 
 
@@ -108,15 +109,55 @@ def check_number(
   Raises:
     ValueError: `value` is not a scalar, or is concrete and not finite or out of range.
   """
+  _check_numeric(value, name)
   if jnp.ndim(value) != 0:
     raise ValueError(f"`{name}` must be a scalar, got shape {jnp.shape(value)}.")
   if not is_concrete(value):
     return value
   number = float(np.asarray(value))
-  if not _within(number, low, high, low_open, high_open):
+  # Values are used in float32: one that overflows it (1e39) is not finite there.
+  finite32 = not math.isfinite(number) or abs(number) <= _FLOAT32_MAX
+  if not (finite32 and _within(number, low, high, low_open, high_open)):
     expected = expected or f"a finite number in {_interval(low, high, low_open, high_open)}"
     raise ValueError(f"`{name}` must be {expected}, got {number!r}.")
   return value
+
+
+def _check_numeric(value: Any, name: str) -> None:
+  """Refuses what is not a real number or array: None, str, bool, dicts, complex values."""
+  if value is None or isinstance(value, str | bytes | bool | np.bool_ | dict):
+    raise ValueError(f"`{name}` must be a number, got {value!r}.")
+  try:
+    dtype = jnp.result_type(value)
+  except (TypeError, ValueError) as e:
+    raise ValueError(f"`{name}` must be a number, got {value!r}.") from e
+  if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)):
+    raise ValueError(f"`{name}` must be a real number, got {value!r} of dtype {dtype}.")
+
+
+def valid(
+  value: Any,
+  *,
+  low: float | None = None,
+  high: float | None = None,
+  low_open: bool = False,
+  high_open: bool = False,
+) -> Any:
+  """Whether a scalar that passed :func:`check_number` is finite and in range.
+
+  True (a Python bool) for a concrete value, which the check has already seen; a traced
+  boolean for a traced one. The ops use it to make their outputs NaN for a traced
+  hyperparameter out of range, so that it never silently changes the method.
+  """
+  if is_concrete(value):
+    return True
+  x = jnp.asarray(value, jnp.float32)
+  ok = jnp.isfinite(x)
+  if low is not None:
+    ok &= (x > low) if low_open else (x >= low)
+  if high is not None:
+    ok &= (x < high) if high_open else (x <= high)
+  return ok
 
 
 def _pair(value: Any, name: str) -> tuple[Any, Any]:
@@ -139,9 +180,11 @@ def check_interval(
   high: float | None = None,
   low_open: bool = False,
   high_open: bool = False,
+  strict: bool = False,
   expected: str,
 ) -> tuple[Any, Any]:
-  """Checks a `(lo, hi)` pair of finite scalars with `lo <= hi`, both in a range.
+  """Checks a `(lo, hi)` pair of finite scalars with `lo <= hi` (`lo < hi` if `strict`),
+  both in a range.
 
   The values are checked only when both are concrete; traced ones pass.
 
@@ -152,6 +195,7 @@ def check_interval(
     high: the upper bound of both ends, or None.
     low_open: exclude `low` itself.
     high_open: exclude `high` itself.
+    strict: require `lo < hi`.
     expected: what the message says was expected.
 
   Returns:
@@ -161,11 +205,12 @@ def check_interval(
     ValueError: `value` is not a pair of scalars, or is concrete and out of range.
   """
   lo, hi = _pair(value, name)
+  for end in (lo, hi):
+    _check_numeric(end, name)
   if is_concrete(lo) and is_concrete(hi):
     values = float(np.asarray(lo)), float(np.asarray(hi))
-    if not (
-      values[0] <= values[1] and all(_within(v, low, high, low_open, high_open) for v in values)
-    ):
+    ordered = values[0] < values[1] if strict else values[0] <= values[1]
+    if not (ordered and all(_within(v, low, high, low_open, high_open) for v in values)):
       raise ValueError(f"`{name}` must be {expected}, got {values}.")
   return lo, hi
 
@@ -197,25 +242,120 @@ def lam_shape(batch_size: int, mode: str) -> tuple[int, ...]:
   return () if mode == "batch" else (batch_size,)
 
 
-def check_image_size(image_size: Any) -> tuple[int, int]:
-  """Checks `(H, W)`, two positive Python ints, and returns them as ints."""
-  ok = isinstance(image_size, tuple | list) and len(image_size) == 2
+def check_image_size(image_size: Any, ndim: int | None = 2) -> tuple[int, ...]:
+  """Checks the spatial size, `(H, W)` or any tuple of positive Python ints.
+
+  Args:
+    image_size: the sizes of the spatial axes, e.g. `(L,)`, `(H, W)` or `(T, H, W)`.
+    ndim: the required number of spatial axes (2: `(H, W)`), or None for any number >= 1.
+
+  Returns:
+    The sizes as a tuple of ints.
+  """
+  ok = isinstance(image_size, tuple | list) and len(image_size) >= 1
+  ok = ok and (ndim is None or len(image_size) == ndim)
   if not (ok and all(is_int(s, low=1) for s in image_size)):
-    raise ValueError(
-      f"`image_size` must be (height, width), two positive ints, got {image_size!r}."
-    )
-  return int(image_size[0]), int(image_size[1])
+    what = "(height, width), two positive ints" if ndim == 2 else None
+    what = what or "the spatial shape, a tuple of positive ints (e.g. (32, 32) or (16,))"
+    raise ValueError(f"`image_size` must be {what}, got {image_size!r}.")
+  return tuple(int(s) for s in image_size)
+
+
+def _check_not_empty(shape: tuple[int, ...], name: str) -> None:
+  if shape and shape[0] == 0:
+    raise ValueError(f"`{name}` is an empty batch (shape {shape}); pass at least one example.")
 
 
 def check_labels(labels: Any) -> int:
   """Checks soft labels `[B, C]` and returns B."""
+  check_array_like(labels, "labels")
   shape, dtype = jnp.shape(labels), jnp.result_type(labels)
   if len(shape) != 2 or not jnp.issubdtype(dtype, jnp.floating):
     raise ValueError(
       f"`labels` must be a 2-D floating array [batch, num_classes] (one-hot or soft; see "
       f"mixjax.one_hot), got shape {shape} and dtype {dtype}."
     )
+  _check_not_empty(shape, "labels")
   return shape[0]
+
+
+def check_blend_labels(labels: Any) -> int:
+  """Checks labels that mixup blends: floating `[B, K]` or dense `[B, ..., K]`; returns B."""
+  check_array_like(labels, "labels")
+  shape, dtype = jnp.shape(labels), jnp.result_type(labels)
+  if len(shape) >= 2 and jnp.issubdtype(dtype, jnp.integer):
+    raise ValueError(
+      f"`labels` of dtype {dtype} and shape {shape} look like integer class maps: a blend "
+      f"needs one-hot maps, e.g. `mixjax.one_hot(labels, num_classes)` (or use cutmix, which "
+      f"pastes integer maps exactly)."
+    )
+  if len(shape) < 2 or not jnp.issubdtype(dtype, jnp.floating):
+    raise ValueError(
+      f"`labels` must be floating [batch, num_classes] or dense [batch, ..., num_classes] "
+      f"(one-hot or soft; see mixjax.one_hot), got shape {shape} and dtype {dtype}."
+    )
+  _check_not_empty(shape, "labels")
+  return shape[0]
+
+
+def check_dense_labels(labels: Any, spatial: tuple[int, ...], integer_maps: bool = True) -> str:
+  """Checks the labels of a pasting op against the inputs' spatial shape.
+
+  Args:
+    labels: floating `[B, K]`, dense soft maps `[B, *spatial, K]` or (if `integer_maps`)
+      integer class maps `[B, *spatial]`; B is checked by :func:`check_inputs`.
+    spatial: the inputs' spatial shape.
+    integer_maps: whether integer maps are accepted.
+
+  Returns:
+    `"class"`, `"dense"` or `"map"`.
+  """
+  check_array_like(labels, "labels")
+  shape, dtype = jnp.shape(labels), jnp.result_type(labels)
+  _check_not_empty(shape, "labels")
+  floating = jnp.issubdtype(dtype, jnp.floating)
+  if floating and len(shape) == 2:
+    return "class"
+  if floating and len(shape) == len(spatial) + 2 and shape[1:-1] == spatial:
+    return "dense"
+  if integer_maps and jnp.issubdtype(dtype, jnp.integer) and shape[1:] == spatial:
+    return "map"
+  maps = f", or integer class maps [B, {', '.join(map(str, spatial))}]" if integer_maps else ""
+  raise ValueError(
+    f"`labels` must be floating [B, K], dense soft maps [B, {', '.join(map(str, spatial))}, K]"
+    f"{maps} (the spatial shape of the inputs), got shape {shape} and dtype {dtype}."
+  )
+
+
+def check_array_like(value: Any, name: str) -> None:
+  """Refuses a dict, a list of arrays, None or a string where one array is expected."""
+  if isinstance(value, dict | str | bytes) or value is None:
+    kind = type(value).__name__
+    raise ValueError(f"`{name}` must be an array, got a {kind}: {_short(value)}.")
+  try:
+    jnp.result_type(value)
+  except (TypeError, ValueError) as e:
+    raise ValueError(f"`{name}` must be an array, got {_short(value)}.") from e
+
+
+def _short(value: Any) -> str:
+  text = repr(value)
+  return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_channels_last(shape: tuple[int, ...], name: str) -> None:
+  """Refuses a batch that looks channels-first `[B, C, *spatial]` (rank 4 or more).
+
+  The rule: the second axis is 1, 3 or 4 and every later axis is larger than 4, as in
+  `[B, 3, 32, 32]` or `[B, 3, 16, 112, 112]`. Rank-3 `[B, L, C]` batches are never
+  refused: short sequences with many features are common.
+  """
+  if len(shape) >= 4 and shape[1] in (1, 3, 4) and min(shape[2:]) > 4:
+    order = ", ".join(["B", *[f"d{i}" for i in range(len(shape) - 2)], "C"])
+    raise ValueError(
+      f"`{name}` has shape {shape}, which looks channels-first [B, C, ...]; mixjax takes "
+      f"channels-last [{order}]: transpose first, e.g. `jnp.moveaxis({name}, 1, -1)`."
+    )
 
 
 def _check_floating(dtype: Any, where: str) -> None:
@@ -233,6 +373,7 @@ def check_inputs(inputs: Any, batch_size: int, name: str = "inputs") -> None:
     raise ValueError(f"`{name}` must hold at least one array, got {inputs!r}.")
   for path, leaf in leaves:
     where = f"`{name}`" + jax.tree_util.keystr(path)
+    check_array_like(leaf, where.strip("`"))
     shape = jnp.shape(leaf)
     _check_floating(jnp.result_type(leaf), where)
     if len(shape) < 1 or shape[0] != batch_size:
@@ -243,13 +384,50 @@ def check_inputs(inputs: Any, batch_size: int, name: str = "inputs") -> None:
 
 
 def check_rank4(images: Any, name: str = "images") -> tuple[int, int, int, int]:
-  """Checks a `[B, H, W, C]` batch of any dtype and returns its shape."""
+  """Checks a channels-last `[B, H, W, C]` batch of any dtype and returns its shape."""
+  check_array_like(images, name)
   shape = jnp.shape(images)
   if len(shape) != 4:
     raise ValueError(
       f"`{name}` must be rank 4 [batch, height, width, channels], got shape {shape}."
     )
+  _check_not_empty(shape, name)
+  check_channels_last(shape, name)
   return shape
+
+
+def check_spatial_inputs(inputs: Any, labels_batch: int | None, name: str) -> tuple[int, ...]:
+  """Checks the inputs of a pasting op: floating leaves sharing `[B, *spatial]`.
+
+  Every leaf is channels-last `[B, *spatial, C_leaf]` with at least one spatial axis; the
+  leaves may differ in C only.
+
+  Returns:
+    The shared `(B, *spatial)`.
+  """
+  leaves = jax.tree_util.tree_leaves_with_path(inputs)
+  if not leaves:
+    raise ValueError(f"`{name}` must hold at least one array, got {_short(inputs)}.")
+  first = None
+  for path, leaf in leaves:
+    where = name + jax.tree_util.keystr(path)
+    check_array_like(leaf, where)
+    shape = jnp.shape(leaf)
+    if len(shape) < 3:
+      raise ValueError(
+        f"`{where}` must be [batch, *spatial, channels] with at least one spatial axis "
+        f"([B, L, C], [B, H, W, C], [B, T, H, W, C]), got shape {shape}."
+      )
+    _check_not_empty(shape, where)
+    check_channels_last(shape, where)
+    if first is not None and shape[:-1] != first:
+      raise ValueError(
+        f"`{where}` has shape {shape}, but every leaf of `{name}` must share "
+        f"[batch, *spatial] = {first} (they are cut with the same box)."
+      )
+    first = shape[:-1]
+  check_inputs(inputs, first[0] if labels_batch is None else labels_batch, name)
+  return first
 
 
 def check_images(images: Any, name: str = "images") -> tuple[int, int, int, int]:

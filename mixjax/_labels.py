@@ -15,7 +15,8 @@ def one_hot(
   """One-hot targets, ready to be mixed.
 
   Args:
-    labels: integer class indices, shape `[B]` (any shape `[...]` works).
+    labels: integer class indices, shape `[B]` (any shape `[...]` works; a Python list
+      is taken as an array).
     num_classes: number of classes C, a positive Python int.
     label_smoothing: ε in [0, 1): the target becomes `(1 - ε)·one_hot + ε / C`.
 
@@ -27,6 +28,9 @@ def one_hot(
     ValueError: `num_classes` is not positive, `label_smoothing` is outside [0, 1), or a
       concrete label lies outside [0, num_classes).
   """
+  if isinstance(labels, list | tuple):
+    labels = np.asarray(labels)  # A Python list of class indices, e.g. [0, 1, 2].
+  _checks.check_array_like(labels, "labels")
   dtype = jnp.result_type(labels)
   if not jnp.issubdtype(dtype, jnp.integer):
     raise TypeError(f"`labels` must be integer class indices, got dtype {dtype}.")
@@ -43,4 +47,6 @@ def one_hot(
       )
   targets = jax.nn.one_hot(labels, num_classes, dtype=jnp.float32)
   eps = jnp.asarray(label_smoothing, jnp.float32)
-  return targets * (1.0 - eps) + eps / num_classes
+  targets = targets * (1.0 - eps) + eps / num_classes
+  ok = _checks.valid(label_smoothing, low=0.0, high=1.0, high_open=True)
+  return targets if ok is True else jnp.where(ok, targets, jnp.nan)  # NaN if traced ε is bad.

@@ -1,14 +1,17 @@
-"""Pixel masks over the rows of an image batch, the layout XLA:CPU vectorises.
+"""Pixel masks over the rows of a batch, the layout XLA:CPU vectorises.
 
-An image batch `[B, H, W, C]` is viewed as `[B, H, W·C]`: each image row is one
-contiguous run of `W·C` values, channels innermost. A mask in that layout compares a row
-iota `[H, 1]` with a column iota `[1, W·C]` against per-example parameters, so the select
-that applies it runs over contiguous rows and XLA:CPU vectorises it, where a `[..., W, 1]`
-mask broadcast over C became a per-pixel branch. Every mask is boolean `[H, W·C]` for one
-parameter row `[4]` (shared by the batch) or `[B, H, W·C]` for `[B, 4]`.
+A batch `[B, *spatial, C]` is viewed as `[B, *spatial[:-1], W·C]` (W the last spatial
+axis): an image `[B, H, W, C]` as `[B, H, W·C]`, each image row one contiguous run of
+`W·C` values, channels innermost; a sequence `[B, L, C]` as `[B, L·C]`, a video
+`[B, T, H, W, C]` as `[B, T, H, W·C]`. A mask in that layout compares iotas along the
+leading spatial axes and a column iota `[1, W·C]` against per-example parameters, so the
+select that applies it runs over contiguous rows and XLA:CPU vectorises it, where a
+`[..., W, 1]` mask broadcast over C became a per-pixel branch. Every mask is boolean
+`[*spatial[:-1], W·C]` for one parameter row (shared by the batch) or with a leading B
+for one row per example.
 
-Used by CutMix (:func:`mixjax.apply_mix`), Random Erasing and GridMask. Nothing here
-checks its arguments: the public ops do that.
+Used by CutMix and FMix (:func:`mixjax.apply_mix`), ResizeMix, Random Erasing and
+GridMask. Nothing here checks its arguments: the public ops do that.
 """
 
 from __future__ import annotations
@@ -17,17 +20,24 @@ import jax
 import jax.numpy as jnp
 
 
-def to_rows(x: jax.typing.ArrayLike, image_shape: tuple[int, int, int, int]) -> jax.Array:
-  """`x`, broadcastable to `image_shape` `[B, H, W, C]`, as `[b, h, W·C]` rows.
+def to_rows(x: jax.typing.ArrayLike, image_shape: tuple[int, ...]) -> jax.Array:
+  """`x`, broadcastable to `image_shape` `[B, *spatial, C]`, in the row layout.
 
-  `b` and `h` stay 1 where `x` is broadcast along them (a scalar or a `[C]` vector becomes
-  `[1, 1, W·C]`), so that a constant is not materialised at the size of the batch.
+  The leading axes stay 1 where `x` is broadcast along them (a scalar or a `[C]` vector
+  becomes `[1, ..., 1, W·C]`), so that a constant is not materialised at batch size.
   """
-  _, _, width, channels = image_shape
+  width, channels = image_shape[-2:]
   x = jnp.asarray(x)
-  x = x.reshape((1,) * (4 - x.ndim) + x.shape)
-  x = jnp.broadcast_to(x, x.shape[:2] + (width, channels))
-  return x.reshape(x.shape[:2] + (width * channels,))
+  x = x.reshape((1,) * (len(image_shape) - x.ndim) + x.shape)
+  x = jnp.broadcast_to(x, x.shape[:-2] + (width, channels))
+  return x.reshape(x.shape[:-2] + (width * channels,))
+
+
+def mask_rows(mask: jax.Array, image_shape: tuple[int, ...]) -> jax.Array:
+  """A pixel mask `[..., *spatial]` repeated over the channels, in the row layout."""
+  channels = image_shape[-1]
+  mask = jnp.broadcast_to(mask[..., None], mask.shape + (channels,))
+  return mask.reshape(mask.shape[:-2] + (mask.shape[-2] * channels,))
 
 
 def _iotas(params: jax.Array, image_shape: tuple[int, int, int, int]):
@@ -38,15 +48,23 @@ def _iotas(params: jax.Array, image_shape: tuple[int, int, int, int]):
   return params[..., None, None, :], rows, cols
 
 
-def box_mask(box: jax.Array, image_shape: tuple[int, int, int, int]) -> jax.Array:
-  """True inside the half-open boxes `(top, left, bottom, right)`, `[4]` or `[B, 4]`.
+def box_mask(box: jax.Array, image_shape: tuple[int, ...]) -> jax.Array:
+  """True inside the half-open boxes `(starts..., stops...)`, `[2S]` or `[B, 2S]`.
 
-  A box may extend past the border or be inverted (then it is empty).
+  For an image (S = 2) a box is `(top, left, bottom, right)`. A box may extend past the
+  border or be inverted (then it is empty).
   """
-  channels = image_shape[3]
-  box, rows, cols = _iotas(box, image_shape)
-  inside_rows = (rows >= box[..., 0]) & (rows < box[..., 2])
-  return inside_rows & (cols >= box[..., 1] * channels) & (cols < box[..., 3] * channels)
+  spatial, channels = image_shape[1:-1], image_shape[-1]
+  ndim = len(spatial)
+  box = box[(...,) + (None,) * ndim + (slice(None),)]
+  inside = None
+  for axis, size in enumerate(spatial):
+    scale = channels if axis == ndim - 1 else 1  # The last axis runs over W·C columns.
+    iota = jnp.arange(size * scale, dtype=jnp.int32)
+    iota = iota.reshape((1,) * axis + (size * scale,) + (1,) * (ndim - 1 - axis))
+    term = (iota >= box[..., axis] * scale) & (iota < box[..., ndim + axis] * scale)
+    inside = term if inside is None else inside & term
+  return inside
 
 
 def grid_mask(grid: jax.Array, image_shape: tuple[int, int, int, int]) -> jax.Array:

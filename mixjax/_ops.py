@@ -9,18 +9,23 @@ once.
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 
 from mixjax import _apply
 from mixjax import _checks
 from mixjax import _sampling
 
 
-def _check_images_and_labels(images, labels) -> tuple[int, tuple[int, int]]:
-  """Checks an image batch `[B, H, W, C]` and its labels `[B, C]`; returns B and `(H, W)`."""
-  _, height, width, _ = _checks.check_images(images)
-  batch_size = _checks.check_labels(labels)
-  _checks.check_inputs(images, batch_size, "images")
-  return batch_size, (height, width)
+def check_pasting(inputs, labels, *, integer_maps: bool = True) -> tuple[int, tuple[int, ...]]:
+  """Checks the inputs and labels of a pasting op; returns B and the spatial shape.
+
+  Inputs: floating leaves sharing `[B, *spatial]`, channels last. Labels: `[B, K]`, dense
+  soft maps `[B, *spatial, K]` or (if `integer_maps`) integer class maps `[B, *spatial]`.
+  """
+  batch, *spatial = _checks.check_spatial_inputs(inputs, None, "images")
+  _checks.check_dense_labels(labels, tuple(spatial), integer_maps=integer_maps)
+  _checks.check_inputs(inputs, jnp.shape(labels)[0], "images")
+  return batch, tuple(spatial)
 
 
 def mixup(
@@ -31,6 +36,7 @@ def mixup(
   alpha: jax.typing.ArrayLike = 1.0,
   mode: str = "batch",
   pairing: str = "permute",
+  probability: jax.typing.ArrayLike = 1.0,
 ):
   """mixup (Zhang et al. 2017): convex combinations of examples and their labels.
 
@@ -43,11 +49,15 @@ def mixup(
       dimension B (images, spectrograms, table rows, embeddings). Every leaf is mixed
       with the same λ and partner. Low-precision inputs keep their dtype; the blend
       is computed in float32.
-    labels: floating `[B, C]` one-hot or soft labels (see :func:`mixjax.one_hot`).
+    labels: floating `[B, K]` one-hot or soft labels (see :func:`mixjax.one_hot`), or
+      dense soft maps `[B, ..., K]`, blended per pixel. Integer class maps are refused:
+      a blend needs one-hot maps.
     alpha: Beta(α, α) concentration, may be traced; 0 returns the batch unchanged.
     mode: `"batch"`, one λ for the batch (the paper), or `"elem"`, one λ per example.
     pairing: `"permute"` (random partner, the paper's code) or `"flip"` (partner of i
       is B-1-i; no gather).
+    probability: the probability that the batch (elem mode: each example) is mixed; the
+      rest is returned bit for bit. May be traced.
 
   Returns:
     `(inputs, labels)` mixed, same structure, shapes and dtypes.
@@ -58,47 +68,65 @@ def mixup(
   Example:
     >>> x, y = mixjax.mixup(key, images, mixjax.one_hot(labels, 10), alpha=0.2)
   """
-  batch_size = _checks.check_labels(labels)
+  batch_size = _checks.check_blend_labels(labels)
   _checks.check_inputs(inputs, batch_size)
-  params = _sampling.sample_mixup_params(key, batch_size, alpha=alpha, mode=mode, pairing=pairing)
+  params = _sampling.sample_mixup_params(
+    key, batch_size, alpha=alpha, mode=mode, pairing=pairing, probability=probability
+  )
   return _apply._apply_mix(inputs, labels, params)
 
 
 def cutmix(
   key: jax.Array,
-  images: jax.Array,
+  images,
   labels: jax.Array,
   *,
   alpha: jax.typing.ArrayLike = 1.0,
   mode: str = "batch",
   pairing: str = "permute",
+  cutmix_minmax: tuple[float, float] | None = None,
+  probability: jax.typing.ArrayLike = 1.0,
 ):
-  """CutMix (Yun et al. 2019): paste a box from the partner image.
+  """CutMix (Yun et al. 2019): paste a box from the partner.
 
-  The box covers about `1 - λ` of the image, λ ~ Beta(α, α), and is clipped at the
-  borders; the label weight is the exact kept-pixel fraction after clipping.
+  Every axis between the batch axis and the last (channel) axis is spatial: `[B, L, C]`
+  gets segments, `[B, H, W, C]` boxes, `[B, T, H, W, C]` cubes. The box covers about
+  `1 - λ` of the input, λ ~ Beta(α, α), and is clipped at the borders; the label weight is
+  the exact kept fraction after clipping.
 
   Args:
     key: a PRNG key.
-    images: floating `[B, H, W, C]`.
-    labels: floating `[B, C]`.
+    images: floating `[B, *spatial, C]`, channels last, or a pytree of such arrays sharing
+      `[B, *spatial]` (image, depth, mask...): all cut with the same box.
+    labels: floating `[B, K]` (weighted by the kept fraction), dense soft maps
+      `[B, *spatial, K]` or integer class maps `[B, *spatial]` (pasted per pixel).
     alpha: Beta(α, α) concentration, may be traced; 0 returns the batch unchanged.
     mode: `"batch"` (one box for the batch) or `"elem"` (a box per example).
     pairing: `"permute"` or `"flip"`.
+    cutmix_minmax: None, or `(lo, hi)`: box sides uniform between these fractions of the
+      sides, no λ (timm's option; see :func:`mixjax.sample_box_minmax`).
+    probability: the probability that the batch (or each example) is mixed.
 
   Returns:
     `(images, labels)` mixed.
   """
-  batch_size, image_size = _check_images_and_labels(images, labels)
+  batch_size, image_size = check_pasting(images, labels)
   params = _sampling.sample_cutmix_params(
-    key, batch_size, image_size, alpha=alpha, mode=mode, pairing=pairing
+    key,
+    batch_size,
+    image_size,
+    alpha=alpha,
+    mode=mode,
+    pairing=pairing,
+    cutmix_minmax=cutmix_minmax,
+    probability=probability,
   )
   return _apply._apply_mix(images, labels, params)
 
 
 def mixup_or_cutmix(
   key: jax.Array,
-  images: jax.Array,
+  images,
   labels: jax.Array,
   *,
   mixup_alpha: jax.typing.ArrayLike = 1.0,
@@ -106,6 +134,8 @@ def mixup_or_cutmix(
   switch_prob: jax.typing.ArrayLike = 0.5,
   mode: str = "batch",
   pairing: str = "permute",
+  cutmix_minmax: tuple[float, float] | None = None,
+  probability: jax.typing.ArrayLike = 1.0,
 ):
   """Either mixup or CutMix, CutMix with probability `switch_prob`.
 
@@ -114,18 +144,21 @@ def mixup_or_cutmix(
 
   Args:
     key: a PRNG key.
-    images: floating `[B, H, W, C]`.
-    labels: floating `[B, C]`.
+    images: as for :func:`cutmix`: `[B, *spatial, C]` or a pytree sharing `[B, *spatial]`.
+    labels: floating `[B, K]` or dense soft maps `[B, *spatial, K]` (integer class maps
+      are refused: mixup would blend them).
     mixup_alpha: Beta concentration of mixup's λ.
     cutmix_alpha: Beta concentration of CutMix's kept area.
     switch_prob: probability of CutMix, in [0, 1].
     mode: `"batch"` or `"elem"`.
     pairing: `"permute"` or `"flip"`.
+    cutmix_minmax: as for :func:`cutmix`.
+    probability: the probability that the batch (or each example) is mixed at all.
 
   Returns:
     `(images, labels)` mixed.
   """
-  batch_size, image_size = _check_images_and_labels(images, labels)
+  batch_size, image_size = check_pasting(images, labels, integer_maps=False)
   params = _sampling.sample_mixup_or_cutmix_params(
     key,
     batch_size,
@@ -135,5 +168,7 @@ def mixup_or_cutmix(
     switch_prob=switch_prob,
     mode=mode,
     pairing=pairing,
+    cutmix_minmax=cutmix_minmax,
+    probability=probability,
   )
   return _apply._apply_mix(images, labels, params)

@@ -3,8 +3,19 @@
 * Example i is mixed with example `partner[i]`.
 * `lam` is the blend weight of the example itself: 1 keeps it, 0 replaces it; a float32
   scalar in batch mode (one λ for the batch, as in the mixup paper) or `[B]` in elem mode.
-* `box` is the rectangle pasted from the partner (CutMix): `[4]` in batch mode, `[B, 4]`
-  in elem mode, or None when nothing is pasted.
+* `box` is the box pasted from the partner (CutMix): `[2S]` in batch mode, `[B, 2S]` in
+  elem mode, `(starts..., stops...)` over the S spatial axes (`(top, left, bottom, right)`
+  for images), or None when nothing is pasted.
+* `mask` is a pixel mask pasted from the partner (FMix): bool `[*spatial]` or
+  `[B, *spatial]`, or None.
+
+`probability` (every mixing op): a Bernoulli draw per batch (batch mode) or per example
+(elem mode) from `fold_in(key, _GATE_STREAM)`, so that the other draws are those of
+`probability=1`; where it fails, λ = 1 and nothing is pasted: the identity, bit for bit.
+
+Traced hyperparameters out of range (α < 0, NaN or inf, a probability outside [0, 1],
+...) make λ NaN, so that the op's outputs are NaN (what a NaN guard on the loss
+catches) instead of silently meaning something else.
 
 Each public sampler checks its arguments once; :func:`sample_lambda` and
 :func:`sample_partners` have unchecked twins that the composite samplers call.
@@ -22,10 +33,12 @@ import jax.numpy as jnp
 from mixjax import _beta
 from mixjax import _checks
 
+_GATE_STREAM = 0x6D697870  # fold_in data of the `probability` draw.
+
 
 @functools.partial(
   jax.tree_util.register_dataclass,
-  data_fields=("lam", "partner", "box"),
+  data_fields=("lam", "partner", "box", "mask"),
   meta_fields=("pairing",),
 )
 @dataclasses.dataclass(frozen=True)
@@ -35,16 +48,19 @@ class MixParams:
   Attributes:
     lam: float32 `[]` or `[B]`, blend weight of each example itself.
     partner: int32 `[B]`, index of the example each example is mixed with.
-    box: int32 `[4]` or `[B, 4]` `(top, left, bottom, right)` pasted from the partner,
-      or None (no pasting; mixup).
+    box: int32 `[2S]` or `[B, 2S]` `(starts..., stops...)` pasted from the partner
+      (`(top, left, bottom, right)` for images), or None (no box).
     pairing: static. `"permute"` gathers `x[partner]`; `"flip"` promises that
       `partner == B - 1 - arange(B)` so that the partner batch is a reversal, not a gather.
+    mask: bool `[*spatial]` or `[B, *spatial]`, True where the partner is pasted (FMix),
+      or None. At most one of `box` and `mask` is set.
   """
 
   lam: jax.Array
   partner: jax.Array
   box: jax.Array | None = None
   pairing: str = "permute"
+  mask: jax.Array | None = None
 
 
 def sample_lambda(
@@ -96,41 +112,90 @@ def _sample_partners(key: jax.Array, batch_size: int, pairing: str) -> jax.Array
   return jax.random.permutation(key, batch_size).astype(jnp.int32)
 
 
-def sample_box(key: jax.Array, lam: jax.Array, image_size: tuple[int, int]) -> jax.Array:
-  """Samples CutMix boxes whose area is about `1 - lam` of the image.
+def sample_box(key: jax.Array, lam: jax.Array, image_size: tuple[int, ...]) -> jax.Array:
+  """Samples CutMix boxes whose volume is about `1 - lam` of the input.
 
-  The box has height `floor(H·sqrt(1-λ))` and width `floor(W·sqrt(1-λ))`, is centred on a
-  uniformly random pixel and is clipped at the image border (Yun et al. 2019). Clipping
-  shrinks it, so use :func:`mixjax.self_weight` for the exact kept fraction.
+  Over S spatial axes, side d gets length `floor(d·(1-λ)^(1/S))` (`sqrt` for images, as in
+  Yun et al. 2019); the box is centred on a uniformly random pixel and clipped at the
+  border. Clipping shrinks it, so use :func:`mixjax.self_weight` for the exact kept fraction.
 
   Args:
     key: a PRNG key.
     lam: float32 `[]` or `[B]`, the sampled λ.
-    image_size: `(H, W)`.
+    image_size: the spatial shape, `(L,)`, `(H, W)` or `(T, H, W)`...
 
   Returns:
-    int32 `lam.shape + (4,)` boxes `(top, left, bottom, right)`, half-open.
+    int32 `lam.shape + (2S,)` boxes `(starts..., stops...)`, half-open.
   """
-  height, width = image_size
   lam = jnp.asarray(lam, jnp.float32)
-  cut = jnp.sqrt(1.0 - lam)
-  cut_h = jnp.floor(height * cut).astype(jnp.int32)
-  cut_w = jnp.floor(width * cut).astype(jnp.int32)
-  key_y, key_x = jax.random.split(key)
-  centre_y = jax.random.randint(key_y, lam.shape, 0, height, dtype=jnp.int32)
-  centre_x = jax.random.randint(key_x, lam.shape, 0, width, dtype=jnp.int32)
-  top = centre_y - cut_h // 2
-  left = centre_x - cut_w // 2
-  box = jnp.stack([top, left, top + cut_h, left + cut_w], axis=-1)
-  upper = jnp.array([height, width, height, width], jnp.int32)
-  return jnp.clip(box, 0, upper)
+  ndim = len(image_size)
+  cut = _nth_root(1.0 - lam, ndim)
+  keys = jax.random.split(key, ndim)
+  starts, stops = [], []
+  for k, size in zip(keys, image_size, strict=True):
+    side = jnp.floor(size * cut).astype(jnp.int32)
+    centre = jax.random.randint(k, lam.shape, 0, size, dtype=jnp.int32)
+    starts.append(centre - side // 2)
+    stops.append(centre - side // 2 + side)
+  box = jnp.stack(starts + stops, axis=-1)
+  return jnp.clip(box, 0, jnp.array(tuple(image_size) * 2, jnp.int32))
+
+
+def _nth_root(x: jax.Array, n: int) -> jax.Array:
+  if n == 1:
+    return x
+  if n == 2:
+    return jnp.sqrt(x)
+  return jnp.where(x > 0, jnp.power(jnp.maximum(x, 1e-30), 1.0 / n), 0.0)
+
+
+def sample_box_minmax(
+  key: jax.Array,
+  shape: tuple[int, ...],
+  image_size: tuple[int, ...],
+  cutmix_minmax: tuple[Any, Any],
+) -> jax.Array:
+  """Samples boxes with sides drawn between two fractions of the sides (timm's minmax).
+
+  As in timm's `rand_bbox_minmax`, each side `s_d` is a uniform integer in
+  `[floor(lo·d), floor(hi·d))` (exactly `floor(lo·d)` when that range is empty), drawn
+  independently per axis, and no λ is used. The box lies inside the input: its start is
+  uniform in `[0, d - s_d]` (timm's start is uniform in `[0, d - s_d)`, so its boxes never
+  touch the far border; here every position is possible).
+
+  Args:
+    key: a PRNG key.
+    shape: `()` (one box) or `(B,)`.
+    image_size: the spatial shape.
+    cutmix_minmax: `(lo, hi)` with `0 <= lo < hi <= 1`; may be traced.
+
+  Returns:
+    int32 `shape + (2S,)` boxes.
+  """
+  lo, hi = (jnp.asarray(v, jnp.float32) for v in cutmix_minmax)
+  starts, stops = [], []
+  for axis_key, size in zip(jax.random.split(key, len(image_size)), image_size, strict=True):
+    key_side, key_start = jax.random.split(axis_key)
+    low = jnp.floor(lo * size).astype(jnp.int32)
+    high = jnp.maximum(jnp.floor(hi * size).astype(jnp.int32), low + 1)
+    side = jax.random.randint(key_side, shape, low, high, dtype=jnp.int32)
+    start = jax.random.randint(key_start, shape, 0, size - side + 1, dtype=jnp.int32)
+    starts.append(start)
+    stops.append(start + side)
+  return jnp.stack(starts + stops, axis=-1)
 
 
 def _check_mix(
-  batch_size: int, mode: str, pairing: str, *, switch_prob: Any = None, **alphas: Any
+  batch_size: int,
+  mode: str,
+  pairing: str,
+  *,
+  switch_prob: Any = None,
+  probability: Any = 1.0,
+  **alphas: Any,
 ) -> tuple[int, ...]:
-  """The checks of every mix: B, mode, pairing, the named Beta concentrations (and the
-  switch probability of mixup-or-CutMix, unless None).
+  """The checks of every mix: B, mode, pairing, the named Beta concentrations, the
+  probability of mixing (and the switch probability of mixup-or-CutMix, unless None).
 
   Returns:
     The shape of one draw of λ (or a box): `()` in batch mode, `(B,)` in elem mode.
@@ -142,7 +207,73 @@ def _check_mix(
     _checks.check_alpha(alpha, name)
   if switch_prob is not None:
     _checks.check_probability(switch_prob, "switch_prob")
+  _checks.check_probability(probability, "probability")
   return shape
+
+
+def check_minmax(cutmix_minmax: Any) -> tuple[Any, Any] | None:
+  """Checks `cutmix_minmax`: None or `(lo, hi)` with `0 <= lo < hi <= 1`."""
+  if cutmix_minmax is None:
+    return None
+  return _checks.check_interval(
+    cutmix_minmax,
+    "cutmix_minmax",
+    low=0.0,
+    high=1.0,
+    strict=True,
+    expected="(lo, hi) with 0 <= lo < hi <= 1 (fractions of the sides)",
+  )
+
+
+def guard(lam: jax.Array, *conditions: Any) -> jax.Array:
+  """`lam`, or NaN where a traced hyperparameter is out of range (see the module doc)."""
+  traced = [c for c in conditions if c is not True]
+  if not traced:
+    return lam
+  ok = functools.reduce(jnp.logical_and, traced)
+  return jnp.where(ok, lam, jnp.float32(jnp.nan))
+
+
+def _alpha_ok(alpha: Any) -> Any:
+  return _checks.valid(alpha, low=0.0)
+
+
+def _probability_ok(p: Any) -> Any:
+  return _checks.valid(p, low=0.0, high=1.0)
+
+
+def _minmax_ok(minmax: tuple[Any, Any] | None) -> Any:
+  if minmax is None:
+    return True
+  lo, hi = minmax
+  if _checks.is_concrete(lo) and _checks.is_concrete(hi):
+    return True
+  lo, hi = jnp.asarray(lo, jnp.float32), jnp.asarray(hi, jnp.float32)
+  return (lo >= 0) & (lo < hi) & (hi <= 1)
+
+
+def gate(key: jax.Array, probability: Any, shape: tuple[int, ...]) -> jax.Array | None:
+  """Whether each draw mixes: a Bernoulli(`probability`) draw, or None when it is 1.
+
+  The key is `fold_in(key, _GATE_STREAM)`: the op's other draws do not change with it.
+  """
+  if _checks.is_concrete(probability) and float(probability) == 1.0:
+    return None
+  gate_key = jax.random.fold_in(key, _GATE_STREAM)
+  return jax.random.bernoulli(gate_key, jnp.asarray(probability, jnp.float32), shape)
+
+
+def gated(params: MixParams, mixes: jax.Array | None) -> MixParams:
+  """`params` with the draws where `mixes` is False turned into the identity."""
+  if mixes is None:
+    return params
+  lam = jnp.where(mixes, params.lam, jnp.where(jnp.isnan(params.lam), params.lam, 1.0))
+  box, mask = params.box, params.mask
+  if box is not None:
+    box = jnp.where(mixes[..., None], box, jnp.zeros_like(box))
+  if mask is not None:
+    mask = mask & mixes.reshape(mixes.shape + (1,) * (mask.ndim - mixes.ndim))
+  return dataclasses.replace(params, lam=lam, box=box, mask=mask)
 
 
 def sample_mixup_params(
@@ -152,6 +283,7 @@ def sample_mixup_params(
   alpha: jax.typing.ArrayLike = 1.0,
   mode: str = "batch",
   pairing: str = "permute",
+  probability: jax.typing.ArrayLike = 1.0,
 ) -> MixParams:
   """Samples the parameters of a mixup (Zhang et al. 2017) of a batch.
 
@@ -161,61 +293,86 @@ def sample_mixup_params(
     alpha: Beta(α, α) concentration; 0 disables mixing.
     mode: `"batch"` (one λ) or `"elem"` (one λ per example).
     pairing: `"permute"` or `"flip"`, see :func:`sample_partners`.
+    probability: the probability that the batch (or, in elem mode, each example) is
+      mixed; the others keep λ = 1.
 
   Returns:
     :class:`MixParams` with `box=None`.
   """
-  shape = _check_mix(batch_size, mode, pairing, alpha=alpha)
+  shape = _check_mix(batch_size, mode, pairing, alpha=alpha, probability=probability)
   key_lam, key_partner = jax.random.split(key)
   lam = _sample_lambda(key_lam, alpha, shape)
+  lam = guard(lam, _alpha_ok(alpha), _probability_ok(probability))
   partner = _sample_partners(key_partner, batch_size, pairing)
-  return MixParams(lam=lam, partner=partner, box=None, pairing=pairing)
+  params = MixParams(lam=lam, partner=partner, box=None, pairing=pairing)
+  return gated(params, gate(key, probability, shape))
+
+
+def _cutmix_box(key_lam, key_box, alpha, shape, image_size, minmax):
+  """CutMix boxes from λ ~ Beta(α, α), or from timm's minmax when it is given."""
+  if minmax is not None:
+    return sample_box_minmax(key_box, shape, image_size, minmax)
+  return sample_box(key_box, _sample_lambda(key_lam, alpha, shape), image_size)
 
 
 def sample_cutmix_params(
   key: jax.Array,
   batch_size: int,
-  image_size: tuple[int, int],
+  image_size: tuple[int, ...],
   *,
   alpha: jax.typing.ArrayLike = 1.0,
   mode: str = "batch",
   pairing: str = "permute",
+  cutmix_minmax: tuple[Any, Any] | None = None,
+  probability: jax.typing.ArrayLike = 1.0,
 ) -> MixParams:
-  """Samples the parameters of a CutMix (Yun et al. 2019) of an image batch.
+  """Samples the parameters of a CutMix (Yun et al. 2019) of a batch.
 
   Args:
     key: a PRNG key.
     batch_size: B.
-    image_size: `(H, W)`.
-    alpha: Beta(α, α) concentration of the kept area; 0 disables mixing.
+    image_size: the spatial shape: `(H, W)` for images, `(L,)` for sequences, `(T, H, W)`
+      for video.
+    alpha: Beta(α, α) concentration of the kept volume; 0 disables mixing.
     mode: `"batch"` (one box) or `"elem"` (one box per example).
     pairing: `"permute"` or `"flip"`.
+    cutmix_minmax: None, or `(lo, hi)`: box sides drawn between these fractions of the
+      sides, without λ (timm's `cutmix_minmax`, see :func:`sample_box_minmax`).
+    probability: the probability that the batch (or each example) is mixed.
 
   Returns:
     :class:`MixParams` with `lam` all ones (nothing is blended) and the boxes.
   """
-  shape = _check_mix(batch_size, mode, pairing, alpha=alpha)
+  shape = _check_mix(batch_size, mode, pairing, alpha=alpha, probability=probability)
+  image_size = _checks.check_image_size(image_size, None)
+  minmax = check_minmax(cutmix_minmax)
   key_lam, key_box, key_partner = jax.random.split(key, 3)
-  box = sample_box(key_box, _sample_lambda(key_lam, alpha, shape), image_size)
+  box = _cutmix_box(key_lam, key_box, alpha, shape, image_size, minmax)
   partner = _sample_partners(key_partner, batch_size, pairing)
-  return MixParams(lam=jnp.ones(shape, jnp.float32), partner=partner, box=box, pairing=pairing)
+  ok = (_alpha_ok(alpha), _probability_ok(probability), _minmax_ok(minmax))
+  lam = guard(jnp.ones(shape, jnp.float32), *ok)
+  params = MixParams(lam=lam, partner=partner, box=box, pairing=pairing)
+  return gated(params, gate(key, probability, shape))
 
 
 def sample_mixup_or_cutmix_params(
   key: jax.Array,
   batch_size: int,
-  image_size: tuple[int, int],
+  image_size: tuple[int, ...],
   *,
   mixup_alpha: jax.typing.ArrayLike = 1.0,
   cutmix_alpha: jax.typing.ArrayLike = 1.0,
   switch_prob: jax.typing.ArrayLike = 0.5,
   mode: str = "batch",
   pairing: str = "permute",
+  cutmix_minmax: tuple[Any, Any] | None = None,
+  probability: jax.typing.ArrayLike = 1.0,
 ) -> MixParams:
   """Samples either mixup or CutMix parameters, CutMix with probability `switch_prob`.
 
   The choice is a traced Bernoulli draw (per batch, or per example in elem mode), so
   there is no Python branch on a random value and one compiled graph serves both.
+  `image_size`, `cutmix_minmax` and `probability` are as in :func:`sample_cutmix_params`.
 
   Returns:
     :class:`MixParams` where the examples that drew CutMix have `lam == 1` and a box,
@@ -226,16 +383,22 @@ def sample_mixup_or_cutmix_params(
     mode,
     pairing,
     switch_prob=switch_prob,
+    probability=probability,
     mixup_alpha=mixup_alpha,
     cutmix_alpha=cutmix_alpha,
   )
+  image_size = _checks.check_image_size(image_size, None)
+  minmax = check_minmax(cutmix_minmax)
   key_switch, key_mixup, key_cutmix, key_box, key_partner = jax.random.split(key, 5)
   use_cutmix = jax.random.bernoulli(key_switch, jnp.asarray(switch_prob, jnp.float32), shape)
   mixup_lam = _sample_lambda(key_mixup, mixup_alpha, shape)
-  box = sample_box(key_box, _sample_lambda(key_cutmix, cutmix_alpha, shape), image_size)
-  return MixParams(
-    lam=jnp.where(use_cutmix, 1.0, mixup_lam),
+  box = _cutmix_box(key_cutmix, key_box, cutmix_alpha, shape, image_size, minmax)
+  ok = [_alpha_ok(a) for a in (mixup_alpha, cutmix_alpha)]
+  ok += [_probability_ok(switch_prob), _probability_ok(probability), _minmax_ok(minmax)]
+  params = MixParams(
+    lam=guard(jnp.where(use_cutmix, 1.0, mixup_lam), *ok),
     partner=_sample_partners(key_partner, batch_size, pairing),
     box=jnp.where(use_cutmix[..., None], box, jnp.zeros_like(box)),
     pairing=pairing,
   )
+  return gated(params, gate(key, probability, shape))

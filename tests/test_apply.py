@@ -117,11 +117,11 @@ def test_apply_mix_partner_shape_mismatch_raises():
 def test_apply_mix_checks_its_inputs():
   inputs, labels = _batch(4, (5, 5, 1))
   box = mixjax.MixParams(lam=jnp.ones(4), partner=jnp.arange(4), box=jnp.zeros(4, jnp.int32))
-  with pytest.raises(ValueError, match=r"`inputs` must be rank 4.*got shape \(4, 5\)"):
+  with pytest.raises(ValueError, match=r"`inputs` must be \[batch, \*spatial.*got shape \(4, 5\)"):
     mixjax.apply_mix(inputs[..., 0, 0], labels, box)
   with pytest.raises(TypeError, match=r"`inputs` must be floating.*int32"):
     mixjax.apply_mix(inputs.astype(jnp.int32), labels, box)
-  with pytest.raises(ValueError, match=r"`labels` must be a 2-D floating array"):
+  with pytest.raises(ValueError, match=r"`labels` must be floating \[B, K\].*got shape \(4,\)"):
     mixjax.apply_mix(inputs, labels[:, 0], box)
   blend = mixjax.MixParams(lam=jnp.float32(0.5), partner=jnp.arange(4))
   with pytest.raises(ValueError, match=r"`inputs`\['b'\] has shape \(3,\).*`labels`, 4"):

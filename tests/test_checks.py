@@ -271,3 +271,37 @@ def test_check_masking():
     _checks.check_masking(images, grid, "grid", "random", "value")
   with pytest.raises(TypeError, match=r"`images` must be floating"):
     _checks.check_masking(images.astype(jnp.int32), grid, "grid", 0.0, "fill")
+
+
+@pytest.mark.parametrize("value", [True, np.bool_(False), "0.4", "abc", None, {"a": 1}, 1 + 2j])
+def test_check_number_takes_real_numbers_only(value):
+  with pytest.raises(ValueError, match="`x` must be a (real )?number"):
+    _checks.check_number(value, "x", low=0.0)
+
+
+@pytest.mark.parametrize("value", [1e39, -1e39, np.float64(3.5e38)])
+def test_check_number_refuses_values_not_finite_in_float32(value):
+  with pytest.raises(ValueError, match="`x` must be"):
+    _checks.check_number(value, "x")
+  _checks.check_number(np.float32(3.4e38), "x")  # The largest float32 values pass.
+
+
+def test_valid_is_true_for_concrete_values_and_traced_otherwise():
+  assert _checks.valid(0.5, low=0.0, high=1.0) is True
+  check = jax.jit(lambda v: _checks.valid(v, low=0.0, high=1.0, high_open=True))
+  assert [bool(check(jnp.float32(v))) for v in (0.0, 0.5, 1.0, -0.1, np.nan, np.inf)] == [
+    True,
+    True,
+    False,
+    False,
+    False,
+    False,
+  ]
+
+
+def test_check_interval_strict_and_numeric():
+  with pytest.raises(ValueError, match="`r` must be increasing"):
+    _checks.check_interval((0.5, 0.5), "r", strict=True, expected="increasing")
+  _checks.check_interval((0.5, 0.5), "r", expected="ordered")
+  with pytest.raises(ValueError, match="`r` must be a number, got '1'"):
+    _checks.check_interval(("1", 2), "r", expected="ordered")

@@ -77,3 +77,15 @@ def test_bad_num_classes_raises(num_classes):
 def test_bad_label_smoothing_raises(eps):
   with pytest.raises(ValueError, match=r"`label_smoothing` must be in \[0, 1\).*" + str(eps)):
     mixjax.one_hot(jnp.array([0]), 3, label_smoothing=eps)
+
+
+def test_one_hot_takes_a_python_list_and_refuses_string_smoothing():
+  np.testing.assert_array_equal(mixjax.one_hot([0, 1, 2], 3), np.eye(3, dtype=np.float32))
+  with pytest.raises(ValueError, match="`label_smoothing` must be a number, got '0.1'"):
+    mixjax.one_hot(jnp.arange(3), 3, label_smoothing="0.1")
+
+
+def test_traced_smoothing_out_of_range_gives_nan():
+  smooth = jax.jit(lambda eps: mixjax.one_hot(jnp.arange(3), 3, label_smoothing=eps))
+  assert np.all(np.isfinite(smooth(jnp.float32(0.1))))
+  assert np.all(np.isnan(smooth(jnp.float32(1.5))))

@@ -8,6 +8,7 @@ shard_map (one shard per fake CPU device, see tests/conftest.py).
 from __future__ import annotations
 
 import functools
+import inspect
 
 import chex
 import jax
@@ -720,10 +721,13 @@ def test_integer_pytree_leaf_raises_type_error():
 
 
 @pytest.mark.parametrize("op", ["cutmix", "mixup_or_cutmix"])
-@pytest.mark.parametrize("shape", [(4, 8, 8), (4, 8, 8, 3, 1)])
-def test_images_not_rank_4_raise(op, shape):
+@pytest.mark.parametrize("shape", [(4, 8), (4,)])
+def test_images_without_a_spatial_axis_raise(op, shape):
+  """[B, L, C] and [B, T, H, W, C] are images now (issue 11); fewer axes are not."""
   _, labels = _refs.random_batch(4, 8, 8)
-  with pytest.raises(ValueError, match=rf"`images` must be rank 4.*got shape \({shape[0]}, 8, 8"):
+  with pytest.raises(
+    ValueError, match=rf"`images` must be \[batch, \*spatial, channels\].*{shape}"
+  ):
     _PUBLIC[op](jax.random.key(0), jnp.zeros(shape), labels)
 
 
@@ -734,8 +738,13 @@ def test_images_not_rank_4_raise(op, shape):
   ids=["1d", "3d", "int"],
 )
 def test_bad_labels_raise(op, labels):
+  """Each raises naming `labels`; mixup takes `[4, 3, 1]` as a dense soft map (issue 11)."""
   images, _ = _refs.random_batch(4, 8, 8)
-  with pytest.raises(ValueError, match=r"`labels` must be a 2-D floating array.*got shape"):
+  if op == "mixup" and labels.ndim == 3:
+    _, mixed = _PUBLIC[op](jax.random.key(0), images, labels)
+    assert mixed.shape == labels.shape
+    return
+  with pytest.raises(ValueError, match=r"`labels` (must be|of dtype int32).*shape"):
     _PUBLIC[op](jax.random.key(0), images, labels)
 
 
@@ -786,3 +795,237 @@ def test_unknown_mode_and_pairing_raise_at_trace_time(op, mode):
   bad_pairing = jax.jit(functools.partial(_PUBLIC[op], pairing="roll"))
   with pytest.raises(ValueError, match=r"`pairing` must be one of \(.*'permute'.*\), got 'roll'"):
     bad_pairing(jax.random.key(0), images, labels)
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 11: any number of spatial axes, pytrees, dense labels, probability, cutmix_minmax
+
+
+def _nd_box_mask(box, batch_size, spatial):
+  """Boolean `[B, *spatial]` by slicing: True inside each `(starts..., stops...)` box."""
+  ndim = len(spatial)
+  boxes = np.broadcast_to(np.asarray(box), (batch_size, 2 * ndim))
+  masks = np.zeros((batch_size, *spatial), bool)
+  for i, row in enumerate(boxes):
+    index = tuple(slice(max(row[a], 0), min(row[ndim + a], spatial[a])) for a in range(ndim))
+    masks[(i, *index)] = True
+  return masks
+
+
+def _source_batch(batch_size, spatial, channels=2, num_classes=6):
+  """Example i holds i + 1 + a small pixel pattern, so every pixel names its source."""
+  pattern = jax.random.uniform(jax.random.key(1), (batch_size, *spatial, channels)) * 0.1
+  values = jnp.arange(1.0, batch_size + 1.0).reshape((batch_size,) + (1,) * (len(spatial) + 1))
+  labels = mixjax.one_hot(jnp.arange(batch_size) % num_classes, num_classes)
+  return values + pattern, labels
+
+
+@pytest.mark.parametrize("spatial", [(12,), (6, 7), (3, 4, 5)])
+@pytest.mark.parametrize("mode", MODES)
+def test_nd_cutmix_pastes_boxes_with_exact_label_weight(spatial, mode):
+  batch = 5
+  images, labels = _source_batch(batch, spatial)
+  key = jax.random.key(3)
+  out, mixed = mixjax.cutmix(key, images, labels, mode=mode)
+  params = mixjax.sample_cutmix_params(key, batch, spatial, mode=mode)
+  assert params.box.shape == ((2 * len(spatial),) if mode == "batch" else (batch, 2 * len(spatial)))
+  pasted = _nd_box_mask(params.box, batch, spatial)
+  partner = np.asarray(params.partner)
+  want = np.where(pasted[..., None], np.asarray(images)[partner], np.asarray(images))
+  np.testing.assert_array_equal(out, want)
+  kept = 1.0 - pasted.reshape(batch, -1).mean(axis=1)
+  want_labels = kept[:, None] * labels + (1 - kept[:, None]) * np.asarray(labels)[partner]
+  np.testing.assert_allclose(mixed, want_labels, atol=1e-6)
+
+
+def test_nd_box_volume_is_about_one_minus_lambda():
+  """1-D and 3-D boxes: sides floor(d·(1-λ)^(1/S)) (±1 for float32 rounding), clipped."""
+  lam = jnp.linspace(0.0, 1.0, 11)
+  for spatial in [(40,), (8, 8, 8)]:
+    box = np.asarray(mixjax.sample_box(jax.random.key(0), lam, spatial))
+    ndim, size = len(spatial), np.asarray(spatial)[None]
+    want = np.floor(size * (1 - np.asarray(lam))[:, None] ** (1 / ndim))
+    sides = box[:, ndim:] - box[:, :ndim]
+    unclipped = (box[:, :ndim] > 0) & (box[:, ndim:] < size)
+    assert np.all(np.abs(sides - want)[unclipped] <= 1) and np.all(sides <= want + 1)
+    assert np.all(box[:, :ndim] >= 0) and np.all(box[:, ndim:] <= size)
+    assert np.all(sides[-1] == 0) and np.all(sides[0] > 0) and unclipped.sum() > 3
+
+
+def test_pytree_leaves_share_the_box():
+  images, labels = _source_batch(4, (6, 6), channels=3)
+  depth = images[..., :1] * 2.0
+  key = jax.random.key(5)
+  out, _ = mixjax.cutmix(key, {"rgb": images, "depth": depth}, labels, mode="elem")
+  alone, _ = mixjax.cutmix(key, images, labels, mode="elem")
+  np.testing.assert_array_equal(out["rgb"], alone)
+  np.testing.assert_array_equal(out["depth"], alone[..., :1] * 2.0)
+
+
+def test_dense_labels_are_pasted_with_the_pixels():
+  """Class maps (integer and one-hot) follow the pasted pixels, pixel for pixel."""
+  batch, spatial, classes = 6, (7, 5), 4
+  images, _ = _source_batch(batch, spatial)
+  maps = jax.random.randint(jax.random.key(2), (batch, *spatial), 0, classes)
+  key = jax.random.key(9)
+  out, mixed_maps = mixjax.cutmix(key, images, maps, mode="elem")
+  _, mixed_soft = mixjax.cutmix(key, images, mixjax.one_hot(maps, classes), mode="elem")
+  source = np.rint(np.floor(np.asarray(out)[..., 0]) - 1).astype(int)  # Whose pixel it is.
+  want = np.asarray(maps)[source, *np.indices(spatial)]
+  np.testing.assert_array_equal(mixed_maps, want)
+  assert mixed_maps.dtype == maps.dtype
+  np.testing.assert_array_equal(mixed_soft, mixjax.one_hot(want, classes))
+  assert np.any(source != np.arange(batch)[:, None, None])  # Something was pasted.
+
+
+def test_mixup_blends_dense_soft_maps_and_refuses_integer_maps():
+  images, _ = _source_batch(4, (3, 3))
+  maps = jax.random.randint(jax.random.key(2), (4, 3, 3), 0, 3)
+  soft = mixjax.one_hot(maps, 3)
+  key = jax.random.key(4)
+  _, mixed = mixjax.mixup(key, images, soft, mode="elem")
+  params = mixjax.sample_mixup_params(key, 4, mode="elem")
+  lam = np.asarray(params.lam)[:, None, None, None]
+  want = lam * soft + (1 - lam) * np.asarray(soft)[np.asarray(params.partner)]
+  np.testing.assert_allclose(mixed, want, atol=1e-6)
+  with pytest.raises(ValueError, match="integer class maps: a blend needs one-hot maps"):
+    mixjax.mixup(key, images, maps)
+  with pytest.raises(ValueError, match=r"`labels` must be floating \[B, K\], dense soft maps"):
+    mixjax.mixup_or_cutmix(key, images, maps)
+
+
+def test_pasting_shape_errors():
+  images, labels = _source_batch(4, (6, 6))
+  key = jax.random.key(0)
+  with pytest.raises(ValueError, match=r"dense soft maps \[B, 6, 6, K\].*got shape \(4, 5, 6\)"):
+    mixjax.cutmix(key, images, jnp.zeros((4, 5, 6), jnp.int32))
+  with pytest.raises(ValueError, match=r"`images\['b'\]` has shape \(4, 6, 5, 1\).*share"):
+    mixjax.cutmix(key, {"a": images, "b": images[:, :, :5, :1]}, labels)
+  with pytest.raises(ValueError, match="at least one spatial axis"):
+    mixjax.cutmix(key, images[:, 0, 0], labels)
+
+
+@pytest.mark.parametrize("op", ["mixup", "cutmix", "mixup_or_cutmix"])
+@pytest.mark.parametrize("mode", MODES)
+def test_probability_zero_is_identity_and_half_mixes_about_half(op, mode):
+  images, labels = _refs.random_batch(64, 4, 4)
+  fn = _PUBLIC[op]
+  out, mixed = fn(jax.random.key(0), images, labels, mode=mode, probability=0.0)
+  np.testing.assert_array_equal(_bits(out), _bits(images))
+  np.testing.assert_array_equal(_bits(mixed), _bits(labels))
+  changed = []
+  for seed in range(6 if mode == "batch" else 2):
+    out, _ = fn(jax.random.key(seed), images, labels, mode=mode, probability=0.5)
+    same = np.all(np.asarray(out) == np.asarray(images), axis=(1, 2, 3))
+    if mode == "batch":
+      assert same.all() or (~same).sum() > 32  # One draw for the whole batch.
+    changed.append(~same)
+  rate = np.mean(changed)
+  assert (0.2 < rate < 0.8) if mode == "batch" else (0.3 < rate < 0.7)
+
+
+def test_probability_keeps_the_other_draws():
+  """Where the gate lets a draw through, it is that of probability=1."""
+  images, labels = _refs.random_batch(32, 5, 5)
+  key = jax.random.key(7)
+  full, _ = mixjax.cutmix(key, images, labels, mode="elem")
+  half, _ = mixjax.cutmix(key, images, labels, mode="elem", probability=0.5)
+  mixed = np.any(np.asarray(half) != np.asarray(images), axis=(1, 2, 3))
+  np.testing.assert_array_equal(np.asarray(half)[mixed], np.asarray(full)[mixed])
+  np.testing.assert_array_equal(np.asarray(half)[~mixed], np.asarray(images)[~mixed])
+
+
+def test_cutmix_minmax_sides_and_exact_weight():
+  batch, spatial, (lo, hi) = 400, (20, 30), (0.25, 0.75)
+  params = mixjax.sample_cutmix_params(
+    jax.random.key(0), batch, spatial, mode="elem", cutmix_minmax=(lo, hi)
+  )
+  box = np.asarray(params.box)
+  sides = box[:, 2:] - box[:, :2]
+  for axis, size in enumerate(spatial):
+    values = set(sides[:, axis].tolist())
+    assert values == set(range(int(lo * size), int(hi * size)))  # Every side, none outside.
+    assert box[:, axis].min() == 0 and box[:, 2 + axis].max() == size  # Inside, any place.
+  images, labels = _source_batch(6, (8, 8))
+  key = jax.random.key(1)
+  _, mixed = mixjax.cutmix(key, images, labels, mode="elem", cutmix_minmax=(0.2, 0.6))
+  params = mixjax.sample_cutmix_params(key, 6, (8, 8), mode="elem", cutmix_minmax=(0.2, 0.6))
+  np.testing.assert_allclose(mixed, _refs_weighted(labels, params, (8, 8)), atol=1e-6)
+
+
+def _refs_weighted(labels, params, spatial):
+  pasted = _nd_box_mask(params.box, labels.shape[0], spatial).reshape(labels.shape[0], -1)
+  kept = 1.0 - pasted.mean(axis=1)[:, None]
+  return kept * labels + (1 - kept) * np.asarray(labels)[np.asarray(params.partner)]
+
+
+@pytest.mark.parametrize(
+  "minmax", [(0.5, 0.5), (0.6, 0.4), (-0.1, 0.5), (0.2, 1.5), (0.1,), "0.1,0.5", ("a", 0.5)]
+)
+def test_bad_cutmix_minmax_raises(minmax):
+  images, labels = _refs.random_batch(4, 8, 8)
+  with pytest.raises(ValueError, match="`cutmix_minmax` must be"):
+    mixjax.cutmix(jax.random.key(0), images, labels, cutmix_minmax=minmax)
+
+
+@pytest.mark.parametrize("op", ["mixup", "cutmix", "mixup_or_cutmix"])
+@pytest.mark.parametrize("probability", [-0.1, 1.5, float("nan"), "0.5", True, None])
+def test_bad_probability_raises(op, probability):
+  images, labels = _refs.random_batch(4, 8, 8)
+  with pytest.raises(ValueError, match="`probability` must be"):
+    _PUBLIC[op](jax.random.key(0), images, labels, probability=probability)
+
+
+@pytest.mark.parametrize("op, name", [("mixup", "alpha"), ("cutmix", "alpha")])
+@pytest.mark.parametrize("alpha", [1e39, True, "0.4", "abc", None, [1.0]])
+def test_alpha_that_is_not_a_float32_number_raises(op, name, alpha):
+  images, labels = _refs.random_batch(4, 8, 8)
+  with pytest.raises(ValueError, match=f"`{name}` must be"):
+    _PUBLIC[op](jax.random.key(0), images, labels, **{name: alpha})
+
+
+_TRACED_BAD = [
+  ("mixup", "alpha", -1.0),
+  ("mixup", "alpha", float("nan")),
+  ("cutmix", "alpha", -1.0),
+  ("cutmix", "probability", 2.0),
+  ("mixup_or_cutmix", "switch_prob", -0.5),
+  ("mixup_or_cutmix", "cutmix_alpha", float("inf")),
+]
+
+
+@pytest.mark.parametrize("op, name, value", _TRACED_BAD)
+def test_traced_bad_hyperparameter_gives_nan_not_another_method(op, name, value):
+  images, labels = _refs.random_batch(4, 8, 8)
+  fn = jax.jit(lambda v: _PUBLIC[op](jax.random.key(0), images, labels, **{name: v}))
+  out, mixed = fn(jnp.float32(value))
+  assert np.all(np.isnan(mixed))
+  assert np.any(np.isnan(out))
+  good_out, good = fn(jnp.float32(0.5 if name != "cutmix_alpha" else 1.0))
+  assert np.all(np.isfinite(good)) and np.all(np.isfinite(good_out))
+
+
+def test_issue9_errors_name_the_argument():
+  key = jax.random.key(0)
+  images, labels = _refs.random_batch(4, 8, 8)
+  with pytest.raises(ValueError, match="`image_size` must be"):
+    mixjax.sample_cutmix_params(key, 4, 8)
+  with pytest.raises(ValueError, match=r"`images\['x'\]` must be an array, got a str"):
+    mixjax.cutmix(key, {"x": "not an array"}, labels)
+  with pytest.raises(ValueError, match="`labels` is an empty batch"):
+    mixjax.mixup(key, images[:0], labels[:0])
+  with pytest.raises(ValueError, match="`images` is an empty batch"):
+    mixjax.cutmix(key, images[:0], labels)
+  with pytest.raises(ValueError, match="`images` must be an array, got a dict"):
+    mixjax.random_erasing(key, {"x": images})
+
+
+@pytest.mark.parametrize(
+  "op", [mixjax.cutmix, mixjax.mixup_or_cutmix, mixjax.random_erasing, mixjax.gridmask]
+)
+def test_channels_first_images_are_refused_with_the_fix(op):
+  images, labels = _refs.random_batch(2, 32, 32)
+  first = jnp.moveaxis(images, -1, 1)  # [B, 3, 32, 32]
+  args = (first, labels) if "labels" in inspect.signature(op).parameters else (first,)
+  with pytest.raises(ValueError, match=r"looks channels-first.*jnp.moveaxis\(images, 1, -1\)"):
+    op(jax.random.key(0), *args)

@@ -1,0 +1,167 @@
+"""FMix (Harris et al. 2020, arXiv 2002.12047): paste a low-frequency Fourier mask.
+
+A mask is grey noise with a `1 / f^decay_power` spectrum (random complex normal
+coefficients, inverse real FFT over the spatial axes, `jnp.fft.irfftn`), binarised so
+that exactly `round(λ·N)` of the N pixels, those with the largest values, keep the
+example (the λ-quantile); the rest is pasted from the partner. The label weight is the
+exact kept count over N. Any number of spatial axes, as for CutMix; one mask per batch,
+or per example in elem mode, all in the compiled graph.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from mixjax import _apply
+from mixjax import _checks
+from mixjax import _ops
+from mixjax import _sampling
+from mixjax._sampling import MixParams
+
+
+def _spectrum_scale(image_size: tuple[int, ...], decay_power: jax.Array) -> jax.Array:
+  """`1 / max(f, 1/max(size))^decay_power` over the rfft frequency grid."""
+  axes = [np.fft.fftfreq(n) for n in image_size[:-1]] + [np.fft.rfftfreq(image_size[-1])]
+  grid = np.meshgrid(*axes, indexing="ij")
+  freq = np.sqrt(sum(g**2 for g in grid)).astype(np.float32)
+  freq = np.maximum(freq, 1.0 / max(image_size)).astype(np.float32)
+  return jnp.power(jnp.asarray(freq), -jnp.asarray(decay_power, jnp.float32))
+
+
+def fmix_mask(
+  key: jax.Array,
+  lam: jax.Array,
+  image_size: tuple[int, ...],
+  *,
+  decay_power: jax.typing.ArrayLike = 3.0,
+) -> jax.Array:
+  """FMix masks: True where the partner is pasted, exactly `N - round(λ·N)` pixels.
+
+  Args:
+    key: a PRNG key.
+    lam: float32 `[]` or `[B]`, the kept fraction of each mask.
+    image_size: the spatial shape (N = its product).
+    decay_power: the spectrum's decay δ > 0 (larger: smoother masks); may be traced.
+
+  Returns:
+    bool `lam.shape + image_size`.
+  """
+  lam = jnp.asarray(lam, jnp.float32)
+  scale = _spectrum_scale(image_size, decay_power)
+  noise = jax.random.normal(key, lam.shape + scale.shape + (2,), jnp.float32)
+  spectrum = scale * jax.lax.complex(noise[..., 0], noise[..., 1])
+  axes = tuple(range(-len(image_size), 0))
+  grey = jnp.fft.irfftn(spectrum, s=image_size, axes=axes).astype(jnp.float32)
+  pixels = math.prod(image_size)
+  grey = grey.reshape(lam.shape + (pixels,))
+  kept = jnp.round(lam * pixels).astype(jnp.int32)
+  return (~_top_count(grey, kept)).reshape(lam.shape + tuple(image_size))
+
+
+def _top_count(grey: jax.Array, count: jax.Array) -> jax.Array:
+  """True at exactly `count` of the largest values of each row `[..., N]`.
+
+  One sort gives the count-th largest value t; all values above t are kept, and of those
+  equal to t (ties: rare for continuous noise, but possible in float32) the first ones in
+  index order, as many as are still needed.
+  """
+  pixels = grey.shape[-1]
+  descending = jnp.flip(jnp.sort(grey, axis=-1), axis=-1)
+  index = jnp.clip(count - 1, 0, pixels - 1)[..., None]
+  threshold = jnp.take_along_axis(descending, index, axis=-1)
+  greater, equal = grey > threshold, grey == threshold
+  needed = count[..., None] - jnp.sum(greater, axis=-1, keepdims=True)
+  top = greater | (equal & (jnp.cumsum(equal, axis=-1) <= needed))
+  return top & (count[..., None] > 0)
+
+
+def sample_fmix_params(
+  key: jax.Array,
+  batch_size: int,
+  image_size: tuple[int, ...],
+  *,
+  alpha: jax.typing.ArrayLike = 1.0,
+  decay_power: jax.typing.ArrayLike = 3.0,
+  mode: str = "batch",
+  pairing: str = "permute",
+  probability: jax.typing.ArrayLike = 1.0,
+) -> MixParams:
+  """Samples the parameters of an FMix: λ ~ Beta(α, α), a mask, the partners.
+
+  Args:
+    key: a PRNG key.
+    batch_size: B.
+    image_size: the spatial shape, e.g. `(H, W)`.
+    alpha: Beta(α, α) concentration of the kept fraction; 0 disables mixing.
+    decay_power: the spectrum's decay δ > 0, see :func:`fmix_mask`.
+    mode: `"batch"` (one mask) or `"elem"` (one mask per example).
+    pairing: `"permute"` or `"flip"`.
+    probability: the probability that the batch (or each example) is mixed.
+
+  Returns:
+    :class:`mixjax.MixParams` with `lam` all ones and the `mask`; apply it with
+    :func:`mixjax.apply_mix`.
+  """
+  shape = _sampling._check_mix(batch_size, mode, pairing, alpha=alpha, probability=probability)
+  image_size = _checks.check_image_size(image_size, None)
+  _checks.check_number(decay_power, "decay_power", low=0.0, low_open=True, expected="> 0")
+  key_lam, key_mask, key_partner = jax.random.split(key, 3)
+  lam = _sampling._sample_lambda(key_lam, alpha, shape)
+  mask = fmix_mask(key_mask, lam, image_size, decay_power=decay_power)
+  ok = (
+    _sampling._alpha_ok(alpha),
+    _sampling._probability_ok(probability),
+    _checks.valid(decay_power, low=0.0, low_open=True),
+  )
+  params = MixParams(
+    lam=_sampling.guard(jnp.ones(shape, jnp.float32), *ok),
+    partner=_sampling._sample_partners(key_partner, batch_size, pairing),
+    pairing=pairing,
+    mask=mask,
+  )
+  return _sampling.gated(params, _sampling.gate(key, probability, shape))
+
+
+def fmix(
+  key: jax.Array,
+  images,
+  labels: jax.Array,
+  *,
+  alpha: jax.typing.ArrayLike = 1.0,
+  decay_power: jax.typing.ArrayLike = 3.0,
+  mode: str = "batch",
+  pairing: str = "permute",
+  probability: jax.typing.ArrayLike = 1.0,
+):
+  """FMix: paste the partner through a thresholded low-frequency Fourier mask.
+
+  Args:
+    key: a PRNG key.
+    images: floating `[B, *spatial, C]`, channels last, or a pytree sharing `[B, *spatial]`.
+    labels: floating `[B, K]` (weighted by the exact kept count / N), dense soft maps
+      `[B, *spatial, K]` or integer class maps `[B, *spatial]` (pasted per pixel).
+    alpha: Beta(α, α) concentration of the kept fraction λ; 0 returns the batch unchanged.
+    decay_power: the spectrum's decay δ > 0 (the paper uses 3).
+    mode: `"batch"` or `"elem"`.
+    pairing: `"permute"` or `"flip"`.
+    probability: the probability that the batch (or each example) is mixed.
+
+  Returns:
+    `(images, labels)` mixed, same structure, shapes and dtypes.
+  """
+  batch_size, image_size = _ops.check_pasting(images, labels)
+  params = sample_fmix_params(
+    key,
+    batch_size,
+    image_size,
+    alpha=alpha,
+    decay_power=decay_power,
+    mode=mode,
+    pairing=pairing,
+    probability=probability,
+  )
+  return _apply._apply_mix(images, labels, params)

@@ -1,0 +1,174 @@
+"""ResizeMix (Qin et al. 2020, arXiv 2012.11101): paste the whole partner, shrunk.
+
+The partner is resized by a scale τ ~ U(`scale_range`) to sides `max(1, round(τ·d))` and
+pasted as a box at a uniformly random place fully inside the input; the label weight of
+the example itself is the exact un-pasted fraction. Per-example scales (elem mode) are
+one `jax.image.scale_and_translate` (linear, antialiased) vmapped over the batch: one
+compiled graph for every draw.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from mixjax import _apply
+from mixjax import _checks
+from mixjax import _masks
+from mixjax import _sampling
+from mixjax._sampling import MixParams
+
+
+def _check_scale_range(scale_range) -> tuple:
+  return _checks.check_interval(
+    scale_range,
+    "scale_range",
+    low=0.0,
+    high=1.0,
+    low_open=True,
+    high_open=True,
+    strict=True,
+    expected="(lo, hi) with 0 < lo < hi < 1 (fractions of the sides)",
+  )
+
+
+def _scale_ok(scale_range) -> jax.Array | bool:
+  lo, hi = scale_range
+  if _checks.is_concrete(lo) and _checks.is_concrete(hi):
+    return True
+  lo, hi = jnp.asarray(lo, jnp.float32), jnp.asarray(hi, jnp.float32)
+  return (lo > 0) & (lo < hi) & (hi < 1)
+
+
+def sample_resizemix_params(
+  key: jax.Array,
+  batch_size: int,
+  image_size: tuple[int, ...],
+  *,
+  scale_range: tuple[float, float] = (0.1, 0.8),
+  mode: str = "batch",
+  pairing: str = "permute",
+  probability: jax.typing.ArrayLike = 1.0,
+) -> MixParams:
+  """Samples the parameters of a ResizeMix: scales, paste boxes and partners.
+
+  Args:
+    key: a PRNG key.
+    batch_size: B.
+    image_size: the spatial shape, e.g. `(H, W)`.
+    scale_range: `(lo, hi)`, `0 < lo < hi < 1`: τ is uniform in it; may be traced.
+    mode: `"batch"` (one scale and place) or `"elem"` (one per example).
+    pairing: `"permute"` or `"flip"`.
+    probability: the probability that the batch (or each example) is mixed.
+
+  Returns:
+    :class:`mixjax.MixParams` whose `box` is where the resized partner goes (its size is
+    the resized size); apply it with :func:`apply_resizemix`.
+  """
+  shape = _sampling._check_mix(batch_size, mode, pairing, probability=probability)
+  image_size = _checks.check_image_size(image_size, None)
+  lo, hi = _check_scale_range(scale_range)
+  key_scale, key_place, key_partner = jax.random.split(key, 3)
+  tau = jax.random.uniform(key_scale, shape, jnp.float32, lo, hi)
+  starts, stops = [], []
+  for place_key, size in zip(jax.random.split(key_place, len(image_size)), image_size, strict=True):
+    side = jnp.clip(jnp.round(tau * size), 1, size).astype(jnp.int32)
+    start = jax.random.randint(place_key, shape, 0, size - side + 1, dtype=jnp.int32)
+    starts.append(start)
+    stops.append(start + side)
+  ok = (_sampling._probability_ok(probability), _scale_ok((lo, hi)))
+  params = MixParams(
+    lam=_sampling.guard(jnp.ones(shape, jnp.float32), *ok),
+    partner=_sampling._sample_partners(key_partner, batch_size, pairing),
+    box=jnp.stack(starts + stops, axis=-1),
+    pairing=pairing,
+  )
+  return _sampling.gated(params, _sampling.gate(key, probability, shape))
+
+
+def _resized_into_box(x: jax.Array, box: jax.Array) -> jax.Array:
+  """`x` `[B, *spatial, C]` resized into `box` (`[2S]` or `[B, 2S]`); zero elsewhere."""
+  spatial = x.shape[1:-1]
+  ndim = len(spatial)
+  size = jnp.asarray(spatial, jnp.float32)
+  compute = jnp.promote_types(x.dtype, jnp.float32)
+
+  def one(image, one_box):  # image [*spatial, C] (or the batch), one_box [2S]
+    start = one_box[:ndim].astype(jnp.float32)
+    # An empty box (a draw that `probability` turned off) still gets a finite scale.
+    scale = jnp.maximum(one_box[ndim:] - one_box[:ndim], 1).astype(jnp.float32) / size
+    dims = tuple(range(image.ndim - ndim - 1, image.ndim - 1))
+    return jax.image.scale_and_translate(
+      image.astype(compute), image.shape, dims, scale, start, method="linear", antialias=True
+    )
+
+  out = one(x, box) if box.ndim == 1 else jax.vmap(one)(x, box)
+  return out.astype(x.dtype)
+
+
+def apply_resizemix(images, labels: jax.Array, params: MixParams):
+  """Pastes each partner, resized into `params.box`, and mixes the labels (deterministic).
+
+  Args:
+    images: floating `[B, *spatial, C]` or a pytree of such arrays sharing `[B, *spatial]`.
+    labels: floating `[B, K]`.
+    params: from :func:`sample_resizemix_params`; a box of size 0 pastes nothing.
+
+  Returns:
+    `(images, labels)`: the labels weighted by the exact un-pasted fraction.
+  """
+  batch_size = _checks.check_labels(labels)
+  _checks.check_spatial_inputs(images, batch_size, "images")
+  return _apply_resizemix(images, labels, params)
+
+
+def _apply_resizemix(images, labels: jax.Array, params: MixParams):
+  def paste(x):
+    shape = x.shape
+    resized = _resized_into_box(_apply._partner_of(x, params), params.box)
+    inside = _masks.box_mask(params.box, shape)
+    rows = jnp.where(inside, _masks.to_rows(resized, shape), _masks.to_rows(x, shape))
+    return rows.reshape(shape)
+
+  mixed = jax.tree.map(paste, images)
+  image_size = jnp.shape(jax.tree.leaves(images)[0])[1:-1]
+  weight = _apply._self_weight(params, image_size)
+  return mixed, _apply._blend(labels, _apply._partner_of(labels, params), weight)
+
+
+def resizemix(
+  key: jax.Array,
+  images,
+  labels: jax.Array,
+  *,
+  scale_range: tuple[float, float] = (0.1, 0.8),
+  mode: str = "batch",
+  pairing: str = "permute",
+  probability: jax.typing.ArrayLike = 1.0,
+):
+  """ResizeMix: paste the partner, resized by τ ~ U(`scale_range`), at a random place.
+
+  Args:
+    key: a PRNG key.
+    images: floating `[B, *spatial, C]`, channels last, or a pytree sharing `[B, *spatial]`.
+    labels: floating `[B, K]`.
+    scale_range: `(lo, hi)`, `0 < lo < hi < 1`.
+    mode: `"batch"` or `"elem"`.
+    pairing: `"permute"` or `"flip"`.
+    probability: the probability that the batch (or each example) is mixed.
+
+  Returns:
+    `(images, labels)` mixed.
+  """
+  batch_size = _checks.check_labels(labels)
+  _, *spatial = _checks.check_spatial_inputs(images, batch_size, "images")
+  params = sample_resizemix_params(
+    key,
+    batch_size,
+    tuple(spatial),
+    scale_range=scale_range,
+    mode=mode,
+    pairing=pairing,
+    probability=probability,
+  )
+  return _apply_resizemix(images, labels, params)

@@ -1,0 +1,66 @@
+"""Tests for mixjax._resizemix: ResizeMix sampler, apply and op."""
+
+from __future__ import annotations
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from absl.testing import parameterized
+
+import mixjax
+from tests import _refs
+
+
+class ResizemixVariantsTest(chex.TestCase):
+  @chex.variants(with_jit=True, without_jit=True)
+  @parameterized.product(mode=("batch", "elem"))
+  def test_pastes_the_resized_partner_with_exact_weight(self, mode):
+    images, labels = _refs.random_batch(5, 12, 10, channels=3)
+    key = jax.random.key(4)
+    fn = self.variant(lambda k, x, y: mixjax.resizemix(k, x, y, mode=mode, scale_range=(0.2, 0.7)))
+    out, mixed = fn(key, images, labels)
+    params = mixjax.sample_resizemix_params(key, 5, (12, 10), mode=mode, scale_range=(0.2, 0.7))
+    boxes = np.broadcast_to(np.asarray(params.box), (5, 4))
+    partner = np.asarray(params.partner)
+    out, x = np.asarray(out), np.asarray(images)
+    for i, (top, left, bottom, right) in enumerate(boxes):
+      assert 0 <= top < bottom <= 12 and 0 <= left < right <= 10
+      resized = jax.image.resize(x[partner[i]], (bottom - top, right - left, 3), "linear")
+      np.testing.assert_allclose(out[i, top:bottom, left:right], resized, atol=1e-5)
+      outside = np.ones((12, 10), bool)
+      outside[top:bottom, left:right] = False
+      np.testing.assert_array_equal(out[i][outside], x[i][outside])
+    kept = 1.0 - (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) / 120.0
+    want = kept[:, None] * labels + (1 - kept[:, None]) * np.asarray(labels)[partner]
+    np.testing.assert_allclose(mixed, want, atol=1e-6)
+
+
+def test_scales_are_uniform_in_the_range():
+  params = mixjax.sample_resizemix_params(
+    jax.random.key(0), 2000, (100, 100), mode="elem", scale_range=(0.3, 0.6)
+  )
+  sides = np.asarray(params.box[:, 2] - params.box[:, 0])
+  assert sides.min() == 30 and sides.max() == 60
+  assert abs(np.mean(sides) - 45) < 1.0
+  np.testing.assert_array_equal(sides, np.asarray(params.box[:, 3] - params.box[:, 1]))
+
+
+def test_probability_zero_is_identity_and_one_trace_serves_every_scale():
+  images, labels = _refs.random_batch(4, 8, 8)
+  out, mixed = mixjax.resizemix(jax.random.key(0), images, labels, mode="elem", probability=0.0)
+  np.testing.assert_array_equal(_refs.bits(out), _refs.bits(images))
+  np.testing.assert_array_equal(_refs.bits(mixed), _refs.bits(labels))
+  fn = jax.jit(lambda k, lo: mixjax.resizemix(k, images, labels, scale_range=(lo, 0.9)))
+  for seed, lo in [(0, 0.1), (1, 0.5)]:
+    fn(jax.random.key(seed), jnp.float32(lo))
+  assert fn._cache_size() == 1
+  assert np.all(np.isnan(fn(jax.random.key(0), jnp.float32(0.95))[1]))
+
+
+@pytest.mark.parametrize("scale_range", [(0.0, 0.5), (0.5, 1.0), (0.6, 0.4), (0.5, 0.5), 0.5])
+def test_bad_scale_range_raises(scale_range):
+  images, labels = _refs.random_batch(4, 8, 8)
+  with pytest.raises(ValueError, match="`scale_range` must be"):
+    mixjax.resizemix(jax.random.key(0), images, labels, scale_range=scale_range)
