@@ -7,6 +7,8 @@ mask of `mixjax._masks`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -35,7 +37,7 @@ def self_weight(params: MixParams, image_size: tuple[int, int] | None = None) ->
   return _self_weight(params, image_size)
 
 
-def _self_weight(params: MixParams, image_size: tuple[int, int] | None) -> jax.Array:
+def _self_weight(params: MixParams, image_size: Any) -> jax.Array:
   batch_size = params.partner.shape[0]
   lam = jnp.broadcast_to(jnp.asarray(params.lam, jnp.float32), (batch_size,))
   if params.box is None:
@@ -69,7 +71,7 @@ def _blend(x: jax.Array, x_partner: jax.Array, lam: jax.Array) -> jax.Array:
   return jnp.where(lam == 1.0, x, mixed.astype(x.dtype))
 
 
-def apply_mix(inputs, labels: jax.Array, params: MixParams):
+def apply_mix(inputs: Any, labels: jax.Array, params: MixParams) -> tuple[Any, jax.Array]:
   """Mixes a batch with its partners using given parameters (deterministic).
 
   For each example i with partner p = `params.partner[i]`:
@@ -86,6 +88,12 @@ def apply_mix(inputs, labels: jax.Array, params: MixParams):
 
   Returns:
     `(inputs, labels)` mixed, with the same structure, shapes and dtypes.
+
+  Example:
+    >>> params = mixjax.sample_mixup_params(key, 8, alpha=0.4, mode="elem", pairing="flip")
+    >>> x, y = mixjax.apply_mix(images, mixjax.one_hot(labels, 10), params)
+    >>> bool(jnp.allclose(y[jnp.arange(8), labels], params.lam))  # own label weight is λ
+    True
   """
   batch_size = _checks.check_labels(labels)
   if params.partner.shape != (batch_size,):
@@ -99,7 +107,7 @@ def apply_mix(inputs, labels: jax.Array, params: MixParams):
   return _apply_mix(inputs, labels, params)
 
 
-def _apply_mix(inputs, labels: jax.Array, params: MixParams):
+def _apply_mix(inputs: Any, labels: jax.Array, params: MixParams) -> tuple[Any, jax.Array]:
   lam = jnp.asarray(params.lam, jnp.float32)
   if params.box is None:
     mixed = jax.tree.map(lambda x: _blend(x, _partner_of(x, params), lam), inputs)

@@ -13,11 +13,13 @@ checks its arguments: the public ops do that.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
 
-def to_rows(x: jax.typing.ArrayLike, image_shape: tuple[int, int, int, int]) -> jax.Array:
+def to_rows(x: jax.typing.ArrayLike, image_shape: tuple[int, ...]) -> jax.Array:
   """`x`, broadcastable to `image_shape` `[B, H, W, C]`, as `[b, h, W·C]` rows.
 
   `b` and `h` stay 1 where `x` is broadcast along them (a scalar or a `[C]` vector becomes
@@ -30,7 +32,9 @@ def to_rows(x: jax.typing.ArrayLike, image_shape: tuple[int, int, int, int]) -> 
   return x.reshape(x.shape[:2] + (width * channels,))
 
 
-def _iotas(params: jax.Array, image_shape: tuple[int, int, int, int]):
+def _iotas(
+  params: jax.Array, image_shape: tuple[int, ...]
+) -> tuple[jax.Array, jax.Array, jax.Array]:
   """The parameters `[..., 1, 1, 4]`, the row iota `[H, 1]` and the pixel column `[1, W·C]`."""
   _, height, width, channels = image_shape
   rows = jnp.arange(height, dtype=jnp.int32)[:, None]
@@ -38,7 +42,7 @@ def _iotas(params: jax.Array, image_shape: tuple[int, int, int, int]):
   return params[..., None, None, :], rows, cols
 
 
-def box_mask(box: jax.Array, image_shape: tuple[int, int, int, int]) -> jax.Array:
+def box_mask(box: jax.Array, image_shape: tuple[int, ...]) -> jax.Array:
   """True inside the half-open boxes `(top, left, bottom, right)`, `[4]` or `[B, 4]`.
 
   A box may extend past the border or be inverted (then it is empty).
@@ -49,7 +53,7 @@ def box_mask(box: jax.Array, image_shape: tuple[int, int, int, int]) -> jax.Arra
   return inside_rows & (cols >= box[..., 1] * channels) & (cols < box[..., 3] * channels)
 
 
-def grid_mask(grid: jax.Array, image_shape: tuple[int, int, int, int]) -> jax.Array:
+def grid_mask(grid: jax.Array, image_shape: tuple[int, ...]) -> jax.Array:
   """True where the grids `(unit, drop, offset_y, offset_x)`, `[4]` or `[B, 4]`, drop.
 
   Pixel (h, w) is dropped iff `(h + offset_y) mod unit < drop` and `(w + offset_x) mod unit
@@ -62,7 +66,7 @@ def grid_mask(grid: jax.Array, image_shape: tuple[int, int, int, int]) -> jax.Ar
   return ((rows + grid[..., 2]) % unit < drop) & ((pixel + grid[..., 3]) % unit < drop)
 
 
-def fill_where(mask: jax.Array, fill: jax.Array, images: jax.Array) -> jax.Array:
+def fill_where(mask: jax.Array, fill: Any, images: jax.Array) -> jax.Array:
   """`images` `[B, H, W, C]` with `fill` where the row mask is True.
 
   `fill` broadcasts to the images' shape and is cast to their dtype; pixels outside the

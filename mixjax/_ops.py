@@ -8,6 +8,8 @@ once.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 
 from mixjax import _apply
@@ -15,7 +17,7 @@ from mixjax import _checks
 from mixjax import _sampling
 
 
-def _check_images_and_labels(images, labels) -> tuple[int, tuple[int, int]]:
+def _check_images_and_labels(images: Any, labels: Any) -> tuple[int, tuple[int, int]]:
   """Checks an image batch `[B, H, W, C]` and its labels `[B, C]`; returns B and `(H, W)`."""
   _, height, width, _ = _checks.check_images(images)
   batch_size = _checks.check_labels(labels)
@@ -25,13 +27,13 @@ def _check_images_and_labels(images, labels) -> tuple[int, tuple[int, int]]:
 
 def mixup(
   key: jax.Array,
-  inputs,
+  inputs: Any,
   labels: jax.Array,
   *,
   alpha: jax.typing.ArrayLike = 1.0,
   mode: str = "batch",
   pairing: str = "permute",
-):
+) -> tuple[Any, jax.Array]:
   """mixup (Zhang et al. 2017): convex combinations of examples and their labels.
 
   `x'_i = λ_i·x_i + (1-λ_i)·x_p(i)` and `y'_i = λ_i·y_i + (1-λ_i)·y_p(i)` with
@@ -72,7 +74,7 @@ def cutmix(
   alpha: jax.typing.ArrayLike = 1.0,
   mode: str = "batch",
   pairing: str = "permute",
-):
+) -> tuple[jax.Array, jax.Array]:
   """CutMix (Yun et al. 2019): paste a box from the partner image.
 
   The box covers about `1 - λ` of the image, λ ~ Beta(α, α), and is clipped at the
@@ -88,6 +90,11 @@ def cutmix(
 
   Returns:
     `(images, labels)` mixed.
+
+  Example:
+    >>> x, y = mixjax.cutmix(key, images, mixjax.one_hot(labels, 10), alpha=1.0, mode="elem")
+    >>> x.shape, y.shape
+    ((8, 32, 32, 3), (8, 10))
   """
   batch_size, image_size = _check_images_and_labels(images, labels)
   params = _sampling.sample_cutmix_params(
@@ -106,7 +113,7 @@ def mixup_or_cutmix(
   switch_prob: jax.typing.ArrayLike = 0.5,
   mode: str = "batch",
   pairing: str = "permute",
-):
+) -> tuple[jax.Array, jax.Array]:
   """Either mixup or CutMix, CutMix with probability `switch_prob`.
 
   The choice is drawn per batch (`mode="batch"`) or per example (`mode="elem"`) as a
@@ -124,6 +131,12 @@ def mixup_or_cutmix(
 
   Returns:
     `(images, labels)` mixed.
+
+  Example:
+    >>> targets = mixjax.one_hot(labels, 10, label_smoothing=0.1)
+    >>> x, y = mixjax.mixup_or_cutmix(key, images, targets, mixup_alpha=0.8, cutmix_alpha=1.0)
+    >>> bool(jnp.allclose(y.sum(axis=-1), 1.0))
+    True
   """
   batch_size, image_size = _check_images_and_labels(images, labels)
   params = _sampling.sample_mixup_or_cutmix_params(

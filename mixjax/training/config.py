@@ -27,7 +27,7 @@ UNIT_FLOATS = ("momentum", "switch_prob", "label_noise", "random_erasing", "grid
 
 
 def default_config() -> ml_collections.ConfigDict:
-  """Every key a run understands, with its default (configs/*.py start from here)."""
+  """Every key a run understands, with its default (`configs/*.py` start from here)."""
   config = ml_collections.ConfigDict()
   # --- data ---
   config.dataset = (
