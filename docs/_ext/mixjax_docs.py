@@ -141,6 +141,21 @@ def config_table_lines() -> list[str]:
   return lines
 
 
+API_MODULES = ("mixjax", "mixjax.training")
+
+
+def missing_from_inventory(inventory_path: str) -> list[str]:
+  """Public names of :data:`API_MODULES` that the built site's ``objects.inv`` lacks."""
+  from sphinx.util.inventory import InventoryFile
+
+  with open(inventory_path, "rb") as f:
+    inventory = InventoryFile.load(f, "", lambda base, uri: uri)
+  data = getattr(inventory, "data", inventory)  # Sphinx 9: an Inventory; before: a dict.
+  documented = {name for kind in data.values() for name in kind}
+  wanted = [f"{m}.{name}" for m in API_MODULES for name in public_names(m)]
+  return [name for name in wanted if name not in documented]
+
+
 def setup(app: Any) -> dict[str, Any]:
   from docutils import nodes
   from docutils.statemachine import StringList
@@ -169,3 +184,13 @@ def setup(app: Any) -> dict[str, Any]:
   app.add_directive("mixjax-api", ApiDirective)
   app.add_directive("mixjax-config-table", ConfigTableDirective)
   return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+if __name__ == "__main__":
+  import sys
+
+  # `python docs/_ext/mixjax_docs.py docs/_build/html/objects.inv`: after `make docs`.
+  missing = missing_from_inventory(sys.argv[1])
+  if missing:
+    sys.exit(f"not in the API reference: {missing}")
+  print(f"API reference: all {sum(len(public_names(m)) for m in API_MODULES)} public names.")
