@@ -35,6 +35,8 @@ autodoc_typehints = "signature"
 autodoc_preserve_defaults = True
 # Backquoted names in docstrings (`x`) are code, as in the README.
 default_role = "code"
+# Keep "none" | "mixup" as written (no typographic quotes in values).
+smartquotes = False
 
 html_theme = "alabaster"
 html_title = f"mixjax {release}"
