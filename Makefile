@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # Tests and benchmarks fake 8 CPU devices for the pmap / shard_map paths.
 TEST_ARGS ?= -n 2
 
-.PHONY: install test test-slow train bench lint clean
+.PHONY: install test test-slow train bench lint docs typecheck wheel-check clean
 
 install: $(VENV)/.installed
 
@@ -37,5 +37,25 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# The docs and dev extras, installed once into .venv beside train and test.
+$(VENV)/.installed-docs-dev: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[train,test,docs,dev]'
+	touch $@
+
+# The Sphinx site in docs/_build/html, warnings as errors; then every public name of mixjax
+# and mixjax.training must be in its inventory.
+docs: $(VENV)/.installed-docs-dev
+	rm -rf docs/_build
+	$(PY) -m sphinx -b html -W --keep-going -q docs docs/_build/html
+	$(PY) docs/_ext/mixjax_docs.py docs/_build/html/objects.inv
+
+# mypy on the core (mixjax/ outside training, data and experiments; settings in pyproject).
+typecheck: $(VENV)/.installed-docs-dev
+	$(PY) -m mypy
+
+# sdist + wheel, twine check, and the wheel alone in a fresh venv (needs the package index).
+wheel-check: $(VENV)/.installed-docs-dev
+	bash .ci/wheel_check $(PY)
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache dist docs/_build

@@ -7,6 +7,8 @@ mask of `mixjax._masks`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -97,7 +99,7 @@ def _paste(x: jax.Array, params: MixParams, lam: jax.Array, blend: bool = True) 
   return jnp.where(_pasted_rows(params, shape), x_partner, kept).reshape(shape)
 
 
-def apply_mix(inputs, labels: jax.Array, params: MixParams):
+def apply_mix(inputs: Any, labels: jax.Array, params: MixParams) -> tuple[Any, jax.Array]:
   """Mixes a batch with its partners using given parameters (deterministic).
 
   For each example i with partner p = `params.partner[i]`:
@@ -117,6 +119,12 @@ def apply_mix(inputs, labels: jax.Array, params: MixParams):
 
   Returns:
     `(inputs, labels)` mixed, with the same structure, shapes and dtypes.
+
+  Example:
+    >>> params = mixjax.sample_mixup_params(key, 8, alpha=0.4, mode="elem", pairing="flip")
+    >>> x, y = mixjax.apply_mix(images, mixjax.one_hot(labels, 10), params)
+    >>> bool(jnp.allclose(y[jnp.arange(8), labels], params.lam))  # own label weight is λ
+    True
   """
   if params.box is None and params.mask is None:
     batch_size = _checks.check_blend_labels(labels)
@@ -133,7 +141,7 @@ def apply_mix(inputs, labels: jax.Array, params: MixParams):
   return _apply_mix(inputs, labels, params)
 
 
-def _apply_mix(inputs, labels: jax.Array, params: MixParams):
+def _apply_mix(inputs: Any, labels: jax.Array, params: MixParams) -> tuple[Any, jax.Array]:
   lam = jnp.asarray(params.lam, jnp.float32)
   if params.box is None and params.mask is None:
     mixed = jax.tree.map(lambda x: _blend(x, _partner_of(x, params), lam), inputs)

@@ -54,7 +54,7 @@ def pad_and_crop(
   return _pad_and_crop(images, offsets, padding, pad_mode)
 
 
-def _pad_and_crop(images: jax.Array, offsets: jax.Array, padding: int, pad_mode: str):
+def _pad_and_crop(images: jax.Array, offsets: jax.Array, padding: int, pad_mode: str) -> jax.Array:
   if padding == 0:
     return images
   _, height, width, channels = jnp.shape(images)
@@ -163,7 +163,7 @@ def random_flip(
   return _random_flip(key, images, probability)
 
 
-def _random_flip(key: jax.Array, images: jax.Array, probability) -> jax.Array:
+def _random_flip(key: jax.Array, images: jax.Array, probability: jax.typing.ArrayLike) -> jax.Array:
   batch_size = jnp.shape(images)[0]
   flip = jax.random.bernoulli(key, jnp.asarray(probability, jnp.float32), (batch_size,))
   return _flip_left_right(images, flip)

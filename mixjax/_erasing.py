@@ -23,7 +23,7 @@ from mixjax import _checks
 from mixjax import _masks
 
 
-def _check_ranges(area_range: Any, aspect_range: Any) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+def _check_ranges(area_range: Any, aspect_range: Any) -> tuple[Any, Any]:
   """Checks the area and aspect ranges (when concrete) and returns them as pairs."""
   area = _checks.check_interval(
     area_range,

@@ -27,6 +27,10 @@ def one_hot(
     TypeError: `labels` is not an integer array.
     ValueError: `num_classes` is not positive, `label_smoothing` is outside [0, 1), or a
       concrete label lies outside [0, num_classes).
+
+  Example:
+    >>> mixjax.one_hot(jnp.array([0, 2]), 3).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
   """
   if isinstance(labels, list | tuple):
     labels = np.asarray(labels)  # A Python list of class indices, e.g. [0, 1, 2].

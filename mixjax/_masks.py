@@ -16,6 +16,8 @@ GridMask. Nothing here checks its arguments: the public ops do that.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -40,7 +42,9 @@ def mask_rows(mask: jax.Array, image_shape: tuple[int, ...]) -> jax.Array:
   return mask.reshape(mask.shape[:-2] + (mask.shape[-2] * channels,))
 
 
-def _iotas(params: jax.Array, image_shape: tuple[int, int, int, int]):
+def _iotas(
+  params: jax.Array, image_shape: tuple[int, ...]
+) -> tuple[jax.Array, jax.Array, jax.Array]:
   """The parameters `[..., 1, 1, 4]`, the row iota `[H, 1]` and the pixel column `[1, W·C]`."""
   _, height, width, channels = image_shape
   rows = jnp.arange(height, dtype=jnp.int32)[:, None]
@@ -67,7 +71,7 @@ def box_mask(box: jax.Array, image_shape: tuple[int, ...]) -> jax.Array:
   return inside
 
 
-def grid_mask(grid: jax.Array, image_shape: tuple[int, int, int, int]) -> jax.Array:
+def grid_mask(grid: jax.Array, image_shape: tuple[int, ...]) -> jax.Array:
   """True where the grids `(unit, drop, offset_y, offset_x)`, `[4]` or `[B, 4]`, drop.
 
   Pixel (h, w) is dropped iff `(h + offset_y) mod unit < drop` and `(w + offset_x) mod unit
@@ -80,7 +84,7 @@ def grid_mask(grid: jax.Array, image_shape: tuple[int, int, int, int]) -> jax.Ar
   return ((rows + grid[..., 2]) % unit < drop) & ((pixel + grid[..., 3]) % unit < drop)
 
 
-def fill_where(mask: jax.Array, fill: jax.Array, images: jax.Array) -> jax.Array:
+def fill_where(mask: jax.Array, fill: Any, images: jax.Array) -> jax.Array:
   """`images` `[B, H, W, C]` with `fill` where the row mask is True.
 
   `fill` broadcasts to the images' shape and is cast to their dtype; pixels outside the

@@ -71,7 +71,12 @@ class _Loader(importlib.abc.Loader):
 class _Finder(importlib.abc.MetaPathFinder):
   """Answers for the old paths in :data:`MOVED`, and for nothing else."""
 
-  def find_spec(self, fullname, path=None, target=None):
+  def find_spec(
+    self,
+    fullname: str,
+    path: object = None,
+    target: types.ModuleType | None = None,
+  ) -> importlib.machinery.ModuleSpec | None:
     del path, target
     if fullname not in MOVED:
       return None

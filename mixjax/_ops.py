@@ -8,6 +8,8 @@ once.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -16,7 +18,9 @@ from mixjax import _checks
 from mixjax import _sampling
 
 
-def check_pasting(inputs, labels, *, integer_maps: bool = True) -> tuple[int, tuple[int, ...]]:
+def check_pasting(
+  inputs: Any, labels: Any, *, integer_maps: bool = True
+) -> tuple[int, tuple[int, ...]]:
   """Checks the inputs and labels of a pasting op; returns B and the spatial shape.
 
   Inputs: floating leaves sharing `[B, *spatial]`, channels last. Labels: `[B, K]`, dense
@@ -30,14 +34,14 @@ def check_pasting(inputs, labels, *, integer_maps: bool = True) -> tuple[int, tu
 
 def mixup(
   key: jax.Array,
-  inputs,
+  inputs: Any,
   labels: jax.Array,
   *,
   alpha: jax.typing.ArrayLike = 1.0,
   mode: str = "batch",
   pairing: str = "permute",
   probability: jax.typing.ArrayLike = 1.0,
-):
+) -> tuple[Any, jax.Array]:
   """mixup (Zhang et al. 2017): convex combinations of examples and their labels.
 
   `x'_i = λ_i·x_i + (1-λ_i)·x_p(i)` and `y'_i = λ_i·y_i + (1-λ_i)·y_p(i)` with
@@ -86,7 +90,7 @@ def cutmix(
   pairing: str = "permute",
   cutmix_minmax: tuple[float, float] | None = None,
   probability: jax.typing.ArrayLike = 1.0,
-):
+) -> tuple[Any, jax.Array]:
   """CutMix (Yun et al. 2019): paste a box from the partner.
 
   Every axis between the batch axis and the last (channel) axis is spatial: `[B, L, C]`
@@ -109,6 +113,11 @@ def cutmix(
 
   Returns:
     `(images, labels)` mixed.
+
+  Example:
+    >>> x, y = mixjax.cutmix(key, images, mixjax.one_hot(labels, 10), alpha=1.0, mode="elem")
+    >>> x.shape, y.shape
+    ((8, 32, 32, 3), (8, 10))
   """
   batch_size, image_size = check_pasting(images, labels)
   params = _sampling.sample_cutmix_params(
@@ -136,7 +145,7 @@ def mixup_or_cutmix(
   pairing: str = "permute",
   cutmix_minmax: tuple[float, float] | None = None,
   probability: jax.typing.ArrayLike = 1.0,
-):
+) -> tuple[Any, jax.Array]:
   """Either mixup or CutMix, CutMix with probability `switch_prob`.
 
   The choice is drawn per batch (`mode="batch"`) or per example (`mode="elem"`) as a
@@ -157,6 +166,12 @@ def mixup_or_cutmix(
 
   Returns:
     `(images, labels)` mixed.
+
+  Example:
+    >>> targets = mixjax.one_hot(labels, 10, label_smoothing=0.1)
+    >>> x, y = mixjax.mixup_or_cutmix(key, images, targets, mixup_alpha=0.8, cutmix_alpha=1.0)
+    >>> bool(jnp.allclose(y.sum(axis=-1), 1.0))
+    True
   """
   batch_size, image_size = check_pasting(images, labels, integer_maps=False)
   params = _sampling.sample_mixup_or_cutmix_params(

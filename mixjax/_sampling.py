@@ -81,7 +81,9 @@ def sample_lambda(
   return _sample_lambda(key, alpha, shape)
 
 
-def _sample_lambda(key: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]):
+def _sample_lambda(
+  key: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
+) -> jax.Array:
   alpha = jnp.asarray(alpha, jnp.float32)
   positive = alpha > 0
   safe_alpha = jnp.where(positive, alpha, 1.0)

@@ -52,7 +52,7 @@ FILE_DATASETS = ("folder", "npz")
 
 
 def default_config() -> ml_collections.ConfigDict:
-  """Every key a run understands, with its default (configs/*.py start from here)."""
+  """Every key a run understands, with its default (`configs/*.py` start from here)."""
   config = ml_collections.ConfigDict()
   # --- data ---
   config.dataset = (

@@ -26,7 +26,7 @@ Conventions shared by every model in this module:
   padding), so parameter counts and feature-map sizes match them.
 
 Example:
-  >>> model = mixjax.models.create_model("preact_resnet18", num_classes=10)
+  >>> model = mixjax.training.models.create_model("small_cnn", num_classes=10)
   >>> variables = model.init(jax.random.key(0), jnp.zeros((1, 32, 32, 3)), train=False)
   >>> logits, updates = model.apply(
   ...     variables, images, train=True, mutable=["batch_stats"],
