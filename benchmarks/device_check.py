@@ -19,8 +19,8 @@ what it finished):
 Rows are timed in interleaved rounds; a time is the median over rounds of back-to-back
 calls with one wait at the end. `--smoke` runs the same code on the CPU at tiny sizes (the
 small CNN in place of ResNet-18, no `torch.compile`); the test suite runs it. Nothing on
-this path imports tensorflow; the training harness needs `ml_collections` and
-`tensorboardX` (see benchmarks/device_wheels.txt for carrying them as wheels).
+this path imports tensorflow; the training harness needs `ml_collections`, which the GPU
+image lacks (see benchmarks/device_wheels.txt for carrying it as a wheel).
 
   XLA_PYTHON_CLIENT_MEM_FRACTION=.5 python benchmarks/device_check.py --out device_check.md  # GPU
   python benchmarks/device_check.py --smoke --out /tmp/smoke.md
