@@ -2,7 +2,7 @@
 
 PreAct ResNet-18, SGD momentum 0.9, lr 0.1 divided by 10 at epochs 100 and 150,
 200 epochs, weight decay 1e-4, batch 128, pad-4 random crop + horizontal flip,
-mixup α = 1. The paper (Table 2, median test error over the last 10 epochs) reports
+mixup α = 1. The paper (§3.2, median test error over the last 10 epochs) reports
 4.2% for this setting (ERM 5.6%); the authors' public re-run gives 4.24% (ERM 5.53%).
 Needs the tfds data (`tfds build cifar10`, or a
 data_dir holding it) and, in practice, a GPU.

@@ -4,16 +4,15 @@ The mixup paper's first claim (Zhang et al. 2018, §3.1-3.2: lower test error th
 on ImageNet and CIFAR) checked where it runs offline: MNIST-1D (Greydanus & Kobak
 2020, the benchmark's CNN), the same with its 40 positions shuffled, and scikit-learn's
 digits. Methods: ERM, mixup at α in {0.1, 0.2, 0.4, 1, 2}, label smoothing 0.1 and
-mixup (α=0.4) + label smoothing 0.1; each dataset's recipe is
-:data:`mixjax.experiments.recipes.RECIPES`. (CutMix is not in the grid: the library's
-CutMix cuts boxes out of images `[B, H, W, C]`, not segments of 1-D signals.)
+mixup (α=0.4) + label smoothing 0.1, and CutMix (α=1: segments of the 1-D signals, boxes
+of the digits images); each dataset's recipe is :data:`mixjax.experiments.recipes.RECIPES`.
 
 Reported: last-epoch test accuracy, mean ± std over seeds, per method and dataset, the
 gain of each method over ERM, and a plot of test accuracy against α (ERM and the label
 smoothing methods as horizontal lines). `results.md` says plainly where mixup does not
 beat ERM by more than a standard deviation.
 
-Run (offline; 3 datasets × 8 methods × 5 seeds = 120 runs):
+Run (offline; 3 datasets × 9 methods × 5 seeds = 135 runs):
   python -m mixjax.experiments generalization --out runs/generalization
 Quick form (what CI runs): `--quick`, MNIST-1D, ERM and mixup (α=0.4), 1 seed, 2 epochs.
 """
@@ -35,15 +34,23 @@ from mixjax.experiments import runs
 DATASETS = ("mnist1d", "mnist1d_shuffle", "digits")
 ALPHAS = (0.1, 0.2, 0.4, 1.0, 2.0)
 SMOOTHING = 0.1
+CUTMIX_ALPHA = 1.0
 QUICK = dict(seeds=(0,), datasets=("mnist1d",), alphas=(0.4,), epochs=2)
 
 
-def methods(alphas: Sequence[float], *, smoothing: float = SMOOTHING) -> list[runs.Method]:
-  """ERM, mixup at each α, label smoothing, and mixup (α = 0.4 or the middle α) + smoothing."""
+def methods(
+  alphas: Sequence[float], *, smoothing: float = SMOOTHING, cutmix_alpha: float = CUTMIX_ALPHA
+) -> list[runs.Method]:
+  """ERM, mixup at each α, label smoothing, mixup (α = 0.4 or the middle α) + smoothing, CutMix.
+
+  A zero `smoothing` or `cutmix_alpha` leaves that method out.
+  """
   middle = 0.4 if 0.4 in alphas else alphas[len(alphas) // 2]
   grid = [runs.erm(), *(runs.mixup(a) for a in alphas)]
   if smoothing > 0:
     grid += [recipes.label_smoothing(smoothing), recipes.mixup_smoothed(middle, smoothing)]
+  if cutmix_alpha > 0:
+    grid.append(runs.cutmix(cutmix_alpha))
   return grid
 
 
@@ -132,7 +139,12 @@ def _plot(path, results, datasets, alphas) -> None:
     mean = 100 * np.array([np.mean(m) for m in mixup])
     std = 100 * np.array([np.std(m) for m in mixup])
     ax.errorbar(alphas, mean, yerr=std, marker="o", capsize=3, label="mixup")
-    for label, style in (("ERM", "k--"), (recipes.label_smoothing(SMOOTHING).label, "g:")):
+    lines = (
+      ("ERM", "k--"),
+      (recipes.label_smoothing(SMOOTHING).label, "g:"),
+      (runs.cutmix(CUTMIX_ALPHA).label, "r-."),
+    )
+    for label, style in lines:
       accuracies = _accuracies(results, dataset, label)
       if accuracies:
         ax.axhline(100 * np.mean(accuracies), linestyle=style[1:], color=style[0], label=label)
@@ -166,7 +178,7 @@ def run(
   grid_methods = methods(alphas)
   if quick:
     seeds, datasets, alphas, epochs = (QUICK[k] for k in ("seeds", "datasets", "alphas", "epochs"))
-    grid_methods = methods(alphas, smoothing=0.0)
+    grid_methods = methods(alphas, smoothing=0.0, cutmix_alpha=0.0)
   specs = grid(datasets, grid_methods, seeds, epochs)
   progress = common.Progress("generalization", len(specs))
   note = lambda t: f"test acc {100 * t.summary['last_test_accuracy']:.2f}%"  # noqa: E731

@@ -56,6 +56,11 @@ def mixup(alpha: float) -> Method:
   return Method(f"mixup (α={alpha:g})", {"mix": "mixup", "mixup_alpha": float(alpha)})
 
 
+def cutmix(alpha: float) -> Method:
+  """CutMix with λ ~ Beta(α, α): boxes of images, segments of 1-D signals `[L, C]`."""
+  return Method(f"CutMix (α={alpha:g})", {"mix": "cutmix", "cutmix_alpha": float(alpha)})
+
+
 class Trained(NamedTuple):
   """What a finished run left: its summary, its per-epoch records and (on request) state."""
 

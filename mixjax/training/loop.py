@@ -263,10 +263,11 @@ def check_source(config: ml_collections.ConfigDict, source: data_lib.Source) -> 
   """Refuses a model or a box-mixing config that the dataset's inputs do not fit."""
   info = source.info
   config_lib.check_model_input(config, info.input_shape)
-  if config.mix in ("cutmix", "mixup_or_cutmix") and len(info.input_shape) != 3:
+  if config.mix in ("cutmix", "mixup_or_cutmix") and len(info.input_shape) < 2:
     raise config_lib.ConfigError(
-      f"config.mix={config.mix!r} needs images [H, W, C]; dataset {info.name!r} has inputs "
-      f"of shape {info.input_shape}. Use mix='mixup' or 'none'.",
+      f"config.mix={config.mix!r} needs inputs with spatial axes and channels last ([L, C], "
+      f"[H, W, C], ...); dataset {info.name!r} has inputs of shape {info.input_shape}. "
+      "Use mix='mixup' or 'none'.",
       "mix",
     )
 

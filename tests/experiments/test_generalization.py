@@ -45,17 +45,19 @@ def test_full_grid_methods_and_recipes():
     "mixup (α=2)",
     "label smoothing 0.1",
     "mixup (α=0.4) + label smoothing 0.1",
+    "CutMix (α=1)",
   ]
   specs = generalization.grid(generalization.DATASETS, generalization.methods((1.0,)), (0, 1))
-  assert len(specs) == 3 * 4 * 2
-  last = specs[-1].config
-  assert (last.dataset, last.mix, last.mixup_alpha, last.label_smoothing, last.seed) == (
+  assert len(specs) == 3 * 5 * 2
+  smoothed = specs[-3].config
+  assert (smoothed.dataset, smoothed.mix, smoothed.mixup_alpha, smoothed.label_smoothing) == (
     "digits",
     "mixup",
     1.0,
     0.1,
-    1,
   )
+  last = specs[-1].config
+  assert (last.dataset, last.mix, last.cutmix_alpha, last.seed) == ("digits", "cutmix", 1.0, 1)
   first = specs[0].config
   assert (first.model, first.optimizer, first.num_epochs) == ("mnist1d_cnn", "adam", 30)
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from mixjax import data as data_lib
 from mixjax.training import checkpoint as checkpoint_lib
 from mixjax.training import config as config_lib
 from mixjax.training import loop
@@ -387,3 +388,19 @@ def test_a_non_finite_loss_stops_the_run_at_its_step(tmp_path, monkeypatch):
   assert [r["epoch"] for r in helpers.read_records(tmp_path)] == [1]
   saved = sorted(int(p.name) for p in (tmp_path / "checkpoints").iterdir() if p.name.isdigit())
   assert max(saved) == 12  # The last step checkpoint before the NaN; none from it on.
+
+
+def test_box_mixing_needs_a_spatial_axis_but_not_an_image():
+  iris = helpers.small_digits_config(dataset="iris", model="mlp", mix="cutmix")
+  with pytest.raises(config_lib.ConfigError, match=r"config.mix='cutmix' needs inputs with"):
+    loop.check_source(iris, data_lib.load_source("iris", seed=0))
+  signals = data_lib.ArraySource.from_splits(
+    "signals",
+    num_classes=2,
+    train_inputs=np.zeros((8, 40, 1), np.float32),
+    train_labels=np.arange(8) % 2,
+    test_inputs=np.zeros((4, 40, 1), np.float32),
+    test_labels=np.arange(4) % 2,
+    seed=0,
+  )
+  loop.check_source(helpers.small_digits_config(model="cnn1d", mix="cutmix"), signals)
