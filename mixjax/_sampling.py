@@ -310,7 +310,14 @@ def sample_mixup_params(
   return gated(params, gate(key, probability, shape))
 
 
-def _cutmix_box(key_lam, key_box, alpha, shape, image_size, minmax):
+def _cutmix_box(
+  key_lam: jax.Array,
+  key_box: jax.Array,
+  alpha: jax.typing.ArrayLike,
+  shape: tuple[int, ...],
+  image_size: tuple[int, ...],
+  minmax: tuple[Any, Any] | None,
+) -> jax.Array:
   """CutMix boxes from λ ~ Beta(α, α), or from timm's minmax when it is given."""
   if minmax is not None:
     return sample_box_minmax(key_box, shape, image_size, minmax)
