@@ -153,6 +153,13 @@ def fmix(
 
   Returns:
     `(images, labels)` mixed, same structure, shapes and dtypes.
+
+  Example:
+    >>> x, y = mixjax.fmix(key, images, mixjax.one_hot(labels, 10), alpha=1.0, mode="elem")
+    >>> x.shape, y.shape
+    ((8, 32, 32, 3), (8, 10))
+    >>> bool(jnp.allclose(y.sum(axis=-1), 1.0))  # still a distribution over the classes
+    True
   """
   batch_size, image_size = _ops.check_pasting(images, labels)
   params = sample_fmix_params(

@@ -166,6 +166,13 @@ def resizemix(
 
   Returns:
     `(images, labels)` mixed.
+
+  Example:
+    >>> x, y = mixjax.resizemix(key, images, mixjax.one_hot(labels, 10), scale_range=(0.1, 0.8))
+    >>> x.shape, y.shape
+    ((8, 32, 32, 3), (8, 10))
+    >>> bool(jnp.allclose(y.sum(axis=-1), 1.0))  # still a distribution over the classes
+    True
   """
   batch_size = _checks.check_labels(labels)
   _, *spatial = _checks.check_spatial_inputs(images, batch_size, "images")

@@ -76,6 +76,13 @@ def sample_lambda(
 
   Returns:
     float32 array of `shape` with values in [0, 1].
+
+  Example:
+    >>> lam = mixjax.sample_lambda(key, 0.4, (8,))
+    >>> lam.shape, lam.dtype
+    ((8,), dtype('float32'))
+    >>> float(mixjax.sample_lambda(key, 0.0))  # α = 0: no mixing
+    1.0
   """
   _checks.check_alpha(alpha)
   return _sample_lambda(key, alpha, shape)
