@@ -38,7 +38,7 @@ def self_weight(params: MixParams, image_size: tuple[int, ...] | None = None) ->
   return _self_weight(params, image_size)
 
 
-def _pasted_count(params: MixParams, image_size: tuple[int, ...] | None, batch_size: int):
+def _pasted_count(params: MixParams, image_size: tuple[int, ...], batch_size: int) -> jax.Array:
   """The number of pixels pasted from the partner, int32 `[B]`."""
   if params.mask is not None:
     mask = jnp.broadcast_to(params.mask, (batch_size, *params.mask.shape[-len(image_size) :]))
@@ -57,6 +57,7 @@ def _self_weight(params: MixParams, image_size: tuple[int, ...] | None) -> jax.A
   lam = jnp.broadcast_to(jnp.asarray(params.lam, jnp.float32), (batch_size,))
   if params.box is None and params.mask is None:
     return lam
+  assert image_size is not None  # Given with a box or mask (checked by `self_weight`).
   pixels = int(np.prod(image_size))
   area = _pasted_count(params, image_size, batch_size)
   # Divide the kept-pixel count once: `1 - area / pixels` cancels badly for small kept
@@ -87,6 +88,7 @@ def _pasted_rows(params: MixParams, shape: tuple[int, ...]) -> jax.Array:
   """The pasted pixels of `params` (box or mask) in the row layout of `shape`."""
   if params.mask is not None:
     return _masks.mask_rows(params.mask, shape)
+  assert params.box is not None  # Only called with a box or a mask.
   return _masks.box_mask(params.box, shape)
 
 
@@ -145,14 +147,16 @@ def _apply_mix(inputs: Any, labels: jax.Array, params: MixParams) -> tuple[Any, 
   lam = jnp.asarray(params.lam, jnp.float32)
   if params.box is None and params.mask is None:
     mixed = jax.tree.map(lambda x: _blend(x, _partner_of(x, params), lam), inputs)
-    image_size = None
+    image_size: tuple[int, ...] | None = None
   else:
     mixed = jax.tree.map(lambda x: _paste(x, params, lam), inputs)
     image_size = jnp.shape(jax.tree.leaves(inputs)[0])[1:-1]
   return mixed, _mix_labels(labels, params, lam, image_size)
 
 
-def _mix_labels(labels: jax.Array, params: MixParams, lam: jax.Array, image_size):
+def _mix_labels(
+  labels: jax.Array, params: MixParams, lam: jax.Array, image_size: tuple[int, ...] | None
+) -> jax.Array:
   """Class labels by the exact weight; dense maps per pixel, like the inputs."""
   if jnp.ndim(labels) == 2 and jnp.issubdtype(labels.dtype, jnp.floating):
     weight = _self_weight(params, image_size)

@@ -408,7 +408,7 @@ def check_spatial_inputs(inputs: Any, labels_batch: int | None, name: str) -> tu
   leaves = jax.tree_util.tree_leaves_with_path(inputs)
   if not leaves:
     raise ValueError(f"`{name}` must hold at least one array, got {_short(inputs)}.")
-  first = None
+  first: tuple[int, ...] | None = None
   for path, leaf in leaves:
     where = name + jax.tree_util.keystr(path)
     check_array_like(leaf, where)
@@ -426,6 +426,7 @@ def check_spatial_inputs(inputs: Any, labels_batch: int | None, name: str) -> tu
         f"[batch, *spatial] = {first} (they are cut with the same box)."
       )
     first = shape[:-1]
+  assert first is not None  # `leaves` is not empty: the loop ran at least once.
   check_inputs(inputs, first[0] if labels_batch is None else labels_batch, name)
   return first
 

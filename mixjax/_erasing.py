@@ -242,5 +242,5 @@ def random_erasing(
     mode=mode,
   )
   if random_value:
-    value = pixel_noise(key_noise, images.shape)
+    value = pixel_noise(key_noise, (batch_size, height, width, channels))
   return _masks.fill_where(_masks.box_mask(boxes, images.shape), value, images)

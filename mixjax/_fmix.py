@@ -11,6 +11,7 @@ or per example in elem mode, all in the compiled graph.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -23,7 +24,7 @@ from mixjax import _sampling
 from mixjax._sampling import MixParams
 
 
-def _spectrum_scale(image_size: tuple[int, ...], decay_power: jax.Array) -> jax.Array:
+def _spectrum_scale(image_size: tuple[int, ...], decay_power: jax.typing.ArrayLike) -> jax.Array:
   """`1 / max(f, 1/max(size))^decay_power` over the rfft frequency grid."""
   axes = [np.fft.fftfreq(n) for n in image_size[:-1]] + [np.fft.rfftfreq(image_size[-1])]
   grid = np.meshgrid(*axes, indexing="ij")
@@ -128,7 +129,7 @@ def sample_fmix_params(
 
 def fmix(
   key: jax.Array,
-  images,
+  images: Any,
   labels: jax.Array,
   *,
   alpha: jax.typing.ArrayLike = 1.0,
@@ -136,7 +137,7 @@ def fmix(
   mode: str = "batch",
   pairing: str = "permute",
   probability: jax.typing.ArrayLike = 1.0,
-):
+) -> tuple[Any, jax.Array]:
   """FMix: paste the partner through a thresholded low-frequency Fourier mask.
 
   Args:
@@ -152,6 +153,13 @@ def fmix(
 
   Returns:
     `(images, labels)` mixed, same structure, shapes and dtypes.
+
+  Example:
+    >>> x, y = mixjax.fmix(key, images, mixjax.one_hot(labels, 10), alpha=1.0, mode="elem")
+    >>> x.shape, y.shape
+    ((8, 32, 32, 3), (8, 10))
+    >>> bool(jnp.allclose(y.sum(axis=-1), 1.0))  # still a distribution over the classes
+    True
   """
   batch_size, image_size = _ops.check_pasting(images, labels)
   params = sample_fmix_params(

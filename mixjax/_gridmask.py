@@ -41,7 +41,7 @@ def default_d_range(image_size: tuple[int, int]) -> tuple[int, int]:
   return _default_d_range(_checks.check_image_size(image_size))
 
 
-def _default_d_range(image_size: tuple[int, int]) -> tuple[int, int]:
+def _default_d_range(image_size: tuple[int, ...]) -> tuple[int, int]:
   size = min(image_size)
   return max(2, math.ceil(3 * size / 7)), max(2, size)
 
@@ -102,8 +102,8 @@ def sample_gridmask_params(
     Chen, Liu, Zhao and Jia, "GridMask Data Augmentation", arXiv:2001.04086, 2020.
   """
   _checks.check_batch_size(batch_size)
-  image_size = _checks.check_image_size(image_size)
-  d_min, d_max = _default_d_range(image_size) if d_range is None else check_d_range(d_range)
+  size = _checks.check_image_size(image_size)
+  d_min, d_max = _default_d_range(size) if d_range is None else check_d_range(d_range)
   _checks.check_number(
     ratio,
     "ratio",

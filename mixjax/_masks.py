@@ -61,13 +61,14 @@ def box_mask(box: jax.Array, image_shape: tuple[int, ...]) -> jax.Array:
   spatial, channels = image_shape[1:-1], image_shape[-1]
   ndim = len(spatial)
   box = box[(...,) + (None,) * ndim + (slice(None),)]
-  inside = None
+  inside: jax.Array | None = None
   for axis, size in enumerate(spatial):
     scale = channels if axis == ndim - 1 else 1  # The last axis runs over W·C columns.
     iota = jnp.arange(size * scale, dtype=jnp.int32)
     iota = iota.reshape((1,) * axis + (size * scale,) + (1,) * (ndim - 1 - axis))
     term = (iota >= box[..., axis] * scale) & (iota < box[..., ndim + axis] * scale)
     inside = term if inside is None else inside & term
+  assert inside is not None  # `image_shape` has at least one spatial axis.
   return inside
 
 

@@ -82,7 +82,7 @@ def mixup(
 
 def cutmix(
   key: jax.Array,
-  images,
+  images: Any,
   labels: jax.Array,
   *,
   alpha: jax.typing.ArrayLike = 1.0,
@@ -135,7 +135,7 @@ def cutmix(
 
 def mixup_or_cutmix(
   key: jax.Array,
-  images,
+  images: Any,
   labels: jax.Array,
   *,
   mixup_alpha: jax.typing.ArrayLike = 1.0,

@@ -9,6 +9,8 @@ compiled graph for every draw.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 
@@ -19,7 +21,7 @@ from mixjax import _sampling
 from mixjax._sampling import MixParams
 
 
-def _check_scale_range(scale_range) -> tuple:
+def _check_scale_range(scale_range: Any) -> tuple[Any, Any]:
   return _checks.check_interval(
     scale_range,
     "scale_range",
@@ -32,7 +34,7 @@ def _check_scale_range(scale_range) -> tuple:
   )
 
 
-def _scale_ok(scale_range) -> jax.Array | bool:
+def _scale_ok(scale_range: tuple[Any, Any]) -> jax.Array | bool:
   lo, hi = scale_range
   if _checks.is_concrete(lo) and _checks.is_concrete(hi):
     return True
@@ -93,7 +95,9 @@ def _resized_into_box(x: jax.Array, box: jax.Array) -> jax.Array:
   size = jnp.asarray(spatial, jnp.float32)
   compute = jnp.promote_types(x.dtype, jnp.float32)
 
-  def one(image, one_box):  # image [*spatial, C] (or the batch), one_box [2S]
+  def one(
+    image: jax.Array, one_box: jax.Array
+  ) -> jax.Array:  # image [*spatial, C] (or the batch), one_box [2S]
     start = one_box[:ndim].astype(jnp.float32)
     # An empty box (a draw that `probability` turned off) still gets a finite scale.
     scale = jnp.maximum(one_box[ndim:] - one_box[:ndim], 1).astype(jnp.float32) / size
@@ -106,7 +110,7 @@ def _resized_into_box(x: jax.Array, box: jax.Array) -> jax.Array:
   return out.astype(x.dtype)
 
 
-def apply_resizemix(images, labels: jax.Array, params: MixParams):
+def apply_resizemix(images: Any, labels: jax.Array, params: MixParams) -> tuple[Any, jax.Array]:
   """Pastes each partner, resized into `params.box`, and mixes the labels (deterministic).
 
   Args:
@@ -122,11 +126,14 @@ def apply_resizemix(images, labels: jax.Array, params: MixParams):
   return _apply_resizemix(images, labels, params)
 
 
-def _apply_resizemix(images, labels: jax.Array, params: MixParams):
-  def paste(x):
+def _apply_resizemix(images: Any, labels: jax.Array, params: MixParams) -> tuple[Any, jax.Array]:
+  box = params.box
+  assert box is not None  # ResizeMix parameters always carry the paste box.
+
+  def paste(x: jax.Array) -> jax.Array:
     shape = x.shape
-    resized = _resized_into_box(_apply._partner_of(x, params), params.box)
-    inside = _masks.box_mask(params.box, shape)
+    resized = _resized_into_box(_apply._partner_of(x, params), box)
+    inside = _masks.box_mask(box, shape)
     rows = jnp.where(inside, _masks.to_rows(resized, shape), _masks.to_rows(x, shape))
     return rows.reshape(shape)
 
@@ -138,14 +145,14 @@ def _apply_resizemix(images, labels: jax.Array, params: MixParams):
 
 def resizemix(
   key: jax.Array,
-  images,
+  images: Any,
   labels: jax.Array,
   *,
   scale_range: tuple[float, float] = (0.1, 0.8),
   mode: str = "batch",
   pairing: str = "permute",
   probability: jax.typing.ArrayLike = 1.0,
-):
+) -> tuple[Any, jax.Array]:
   """ResizeMix: paste the partner, resized by τ ~ U(`scale_range`), at a random place.
 
   Args:
@@ -159,6 +166,13 @@ def resizemix(
 
   Returns:
     `(images, labels)` mixed.
+
+  Example:
+    >>> x, y = mixjax.resizemix(key, images, mixjax.one_hot(labels, 10), scale_range=(0.1, 0.8))
+    >>> x.shape, y.shape
+    ((8, 32, 32, 3), (8, 10))
+    >>> bool(jnp.allclose(y.sum(axis=-1), 1.0))  # still a distribution over the classes
+    True
   """
   batch_size = _checks.check_labels(labels)
   _, *spatial = _checks.check_spatial_inputs(images, batch_size, "images")

@@ -76,6 +76,13 @@ def sample_lambda(
 
   Returns:
     float32 array of `shape` with values in [0, 1].
+
+  Example:
+    >>> lam = mixjax.sample_lambda(key, 0.4, (8,))
+    >>> lam.shape, lam.dtype
+    ((8,), dtype('float32'))
+    >>> float(mixjax.sample_lambda(key, 0.0))  # α = 0: no mixing
+    1.0
   """
   _checks.check_alpha(alpha)
   return _sample_lambda(key, alpha, shape)
@@ -310,7 +317,14 @@ def sample_mixup_params(
   return gated(params, gate(key, probability, shape))
 
 
-def _cutmix_box(key_lam, key_box, alpha, shape, image_size, minmax):
+def _cutmix_box(
+  key_lam: jax.Array,
+  key_box: jax.Array,
+  alpha: jax.typing.ArrayLike,
+  shape: tuple[int, ...],
+  image_size: tuple[int, ...],
+  minmax: tuple[Any, Any] | None,
+) -> jax.Array:
   """CutMix boxes from λ ~ Beta(α, α), or from timm's minmax when it is given."""
   if minmax is not None:
     return sample_box_minmax(key_box, shape, image_size, minmax)

@@ -104,7 +104,7 @@ _B, _H, _W, _C, _CLASSES = 8, 12, 10, 3, 5
 
 def _mixing_ops():
   ops = {}
-  for op_name in ("mixup", "cutmix", "mixup_or_cutmix"):
+  for op_name in ("mixup", "cutmix", "mixup_or_cutmix", "fmix", "resizemix"):
     for mode in ("batch", "elem"):
       for pairing in ("permute", "flip"):
         op = functools.partial(getattr(mixjax, op_name), mode=mode, pairing=pairing)

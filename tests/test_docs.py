@@ -54,7 +54,8 @@ def doctest_globals() -> dict:
 
 def test_the_op_modules_have_examples():
   modules = _modules_with_examples()
-  for defining in {getattr(mixjax, name).__module__ for name in ("mixup", "cutmix", "one_hot")}:
+  names = ("mixup", "cutmix", "one_hot", "fmix", "resizemix", "sample_lambda")
+  for defining in {getattr(mixjax, name).__module__ for name in names}:
     assert defining in modules
 
 
