@@ -230,6 +230,10 @@ def check_workdir_config(config, workdir: str) -> None:
   if os.path.exists(path):
     with open(path) as f:
       previous = json.load(f)
+    # A key the saved run predates counts as its default (a run started before an upgrade
+    # that added `loss`, say, trained with what the default now says).
+    defaults = json.loads(config_lib.default_config().to_json_best_effort(sort_keys=True))
+    previous = {**{k: v for k, v in defaults.items() if k not in previous}, **previous}
     keys = (set(previous) | set(current)) - config_lib.NON_SEMANTIC_KEYS
     changed = sorted(k for k in keys if previous.get(k) != current.get(k))
     if changed:

@@ -404,3 +404,24 @@ def test_box_mixing_needs_a_spatial_axis_but_not_an_image():
     seed=0,
   )
   loop.check_source(helpers.small_digits_config(model="cnn1d", mix="cutmix"), signals)
+
+
+def test_a_workdir_with_another_config_is_refused_naming_the_keys(tmp_path):
+  config = helpers.small_digits_config()
+  loop.check_workdir_config(config, str(tmp_path))
+  loop.check_workdir_config(config, str(tmp_path))  # The same config resumes.
+  changed = helpers.small_digits_config(mixup_alpha=0.7)
+  with pytest.raises(config_lib.ConfigError, match=r"different config \(mixup_alpha: .* -> 0.7\)"):
+    loop.check_workdir_config(changed, str(tmp_path))
+
+
+def test_a_key_the_saved_run_predates_counts_as_its_default(tmp_path):
+  path = tmp_path / "config.json"
+  loop.check_workdir_config(helpers.small_digits_config(), str(tmp_path))
+  saved = json.loads(path.read_text())
+  del saved["loss"], saved["manifold_layers"]  # As written before those keys existed.
+  path.write_text(json.dumps(saved))
+  loop.check_workdir_config(helpers.small_digits_config(), str(tmp_path))
+  path.write_text(json.dumps({k: v for k, v in saved.items() if k != "loss"}))
+  with pytest.raises(config_lib.ConfigError, match=r"loss: 'softmax' -> 'sigmoid'"):
+    loop.check_workdir_config(helpers.small_digits_config(loss="sigmoid"), str(tmp_path))
