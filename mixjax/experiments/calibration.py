@@ -144,10 +144,11 @@ def results_table(results, dataset, noise, labels) -> str:
 def verdict(results, dataset, noise) -> str:
   """Which paper the setting sides with: mixup's mean ECE vs ERM's, before and after T."""
 
-  def mean_ece(methods_, key):
-    return float(np.mean([r[key] for r in results if r["method"] in methods_]))
-
   setting = _select(results, dataset=dataset, noise=noise)
+
+  def mean_ece(methods_, key):
+    return float(np.mean([r[key] for r in setting if r["method"] in methods_]))
+
   mixups = {r["method"] for r in setting if r["method"].startswith("mixup")}
   before = (mean_ece(mixups, "ece"), mean_ece({"ERM"}, "ece"))
   after = (mean_ece(mixups, "ece_scaled"), mean_ece({"ERM"}, "ece_scaled"))

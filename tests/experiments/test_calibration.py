@@ -39,3 +39,27 @@ def test_held_out_split_is_part_of_the_training_split():
   held_rows = [x.tobytes() for x in held.normalize(held._test_inputs)]
   assert not train_rows & set(held_rows)  # Disjoint from what is trained on.
   np.testing.assert_array_equal(train.mean, held.mean)  # Same normalisation.
+
+
+def test_each_verdict_reads_only_its_own_setting():
+  def run(dataset, method, ece, ece_scaled):
+    return {
+      "dataset": dataset,
+      "noise": 0.0,
+      "method": method,
+      "ece": ece,
+      "ece_scaled": ece_scaled,
+    }
+
+  results = [
+    run("a", "ERM", 0.2, 0.1),
+    run("a", "mixup (α=1)", 0.1, 0.3),
+    run("b", "ERM", 0.1, 0.3),
+    run("b", "mixup (α=1)", 0.2, 0.1),
+  ]
+  first = calibration.verdict(results, "a", 0.0)
+  second = calibration.verdict(results, "b", 0.0)
+  assert "mixup's mean ECE 0.100 vs ERM 0.200: sides with Thulasidasan" in first
+  assert "after scaling 0.300 vs 0.100: sides with Wang" in first
+  assert "mixup's mean ECE 0.200 vs ERM 0.100: does not side with Thulasidasan" in second
+  assert "after scaling 0.100 vs 0.300: does not side with Wang" in second
