@@ -15,6 +15,7 @@ prefetching iterator wraps them); after each step it checks the previous step's 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -403,30 +404,32 @@ def train_epoch(run: Run, state, epoch: int, position: Position):
   tally, steps = position.tally, run.steps_per_epoch
   pending = None  # The last step, whose loss is checked after the next one is dispatched.
   timed_from, timed_steps = None, 0
-  for epoch_step, batch in enumerate(
-    epoch_batches(run, epoch, position.epoch_step), start=position.epoch_step
-  ):
-    global_step = epoch * steps + epoch_step
-    run.progress.before_step()
-    state, metrics = run.parallel.train(state, batch, hparams)
-    if pending is not None:
-      tally.add(pending[1], epoch=epoch, epoch_step=pending[0], global_step=global_step - 1)
-    pending = (epoch_step, metrics)
-    if run.progress.after_step(metrics["loss"]) or timed_from is None:
-      jax.block_until_ready(metrics)  # Compilation and warm-up excluded from the throughput.
-      timed_from = time.time()
-    else:
-      timed_steps += 1
-    done = epoch_step + 1
-    if done == steps:
-      break
-    stop = run.stop.should_stop(global_step + 1)
-    if stop or is_step_checkpoint(run.config, global_step + 1):
-      tally.add(metrics, epoch=epoch, epoch_step=epoch_step, global_step=global_step)
-      pending = None
-      save_checkpoint(run, state, epoch=epoch, epoch_step=done, tally=tally)
-      if stop:
-        raise stopping.Interrupted(run.stop.signum, epoch + 1, global_step + 1, done)
+  # Closed on every exit (a stop, an error): the prefetch thread must not outlive the loop,
+  # or interpreter shutdown can abort while it is inside a device transfer.
+  batches = epoch_batches(run, epoch, position.epoch_step)
+  with contextlib.closing(batches):
+    for epoch_step, batch in enumerate(batches, start=position.epoch_step):
+      global_step = epoch * steps + epoch_step
+      run.progress.before_step()
+      state, metrics = run.parallel.train(state, batch, hparams)
+      if pending is not None:
+        tally.add(pending[1], epoch=epoch, epoch_step=pending[0], global_step=global_step - 1)
+      pending = (epoch_step, metrics)
+      if run.progress.after_step(metrics["loss"]) or timed_from is None:
+        jax.block_until_ready(metrics)  # Compilation and warm-up excluded from the throughput.
+        timed_from = time.time()
+      else:
+        timed_steps += 1
+      done = epoch_step + 1
+      if done == steps:
+        break
+      stop = run.stop.should_stop(global_step + 1)
+      if stop or is_step_checkpoint(run.config, global_step + 1):
+        tally.add(metrics, epoch=epoch, epoch_step=epoch_step, global_step=global_step)
+        pending = None
+        save_checkpoint(run, state, epoch=epoch, epoch_step=done, tally=tally)
+        if stop:
+          raise stopping.Interrupted(run.stop.signum, epoch + 1, global_step + 1, done)
   if pending is not None:
     tally.add(
       pending[1], epoch=epoch, epoch_step=pending[0], global_step=epoch * steps + pending[0]
