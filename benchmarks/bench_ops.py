@@ -40,6 +40,13 @@ large arrays and faults far less. The `faults/call` column shows what each row p
 * `no-faults`: `GLIBC_TUNABLES` with one arena, the 4 GiB thresholds and huge pages for
   malloc's own memory (`glibc.malloc.hugetlb=1`); measured here to take the faults out of
   every row, which leaves the data movement.
+
+Cores. XLA:CPU splits a large enough fusion over its worker threads, one per core; on this
+VM waking a worker on the other core costs about as much as a CIFAR-size op (medians of a
+call that moves 18 KiB: ~690 µs on 2 cores, ~270 µs pinned to one), so at CIFAR size the
+median of a row on 2 cores mostly counts thread wake-ups, and rows with more fusions pay
+more of them. `--cores 1` pins the process to one core (the header says which), the setting
+of one training process per core; the report states the cores used.
 """
 
 from __future__ import annotations
@@ -321,6 +328,8 @@ def _issue11_specs() -> list[tuple[str, tuple[str, str] | None, Callable]]:
     for mode in ("batch", "elem"):
       fn = _image_op_fn(getattr(mixjax, op_name), mode=mode)
       specs.append((f"{op_name} {mode}/permute", (op_name, mode), fn))
+  linear = _image_op_fn(mixjax.resizemix, mode="elem", method="linear")
+  specs.append(("resizemix elem/permute linear", ("resizemix", "linear"), linear))
   minmax = _image_op_fn(mixjax.cutmix, mode="elem", cutmix_minmax=(0.2, 0.8))
   specs.append(("cutmix elem/permute cutmix_minmax", ("cutmix", "minmax"), minmax))
   maybe = _image_op_fn(mixjax.mixup_or_cutmix, mode="elem", probability=0.5)
@@ -776,7 +785,24 @@ def _parser() -> argparse.ArgumentParser:
     default="inherit",
     help="re-execute under this glibc malloc setting (see the module docstring)",
   )
+  parser.add_argument(
+    "--cores",
+    type=int,
+    default=None,
+    help="pin the process to its first N usable cores before JAX starts (see the module "
+    "docstring: with one core, XLA:CPU's worker threads never wait for another core to wake)",
+  )
   return parser
+
+
+def _pin_cores(cores: int | None) -> None:
+  """Restricts the process (so XLA's and torch's thread pools) to its first `cores` cores."""
+  if cores is None:
+    return
+  usable = sorted(os.sched_getaffinity(0))
+  if not 1 <= cores <= len(usable):
+    raise SystemExit(f"--cores must be in [1, {len(usable)}], got {cores}")
+  os.sched_setaffinity(0, usable[:cores])
 
 
 def run_size(size: Size, args: argparse.Namespace, notes: list[str]) -> list[Row]:
@@ -810,6 +836,7 @@ def run_size(size: Size, args: argparse.Namespace, notes: list[str]) -> list[Row
 def main(argv: list[str] | None = None) -> None:
   args = _parser().parse_args(argv)
   _maybe_reexec(args.malloc)
+  _pin_cores(args.cores)
   sizes = [SIZES[s.strip()] for s in args.sizes.split(",") if s.strip()]
   lines = ["# mixjax ops benchmark", ""] + environment_lines(args.malloc) + [""]
   print("\n".join(lines), flush=True)

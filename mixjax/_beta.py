@@ -19,7 +19,9 @@ log space:
   `U^(1/α)` representable for small α, where it underflows float32.
 * `λ = sigmoid(log X − log Y)`, which equals X / (X + Y), rounded once to float32.
 
-All random words come from one `jax.random.bits` call: `2 × (2K + 1)` uint32 words per λ.
+Each λ takes `2 × (2K + 1)` uint32 words, laid out `[2K + 1, 2, *shape]` so that both
+Gammas are computed as one array; the mixing ops cut them from their one draw of words
+(:mod:`mixjax._words`).
 
 Exactness. A candidate is accepted with probability ≥ 0.9517, the value at shape α + 1 = 1
 (α → 0, the worst case; the rate rises with α: 0.9817 at α = 1, 0.9967 at α = 8). With
@@ -47,6 +49,7 @@ import jax
 import jax.numpy as jnp
 
 CANDIDATES = 8  # K: parallel Marsaglia-Tsang candidates per Gamma.
+WORDS = 2 * CANDIDATES + 1  # uint32 words per Gamma: K normals, K uniforms, the boost.
 
 
 def _uniform(bits: jax.Array) -> jax.Array:
@@ -104,9 +107,13 @@ def symmetric_beta(key: jax.Array, alpha: jax.Array, shape: tuple[int, ...]) -> 
   Returns:
     float32 `shape` values in [0, 1].
   """
-  alpha = jnp.asarray(alpha, jnp.float32)
-  bits = jax.random.bits(key, (2, 2 * CANDIDATES + 1, *shape), jnp.uint32)
-  logit = log_gamma(bits[0], alpha) - log_gamma(bits[1], alpha)
+  return beta_from_words(jax.random.bits(key, (WORDS, 2, *shape), jnp.uint32), alpha)
+
+
+def beta_from_words(words: jax.Array, alpha: jax.Array) -> jax.Array:
+  """Beta(α, α) from uint32 words `[WORDS, 2, *shape]`, float32 `shape` (unchecked α > 0)."""
+  log_g = log_gamma(words, jnp.asarray(alpha, jnp.float32))
+  logit = log_g[0] - log_g[1]
   # sigmoid(t) for t > 0 as 1 − sigmoid(−t): one rounding. `1 / (1 + e^−t)` rounds twice
   # and sends all of (1 − 2⁻²⁴, 1] to 1.0, double the float32 atom (visible at α = 0.1).
   return jnp.where(logit > 0, 1.0 - jax.nn.sigmoid(-logit), jax.nn.sigmoid(logit))

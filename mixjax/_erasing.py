@@ -21,6 +21,7 @@ import jax.numpy as jnp
 from mixjax import _beta
 from mixjax import _checks
 from mixjax import _masks
+from mixjax import _words
 
 
 def _check_ranges(area_range: Any, aspect_range: Any) -> tuple[Any, Any]:
@@ -94,30 +95,28 @@ def sample_erasing_params(
   _checks.check_probability(probability, "probability")
   area, aspect = _check_ranges(area_range, aspect_range)
   shape = _checks.lam_shape(batch_size, mode)
-  key_erase, key_area, key_aspect, key_top, key_left = jax.random.split(key, 5)
-  erase = jax.random.bernoulli(key_erase, jnp.asarray(probability, jnp.float32), shape)
-  area = jax.random.uniform(
-    key_area, shape, jnp.float32, jnp.asarray(area[0], jnp.float32), area[1]
-  ) * (height * width)
-  log_aspect = jax.random.uniform(
-    key_aspect,
-    shape,
-    jnp.float32,
-    jnp.log(jnp.asarray(aspect[0], jnp.float32)),
-    jnp.log(jnp.asarray(aspect[1], jnp.float32)),
-  )
+  words = _words.draw(key, erase=shape, area=shape, aspect=shape, top=shape, left=shape)
+  erase = _words.bernoulli(words["erase"], probability)
+  area = _uniform_in(words["area"], *area) * (height * width)
+  log_aspect = _uniform_in(words["aspect"], *(jnp.log(jnp.asarray(a, jnp.float32)) for a in aspect))
   aspect = jnp.exp(log_aspect)
   box_h = jnp.clip(jnp.round(jnp.sqrt(area * aspect)), 1, height).astype(jnp.int32)
   box_w = jnp.clip(jnp.round(jnp.sqrt(area / aspect)), 1, width).astype(jnp.int32)
   # Uniform offsets in [0, H-h] x [0, W-w]: a uniform in [0, 1) scaled by the number of
   # positions and floored (the min guards against float rounding up to the bound).
-  top = jnp.floor(jax.random.uniform(key_top, shape) * (height - box_h + 1)).astype(jnp.int32)
-  left = jnp.floor(jax.random.uniform(key_left, shape) * (width - box_w + 1)).astype(jnp.int32)
+  top = jnp.floor(_words.uniform(words["top"]) * (height - box_h + 1)).astype(jnp.int32)
+  left = jnp.floor(_words.uniform(words["left"]) * (width - box_w + 1)).astype(jnp.int32)
   top = jnp.minimum(top, height - box_h)
   left = jnp.minimum(left, width - box_w)
   boxes = jnp.stack([top, left, top + box_h, left + box_w], axis=-1)
   boxes = jnp.where(erase[..., None], boxes, jnp.zeros_like(boxes))
   return jnp.broadcast_to(boxes, (batch_size, 4))
+
+
+def _uniform_in(words: jax.Array, low: Any, high: Any) -> jax.Array:
+  """Uniforms in [low, high) from words (the bounds may be traced)."""
+  low = jnp.asarray(low, jnp.float32)
+  return low + (jnp.asarray(high, jnp.float32) - low) * _words.uniform(words)
 
 
 def _hash32(words: jax.Array) -> jax.Array:

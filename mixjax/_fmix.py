@@ -18,10 +18,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from mixjax import _apply
+from mixjax import _beta
 from mixjax import _checks
 from mixjax import _ops
 from mixjax import _sampling
+from mixjax import _words
 from mixjax._sampling import MixParams
+
+
+def _spectrum_shape(image_size: tuple[int, ...]) -> tuple[int, ...]:
+  """The rfft frequency grid of `image_size`: the last axis halved (plus one)."""
+  return (*image_size[:-1], image_size[-1] // 2 + 1)
 
 
 def _spectrum_scale(image_size: tuple[int, ...], decay_power: jax.typing.ArrayLike) -> jax.Array:
@@ -52,8 +59,21 @@ def fmix_mask(
     bool `lam.shape + image_size`.
   """
   lam = jnp.asarray(lam, jnp.float32)
+  words = jax.random.bits(key, noise_field(lam.shape, image_size), jnp.uint32)
+  return mask_from_words(words, lam, image_size, decay_power)
+
+
+def noise_field(shape: tuple[int, ...], image_size: tuple[int, ...]) -> tuple[int, ...]:
+  """The shape of the words of the masks `shape`: a complex normal per frequency."""
+  return (*shape, *_spectrum_shape(image_size), 2)
+
+
+def mask_from_words(
+  words: jax.Array, lam: jax.Array, image_size: tuple[int, ...], decay_power: Any
+) -> jax.Array:
+  """:func:`fmix_mask` from words `noise_field(lam.shape, image_size)`."""
   scale = _spectrum_scale(image_size, decay_power)
-  noise = jax.random.normal(key, lam.shape + scale.shape + (2,), jnp.float32)
+  noise = _beta.normal(words)
   spectrum = scale * jax.lax.complex(noise[..., 0], noise[..., 1])
   axes = tuple(range(-len(image_size), 0))
   grey = jnp.fft.irfftn(spectrum, s=image_size, axes=axes).astype(jnp.float32)
@@ -110,9 +130,15 @@ def sample_fmix_params(
   shape = _sampling._check_mix(batch_size, mode, pairing, alpha=alpha, probability=probability)
   image_size = _checks.check_image_size(image_size, None)
   _checks.check_number(decay_power, "decay_power", low=0.0, low_open=True, expected="> 0")
-  key_lam, key_mask, key_partner = jax.random.split(key, 3)
-  lam = _sampling._sample_lambda(key_lam, alpha, shape)
-  mask = fmix_mask(key_mask, lam, image_size, decay_power=decay_power)
+  words = _words.draw(
+    key,
+    lam=_sampling.lambda_field(shape),
+    partner=_sampling.partner_field(batch_size, pairing),
+    gate=shape,
+    noise=noise_field(shape, image_size),
+  )
+  lam = _sampling.lambda_from_words(words["lam"], alpha)
+  mask = mask_from_words(words["noise"], lam, image_size, decay_power)
   ok = (
     _sampling._alpha_ok(alpha),
     _sampling._probability_ok(probability),
@@ -120,11 +146,11 @@ def sample_fmix_params(
   )
   params = MixParams(
     lam=_sampling.guard(jnp.ones(shape, jnp.float32), *ok),
-    partner=_sampling._sample_partners(key_partner, batch_size, pairing),
+    partner=_sampling.partners_from_words(words["partner"], batch_size, pairing),
     pairing=pairing,
     mask=mask,
   )
-  return _sampling.gated(params, _sampling.gate(key, probability, shape))
+  return _sampling.gated(params, _sampling.gate(words["gate"], probability))
 
 
 def fmix(

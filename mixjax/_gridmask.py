@@ -23,6 +23,7 @@ import jax.numpy as jnp
 
 from mixjax import _checks
 from mixjax import _masks
+from mixjax import _words
 
 
 def default_d_range(image_size: tuple[int, int]) -> tuple[int, int]:
@@ -115,14 +116,14 @@ def sample_gridmask_params(
   )
   _checks.check_probability(probability, "probability")
   shape = _checks.lam_shape(batch_size, mode)
-  key_mask, key_unit, key_y, key_x = jax.random.split(key, 4)
-  masked = jax.random.bernoulli(key_mask, jnp.asarray(probability, jnp.float32), shape)
-  unit = jax.random.randint(key_unit, shape, d_min, d_max + 1, jnp.int32)
+  words = _words.draw(key, mask=shape, unit=shape, y=shape, x=shape)
+  masked = _words.bernoulli(words["mask"], probability)
+  unit = d_min + _words.below(words["unit"], d_max - d_min + 1)
   keep = jnp.floor(jnp.asarray(ratio, jnp.float32) * unit + 0.5).astype(jnp.int32)
   keep = jnp.clip(keep, 1, unit - 1)
   drop = jnp.where(masked, unit - keep, 0)
-  offset_y = jax.random.randint(key_y, shape, 0, unit, jnp.int32)
-  offset_x = jax.random.randint(key_x, shape, 0, unit, jnp.int32)
+  offset_y = _words.below(words["y"], unit)
+  offset_x = _words.below(words["x"], unit)
   grid = jnp.stack([unit, drop, offset_y, offset_x], axis=-1)
   return jnp.broadcast_to(grid, (batch_size, 4))
 

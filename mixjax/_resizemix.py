@@ -2,9 +2,15 @@
 
 The partner is resized by a scale τ ~ U(`scale_range`) to sides `max(1, round(τ·d))` and
 pasted as a box at a uniformly random place fully inside the input; the label weight of
-the example itself is the exact un-pasted fraction. Per-example scales (elem mode) are
-one `jax.image.scale_and_translate` (linear, antialiased) vmapped over the batch: one
-compiled graph for every draw.
+the example itself is the exact un-pasted fraction. One compiled graph serves every draw,
+per-example scales (elem mode) included. Two resampling methods:
+
+* `"nearest"` (the default, as OpenMixup's `interpolate_mode`): each pasted pixel `i` of
+  a box of side `s` starting at `t` takes the partner pixel under its centre,
+  `floor((i − t + ½)·d / s)`; one gather, the cost of a copy.
+* `"linear"`: `jax.image.scale_and_translate` (linear, antialiased) vmapped over the
+  batch; smoother, but it resamples by dense per-example matrices (tens of copies at
+  ImageNet size on a CPU).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from mixjax import _apply
 from mixjax import _checks
 from mixjax import _masks
 from mixjax import _sampling
+from mixjax import _words
 from mixjax._sampling import MixParams
 
 
@@ -70,22 +77,49 @@ def sample_resizemix_params(
   shape = _sampling._check_mix(batch_size, mode, pairing, probability=probability)
   image_size = _checks.check_image_size(image_size, None)
   lo, hi = _check_scale_range(scale_range)
-  key_scale, key_place, key_partner = jax.random.split(key, 3)
-  tau = jax.random.uniform(key_scale, shape, jnp.float32, lo, hi)
+  words = _words.draw(
+    key,
+    scale=shape,
+    place=(len(image_size), *shape),
+    partner=_sampling.partner_field(batch_size, pairing),
+    gate=shape,
+  )
+  tau = lo + (hi - lo) * _words.uniform(words["scale"])
   starts, stops = [], []
-  for place_key, size in zip(jax.random.split(key_place, len(image_size)), image_size, strict=True):
+  for place_words, size in zip(words["place"], image_size, strict=True):
     side = jnp.clip(jnp.round(tau * size), 1, size).astype(jnp.int32)
-    start = jax.random.randint(place_key, shape, 0, size - side + 1, dtype=jnp.int32)
+    start = _words.below(place_words, size - side + 1)
     starts.append(start)
     stops.append(start + side)
   ok = (_sampling._probability_ok(probability), _scale_ok((lo, hi)))
   params = MixParams(
     lam=_sampling.guard(jnp.ones(shape, jnp.float32), *ok),
-    partner=_sampling._sample_partners(key_partner, batch_size, pairing),
+    partner=_sampling.partners_from_words(words["partner"], batch_size, pairing),
     box=jnp.stack(starts + stops, axis=-1),
     pairing=pairing,
   )
-  return _sampling.gated(params, _sampling.gate(key, probability, shape))
+  return _sampling.gated(params, _sampling.gate(words["gate"], probability))
+
+
+METHODS = ("nearest", "linear")
+
+
+def _nearest_into_box(x: jax.Array, partner: jax.Array, box: jax.Array) -> jax.Array:
+  """Each pixel of `x` `[B, *spatial, C]` replaced by the pixel of `x[partner]` that the
+  nearest resize of the whole partner into `box` puts there (clamped outside the box)."""
+  batch, *spatial, channels = x.shape
+  ndim = len(spatial)
+  box = jnp.broadcast_to(box, (batch, 2 * ndim))
+  flat = partner.reshape((batch,) + (1,) * ndim)
+  for axis, size in enumerate(spatial):
+    start = box[:, axis, None]
+    side = jnp.maximum(box[:, ndim + axis, None] - start, 1)
+    pixel = jnp.arange(size, dtype=jnp.int32)
+    source = jnp.clip(((2 * (pixel - start) + 1) * size) // (2 * side), 0, size - 1)
+    shape = [batch] + [1] * ndim
+    shape[axis + 1] = size
+    flat = flat * size + source.reshape(shape)
+  return jnp.take(x.reshape(-1, channels), flat, axis=0, mode="clip")
 
 
 def _resized_into_box(x: jax.Array, box: jax.Array) -> jax.Array:
@@ -110,29 +144,38 @@ def _resized_into_box(x: jax.Array, box: jax.Array) -> jax.Array:
   return out.astype(x.dtype)
 
 
-def apply_resizemix(images: Any, labels: jax.Array, params: MixParams) -> tuple[Any, jax.Array]:
+def apply_resizemix(
+  images: Any, labels: jax.Array, params: MixParams, *, method: str = "nearest"
+) -> tuple[Any, jax.Array]:
   """Pastes each partner, resized into `params.box`, and mixes the labels (deterministic).
 
   Args:
     images: floating `[B, *spatial, C]` or a pytree of such arrays sharing `[B, *spatial]`.
     labels: floating `[B, K]`.
     params: from :func:`sample_resizemix_params`; a box of size 0 pastes nothing.
+    method: `"nearest"` or `"linear"` (antialiased), see the module docstring.
 
   Returns:
     `(images, labels)`: the labels weighted by the exact un-pasted fraction.
   """
   batch_size = _checks.check_labels(labels)
   _checks.check_spatial_inputs(images, batch_size, "images")
-  return _apply_resizemix(images, labels, params)
+  _checks.check_choice(method, "method", METHODS)
+  return _apply_resizemix(images, labels, params, method)
 
 
-def _apply_resizemix(images: Any, labels: jax.Array, params: MixParams) -> tuple[Any, jax.Array]:
+def _apply_resizemix(
+  images: Any, labels: jax.Array, params: MixParams, method: str
+) -> tuple[Any, jax.Array]:
   box = params.box
   assert box is not None  # ResizeMix parameters always carry the paste box.
 
   def paste(x: jax.Array) -> jax.Array:
     shape = x.shape
-    resized = _resized_into_box(_apply._partner_of(x, params), box)
+    if method == "nearest":
+      resized = _nearest_into_box(x, params.partner, box)
+    else:
+      resized = _resized_into_box(_apply._partner_of(x, params), box)
     inside = _masks.box_mask(box, shape)
     rows = jnp.where(inside, _masks.to_rows(resized, shape), _masks.to_rows(x, shape))
     return rows.reshape(shape)
@@ -152,6 +195,7 @@ def resizemix(
   mode: str = "batch",
   pairing: str = "permute",
   probability: jax.typing.ArrayLike = 1.0,
+  method: str = "nearest",
 ) -> tuple[Any, jax.Array]:
   """ResizeMix: paste the partner, resized by τ ~ U(`scale_range`), at a random place.
 
@@ -163,6 +207,7 @@ def resizemix(
     mode: `"batch"` or `"elem"`.
     pairing: `"permute"` or `"flip"`.
     probability: the probability that the batch (or each example) is mixed.
+    method: `"nearest"` (default) or `"linear"` (antialiased) resampling of the partner.
 
   Returns:
     `(images, labels)` mixed.
@@ -176,6 +221,7 @@ def resizemix(
   """
   batch_size = _checks.check_labels(labels)
   _, *spatial = _checks.check_spatial_inputs(images, batch_size, "images")
+  _checks.check_choice(method, "method", METHODS)
   params = sample_resizemix_params(
     key,
     batch_size,
@@ -185,4 +231,4 @@ def resizemix(
     pairing=pairing,
     probability=probability,
   )
-  return _apply_resizemix(images, labels, params)
+  return _apply_resizemix(images, labels, params, method)

@@ -9,9 +9,13 @@
 * `mask` is a pixel mask pasted from the partner (FMix): bool `[*spatial]` or
   `[B, *spatial]`, or None.
 
+Every sampler draws all its random words in one `jax.random.bits` call
+(:mod:`mixjax._words`): one threefry hash per op, whatever the number of parameters.
+
 `probability` (every mixing op): a Bernoulli draw per batch (batch mode) or per example
-(elem mode) from `fold_in(key, _GATE_STREAM)`, so that the other draws are those of
-`probability=1`; where it fails, λ = 1 and nothing is pasted: the identity, bit for bit.
+(elem mode) from the op's `gate` words, which are drawn whatever `probability` is, so that
+the other draws are those of `probability=1`; where it fails, λ = 1 and nothing is
+pasted: the identity, bit for bit.
 
 Traced hyperparameters out of range (α < 0, NaN or inf, a probability outside [0, 1],
 ...) make λ NaN, so that the op's outputs are NaN (what a NaN guard on the loss
@@ -32,8 +36,7 @@ import jax.numpy as jnp
 
 from mixjax import _beta
 from mixjax import _checks
-
-_GATE_STREAM = 0x6D697870  # fold_in data of the `probability` draw.
+from mixjax import _words
 
 
 @functools.partial(
@@ -91,11 +94,20 @@ def sample_lambda(
 def _sample_lambda(
   key: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
 ) -> jax.Array:
+  return lambda_from_words(jax.random.bits(key, lambda_field(shape), jnp.uint32), alpha)
+
+
+def lambda_field(shape: tuple[int, ...]) -> tuple[int, ...]:
+  """The shape of the words of λ `shape` (:func:`lambda_from_words`)."""
+  return (_beta.WORDS, 2, *shape)
+
+
+def lambda_from_words(words: jax.Array, alpha: jax.typing.ArrayLike) -> jax.Array:
+  """λ ~ Beta(α, α) from words `lambda_field(shape)`; exactly 1 where α == 0."""
   alpha = jnp.asarray(alpha, jnp.float32)
   positive = alpha > 0
-  safe_alpha = jnp.where(positive, alpha, 1.0)
-  lam = _beta.symmetric_beta(key, safe_alpha, shape)
-  return jnp.where(positive, lam, jnp.ones(shape, jnp.float32))
+  lam = _beta.beta_from_words(words, jnp.where(positive, alpha, 1.0))
+  return jnp.where(positive, lam, jnp.ones(words.shape[2:], jnp.float32))
 
 
 def sample_partners(key: jax.Array, batch_size: int, *, pairing: str = "permute") -> jax.Array:
@@ -116,9 +128,21 @@ def sample_partners(key: jax.Array, batch_size: int, *, pairing: str = "permute"
 
 
 def _sample_partners(key: jax.Array, batch_size: int, pairing: str) -> jax.Array:
+  field = partner_field(batch_size, pairing)
+  return partners_from_words(jax.random.bits(key, field, jnp.uint32), batch_size, pairing)
+
+
+def partner_field(batch_size: int, pairing: str) -> tuple[int, ...]:
+  """The shape of the partner words: `[R, B]` for `"permute"`, none for `"flip"`."""
+  rounds = _words.permutation_rounds(batch_size) if pairing == "permute" else 0
+  return (rounds, batch_size)
+
+
+def partners_from_words(words: jax.Array, batch_size: int, pairing: str) -> jax.Array:
+  """The partners from words `partner_field(batch_size, pairing)`, int32 `[B]`."""
   if pairing == "flip":
     return jnp.arange(batch_size - 1, -1, -1, dtype=jnp.int32)
-  return jax.random.permutation(key, batch_size).astype(jnp.int32)
+  return _words.permutation(words)
 
 
 def sample_box(key: jax.Array, lam: jax.Array, image_size: tuple[int, ...]) -> jax.Array:
@@ -137,13 +161,17 @@ def sample_box(key: jax.Array, lam: jax.Array, image_size: tuple[int, ...]) -> j
     int32 `lam.shape + (2S,)` boxes `(starts..., stops...)`, half-open.
   """
   lam = jnp.asarray(lam, jnp.float32)
-  ndim = len(image_size)
-  cut = _nth_root(1.0 - lam, ndim)
-  keys = jax.random.split(key, ndim)
+  words = jax.random.bits(key, (len(image_size), *lam.shape), jnp.uint32)
+  return box_from_words(words, lam, image_size)
+
+
+def box_from_words(words: jax.Array, lam: jax.Array, image_size: tuple[int, ...]) -> jax.Array:
+  """:func:`sample_box` from words `[S, *lam.shape]` (one centre coordinate per axis)."""
+  cut = _nth_root(1.0 - lam, len(image_size))
   starts, stops = [], []
-  for k, size in zip(keys, image_size, strict=True):
+  for axis_words, size in zip(words, image_size, strict=True):
     side = jnp.floor(size * cut).astype(jnp.int32)
-    centre = jax.random.randint(k, lam.shape, 0, size, dtype=jnp.int32)
+    centre = _words.below(axis_words, size)
     starts.append(centre - side // 2)
     stops.append(centre - side // 2 + side)
   box = jnp.stack(starts + stops, axis=-1)
@@ -181,14 +209,26 @@ def sample_box_minmax(
   Returns:
     int32 `shape + (2S,)` boxes.
   """
+  words = jax.random.bits(key, minmax_field(shape, image_size), jnp.uint32)
+  return minmax_box_from_words(words, image_size, cutmix_minmax)
+
+
+def minmax_field(shape: tuple[int, ...], image_size: tuple[int, ...]) -> tuple[int, ...]:
+  """The shape of the words of :func:`sample_box_minmax`: a side and a start per axis."""
+  return (2, len(image_size), *shape)
+
+
+def minmax_box_from_words(
+  words: jax.Array, image_size: tuple[int, ...], cutmix_minmax: tuple[Any, Any]
+) -> jax.Array:
+  """:func:`sample_box_minmax` from words `minmax_field(shape, image_size)`."""
   lo, hi = (jnp.asarray(v, jnp.float32) for v in cutmix_minmax)
   starts, stops = [], []
-  for axis_key, size in zip(jax.random.split(key, len(image_size)), image_size, strict=True):
-    key_side, key_start = jax.random.split(axis_key)
+  for side_words, start_words, size in zip(words[0], words[1], image_size, strict=True):
     low = jnp.floor(lo * size).astype(jnp.int32)
     high = jnp.maximum(jnp.floor(hi * size).astype(jnp.int32), low + 1)
-    side = jax.random.randint(key_side, shape, low, high, dtype=jnp.int32)
-    start = jax.random.randint(key_start, shape, 0, size - side + 1, dtype=jnp.int32)
+    side = low + _words.below(side_words, high - low)
+    start = _words.below(start_words, size - side + 1)
     starts.append(start)
     stops.append(start + side)
   return jnp.stack(starts + stops, axis=-1)
@@ -261,15 +301,13 @@ def _minmax_ok(minmax: tuple[Any, Any] | None) -> Any:
   return (lo >= 0) & (lo < hi) & (hi <= 1)
 
 
-def gate(key: jax.Array, probability: Any, shape: tuple[int, ...]) -> jax.Array | None:
-  """Whether each draw mixes: a Bernoulli(`probability`) draw, or None when it is 1.
-
-  The key is `fold_in(key, _GATE_STREAM)`: the op's other draws do not change with it.
-  """
+def gate(words: jax.Array, probability: Any) -> jax.Array | None:
+  """Whether each draw mixes: Bernoulli(`probability`) from the op's `gate` words (shaped
+  like λ), or None when `probability` is 1. The words are drawn whatever `probability`
+  is, so the op's other draws do not change with it."""
   if _checks.is_concrete(probability) and float(probability) == 1.0:
     return None
-  gate_key = jax.random.fold_in(key, _GATE_STREAM)
-  return jax.random.bernoulli(gate_key, jnp.asarray(probability, jnp.float32), shape)
+  return _words.bernoulli(words, probability)
 
 
 def gated(params: MixParams, mixes: jax.Array | None) -> MixParams:
@@ -309,26 +347,35 @@ def sample_mixup_params(
     :class:`MixParams` with `box=None`.
   """
   shape = _check_mix(batch_size, mode, pairing, alpha=alpha, probability=probability)
-  key_lam, key_partner = jax.random.split(key)
-  lam = _sample_lambda(key_lam, alpha, shape)
+  words = _words.draw(
+    key, lam=lambda_field(shape), partner=partner_field(batch_size, pairing), gate=shape
+  )
+  lam = lambda_from_words(words["lam"], alpha)
   lam = guard(lam, _alpha_ok(alpha), _probability_ok(probability))
-  partner = _sample_partners(key_partner, batch_size, pairing)
+  partner = partners_from_words(words["partner"], batch_size, pairing)
   params = MixParams(lam=lam, partner=partner, box=None, pairing=pairing)
-  return gated(params, gate(key, probability, shape))
+  return gated(params, gate(words["gate"], probability))
+
+
+def _box_fields(
+  shape: tuple[int, ...], image_size: tuple[int, ...], minmax: tuple[Any, Any] | None
+) -> dict[str, tuple[int, ...]]:
+  """The words of a CutMix box: λ and a centre per axis, or timm's minmax side and start."""
+  if minmax is not None:
+    return {"box": minmax_field(shape, image_size)}
+  return {"box_lam": lambda_field(shape), "box": (len(image_size), *shape)}
 
 
 def _cutmix_box(
-  key_lam: jax.Array,
-  key_box: jax.Array,
+  words: dict[str, jax.Array],
   alpha: jax.typing.ArrayLike,
-  shape: tuple[int, ...],
   image_size: tuple[int, ...],
   minmax: tuple[Any, Any] | None,
 ) -> jax.Array:
   """CutMix boxes from λ ~ Beta(α, α), or from timm's minmax when it is given."""
   if minmax is not None:
-    return sample_box_minmax(key_box, shape, image_size, minmax)
-  return sample_box(key_box, _sample_lambda(key_lam, alpha, shape), image_size)
+    return minmax_box_from_words(words["box"], image_size, minmax)
+  return box_from_words(words["box"], lambda_from_words(words["box_lam"], alpha), image_size)
 
 
 def sample_cutmix_params(
@@ -362,13 +409,18 @@ def sample_cutmix_params(
   shape = _check_mix(batch_size, mode, pairing, alpha=alpha, probability=probability)
   image_size = _checks.check_image_size(image_size, None)
   minmax = check_minmax(cutmix_minmax)
-  key_lam, key_box, key_partner = jax.random.split(key, 3)
-  box = _cutmix_box(key_lam, key_box, alpha, shape, image_size, minmax)
-  partner = _sample_partners(key_partner, batch_size, pairing)
+  words = _words.draw(
+    key,
+    **_box_fields(shape, image_size, minmax),
+    partner=partner_field(batch_size, pairing),
+    gate=shape,
+  )
+  box = _cutmix_box(words, alpha, image_size, minmax)
+  partner = partners_from_words(words["partner"], batch_size, pairing)
   ok = (_alpha_ok(alpha), _probability_ok(probability), _minmax_ok(minmax))
   lam = guard(jnp.ones(shape, jnp.float32), *ok)
   params = MixParams(lam=lam, partner=partner, box=box, pairing=pairing)
-  return gated(params, gate(key, probability, shape))
+  return gated(params, gate(words["gate"], probability))
 
 
 def sample_mixup_or_cutmix_params(
@@ -405,16 +457,23 @@ def sample_mixup_or_cutmix_params(
   )
   image_size = _checks.check_image_size(image_size, None)
   minmax = check_minmax(cutmix_minmax)
-  key_switch, key_mixup, key_cutmix, key_box, key_partner = jax.random.split(key, 5)
-  use_cutmix = jax.random.bernoulli(key_switch, jnp.asarray(switch_prob, jnp.float32), shape)
-  mixup_lam = _sample_lambda(key_mixup, mixup_alpha, shape)
-  box = _cutmix_box(key_cutmix, key_box, cutmix_alpha, shape, image_size, minmax)
+  words = _words.draw(
+    key,
+    switch=shape,
+    lam=lambda_field(shape),
+    **_box_fields(shape, image_size, minmax),
+    partner=partner_field(batch_size, pairing),
+    gate=shape,
+  )
+  use_cutmix = _words.bernoulli(words["switch"], switch_prob)
+  mixup_lam = lambda_from_words(words["lam"], mixup_alpha)
+  box = _cutmix_box(words, cutmix_alpha, image_size, minmax)
   ok = [_alpha_ok(a) for a in (mixup_alpha, cutmix_alpha)]
   ok += [_probability_ok(switch_prob), _probability_ok(probability), _minmax_ok(minmax)]
   params = MixParams(
     lam=guard(jnp.where(use_cutmix, 1.0, mixup_lam), *ok),
-    partner=_sample_partners(key_partner, batch_size, pairing),
+    partner=partners_from_words(words["partner"], batch_size, pairing),
     box=jnp.where(use_cutmix[..., None], box, jnp.zeros_like(box)),
     pairing=pairing,
   )
-  return gated(params, gate(key, probability, shape))
+  return gated(params, gate(words["gate"], probability))

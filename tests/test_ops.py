@@ -664,12 +664,18 @@ def test_each_device_mixes_its_shard_with_its_folded_key(name, runner):
 @pytest.mark.usefixtures("needs_devices")
 @pytest.mark.parametrize("runner", [_run_pmap, _run_shard_map], ids=["pmap", "shard_map"])
 def test_devices_draw_different_mixes(runner):
-  """The same shard on every device is mixed differently: the fold-in reaches the op."""
+  """The same shard on every device is mixed differently: the fold-in reaches the op.
+
+  A device whose permutation of its 3 examples is the identity (probability 1/6) returns
+  its shard unchanged, so only the changed shards must all differ.
+  """
   inputs, labels = _sharded_data((1, SHARD), pytree=True)
   repeat = lambda x: jnp.repeat(x, NUM_DEVICES, axis=0)
   out_x, _ = runner("mixup", jax.random.key(1), jax.tree.map(repeat, inputs), repeat(labels))
   flat = np.asarray(out_x["images"]).reshape(NUM_DEVICES, -1)
-  assert len({row.tobytes() for row in flat}) == NUM_DEVICES
+  shard = np.asarray(inputs["images"]).reshape(-1)
+  changed = [row.tobytes() for row in flat if not np.array_equal(row, shard)]
+  assert len(changed) >= NUM_DEVICES // 2 and len(set(changed)) == len(changed)
 
 
 @pytest.mark.usefixtures("needs_devices")
@@ -840,7 +846,7 @@ def test_nd_cutmix_pastes_boxes_with_exact_label_weight(spatial, mode):
 
 def test_nd_box_volume_is_about_one_minus_lambda():
   """1-D and 3-D boxes: sides floor(d·(1-λ)^(1/S)) (±1 for float32 rounding), clipped."""
-  lam = jnp.linspace(0.0, 1.0, 11)
+  lam = jnp.tile(jnp.linspace(0.0, 1.0, 11), 8)  # λ = 0 first, λ = 1 last.
   for spatial in [(40,), (8, 8, 8)]:
     box = np.asarray(mixjax.sample_box(jax.random.key(0), lam, spatial))
     ndim, size = len(spatial), np.asarray(spatial)[None]
@@ -849,7 +855,7 @@ def test_nd_box_volume_is_about_one_minus_lambda():
     unclipped = (box[:, :ndim] > 0) & (box[:, ndim:] < size)
     assert np.all(np.abs(sides - want)[unclipped] <= 1) and np.all(sides <= want + 1)
     assert np.all(box[:, :ndim] >= 0) and np.all(box[:, ndim:] <= size)
-    assert np.all(sides[-1] == 0) and np.all(sides[0] > 0) and unclipped.sum() > 3
+    assert np.all(sides[-1] == 0) and np.all(sides[0] > 0) and unclipped.sum() > 20
 
 
 def test_pytree_leaves_share_the_box():
@@ -913,15 +919,13 @@ def test_probability_zero_is_identity_and_half_mixes_about_half(op, mode):
   out, mixed = fn(jax.random.key(0), images, labels, mode=mode, probability=0.0)
   np.testing.assert_array_equal(_bits(out), _bits(images))
   np.testing.assert_array_equal(_bits(mixed), _bits(labels))
-  changed = []
-  for seed in range(6 if mode == "batch" else 2):
-    out, _ = fn(jax.random.key(seed), images, labels, mode=mode, probability=0.5)
-    same = np.all(np.asarray(out) == np.asarray(images), axis=(1, 2, 3))
-    if mode == "batch":
-      assert same.all() or (~same).sum() > 32  # One draw for the whole batch.
-    changed.append(~same)
-  rate = np.mean(changed)
-  assert (0.2 < rate < 0.8) if mode == "batch" else (0.3 < rate < 0.7)
+  # 30 batch draws (one gate each: the rate's std is 0.09) or 2 x 64 per-example draws.
+  keys = jax.random.split(jax.random.key(1), 30 if mode == "batch" else 2)
+  outs, _ = jax.vmap(lambda k: fn(k, images, labels, mode=mode, probability=0.5))(keys)
+  same = np.all(np.asarray(outs) == np.asarray(images), axis=(2, 3, 4))
+  if mode == "batch":  # One draw for the whole batch.
+    assert np.all(same.all(axis=1) | ((~same).sum(axis=1) > 32))
+  assert 0.2 < np.mean(~same) < 0.8 if mode == "batch" else 0.3 < np.mean(~same) < 0.7
 
 
 def test_probability_keeps_the_other_draws():

@@ -13,13 +13,22 @@ import mixjax
 from tests import _refs
 
 
+def _nearest_resize(image: np.ndarray, size: tuple[int, ...]) -> np.ndarray:
+  """`image` `[*spatial, C]` resized to `size` by the pixel under each output centre."""
+  axes = zip(size, image.shape[:-1], strict=True)
+  index = np.ix_(*[((np.arange(n) + 0.5) * d / n).astype(int) for n, d in axes])
+  return image[index]
+
+
 class ResizemixVariantsTest(chex.TestCase):
   @chex.variants(with_jit=True, without_jit=True)
-  @parameterized.product(mode=("batch", "elem"))
-  def test_pastes_the_resized_partner_with_exact_weight(self, mode):
+  @parameterized.product(mode=("batch", "elem"), method=("nearest", "linear"))
+  def test_pastes_the_resized_partner_with_exact_weight(self, mode, method):
     images, labels = _refs.random_batch(5, 12, 10, channels=3)
     key = jax.random.key(4)
-    fn = self.variant(lambda k, x, y: mixjax.resizemix(k, x, y, mode=mode, scale_range=(0.2, 0.7)))
+    fn = self.variant(
+      lambda k, x, y: mixjax.resizemix(k, x, y, mode=mode, scale_range=(0.2, 0.7), method=method)
+    )
     out, mixed = fn(key, images, labels)
     params = mixjax.sample_resizemix_params(key, 5, (12, 10), mode=mode, scale_range=(0.2, 0.7))
     boxes = np.broadcast_to(np.asarray(params.box), (5, 4))
@@ -27,7 +36,11 @@ class ResizemixVariantsTest(chex.TestCase):
     out, x = np.asarray(out), np.asarray(images)
     for i, (top, left, bottom, right) in enumerate(boxes):
       assert 0 <= top < bottom <= 12 and 0 <= left < right <= 10
-      resized = jax.image.resize(x[partner[i]], (bottom - top, right - left, 3), "linear")
+      size = (bottom - top, right - left)
+      if method == "nearest":
+        resized = _nearest_resize(x[partner[i]], size)
+      else:
+        resized = jax.image.resize(x[partner[i]], (*size, 3), "linear")
       np.testing.assert_allclose(out[i, top:bottom, left:right], resized, atol=1e-5)
       outside = np.ones((12, 10), bool)
       outside[top:bottom, left:right] = False
@@ -64,3 +77,27 @@ def test_bad_scale_range_raises(scale_range):
   images, labels = _refs.random_batch(4, 8, 8)
   with pytest.raises(ValueError, match="`scale_range` must be"):
     mixjax.resizemix(jax.random.key(0), images, labels, scale_range=scale_range)
+
+
+@pytest.mark.parametrize("spatial", [(30,), (6, 9, 7)])
+def test_nearest_resize_on_sequences_and_video(spatial):
+  """Every spatial axis is resized: segments of sequences, cubes of video."""
+  images = jax.random.uniform(jax.random.key(1), (4, *spatial, 2))
+  labels = mixjax.one_hot(jnp.arange(4) % 3, 3)
+  key = jax.random.key(2)
+  out, _ = mixjax.resizemix(key, images, labels, mode="elem", scale_range=(0.3, 0.7))
+  params = mixjax.sample_resizemix_params(key, 4, spatial, mode="elem", scale_range=(0.3, 0.7))
+  x, out, ndim = np.asarray(images), np.asarray(out), len(spatial)
+  for i, box in enumerate(np.asarray(params.box)):
+    region = tuple(slice(a, b) for a, b in zip(box[:ndim], box[ndim:], strict=True))
+    want = _nearest_resize(x[int(params.partner[i])], tuple(box[ndim:] - box[:ndim]))
+    np.testing.assert_array_equal(out[i][region], want)
+
+
+def test_bad_method_raises():
+  images, labels = _refs.random_batch(4, 8, 8)
+  with pytest.raises(ValueError, match="`method` must be one of"):
+    mixjax.resizemix(jax.random.key(0), images, labels, method="cubic")
+  params = mixjax.sample_resizemix_params(jax.random.key(0), 4, (8, 8))
+  with pytest.raises(ValueError, match="`method` must be one of"):
+    mixjax.apply_resizemix(images, labels, params, method="bilinear")
