@@ -1,4 +1,4 @@
-"""λ ~ Beta(α, α) without loops: a fixed number of parallel rejection candidates.
+"""λ ~ Beta(α, α) without loops: a pool of parallel rejection candidates.
 
 `jax.random.beta` draws two Gammas with a rejection loop each, which lowers to
 `stablehlo.while`: on a GPU or TPU every trip of such a loop waits for its predicate. This
@@ -12,23 +12,23 @@ log space:
 * `log G₁ = log d + 3 log v`, G₁ ~ Gamma(α + 1), by Marsaglia and Tsang's method: with
   `d = α + 2/3`, `c = 1 / sqrt(9d)`, a normal x and a uniform u, the candidate
   `v = 1 + c·x` is accepted iff `v > 0` and
-  `log u < x²/2 + d − d·v³ + d·log v³` (the exact test, no squeeze). `K` candidates are
-  drawn at once and the first accepted one is taken: a chain of selects, not a loop.
+  `log u < x²/2 + d − d·v³ + d·log v³` (the exact test, no squeeze).
+* The n Gammas of a draw (2 per λ) share one pool of M candidates: the j-th Gamma takes the
+  j-th accepted candidate in pool order, found by one stable sort of the acceptance flags.
+  Acceptances are independent, so the accepted candidates are i.i.d. Gamma(α + 1).
 * `log G = log G₁ + log(U) / α`, G ~ Gamma(α), U uniform (the boost of Marsaglia and Tsang,
   §6; shape α + 1 ≥ 1 is where their method is valid). Working with logarithms keeps
   `U^(1/α)` representable for small α, where it underflows float32.
 * `λ = sigmoid(log X − log Y)`, which equals X / (X + Y), rounded once to float32.
 
-Each λ takes `2 × (2K + 1)` uint32 words, laid out `[2K + 1, 2, *shape]` so that both
-Gammas are computed as one array; the mixing ops cut them from their one draw of words
-(:mod:`mixjax._words`).
-
-Exactness. A candidate is accepted with probability ≥ 0.9517, the value at shape α + 1 = 1
-(α → 0, the worst case; the rate rises with α: 0.9817 at α = 1, 0.9967 at α = 8). With
-`K = 8` candidates, all are rejected with probability `p ≤ 0.04833⁸ ≈ 3.0e-11` per Gamma
-(1.3e-14 at α = 1, 2.9e-25 at α = 32), and then the fallback `G₁ = d` (close to the median
-of Gamma(α + 1)) is used. So each Gamma follows `(1 − p)·Gamma(α) + p·fallback`, where the
-fallback is `d·U^(1/α)`, and λ is exactly Beta(α, α) except with probability `≤ 2p ≈ 6e-11`.
+Exactness. A candidate is rejected with probability at most q = 0.04834, the value at shape
+α + 1 = 1 (α → 0, the worst case; 0.0183 at α = 1, 0.0033 at α = 8). M is the smallest pool
+for which fewer than n acceptances have probability ≤ 2⁻³⁵ ≈ 2.9e-11 at that worst rate
+(:func:`pool_size`: 10 candidates for the 2 Gammas of one λ, 300 for 128 λ, 2,228 for
+1,024); then the Gammas left over use the fallback `G₁ = d` (close to the median of
+Gamma(α + 1)). So a draw is exactly Beta(α, α) for every λ except with probability
+≤ 2.9e-11. Words: `2M + n` uint32 per draw (M normals, M acceptance uniforms, n boosts): 856 for
+128 λ, 3.3 per Gamma, where 8 candidates per Gamma (this module's first version) took 17.
 The uniforms are 32-bit words rounded to float32 (the acceptance and boost uniforms lie in
 [2⁻³³, 1]); the normals are `√2·erfinv` of a symmetric 24-bit uniform in (−1, 1), as in
 `jax.random.normal`, so |x| ≤ 5.4.
@@ -45,11 +45,53 @@ References:
 
 from __future__ import annotations
 
+import functools
+import math
+
 import jax
 import jax.numpy as jnp
 
-CANDIDATES = 8  # K: parallel Marsaglia-Tsang candidates per Gamma.
-WORDS = 2 * CANDIDATES + 1  # uint32 words per Gamma: K normals, K uniforms, the boost.
+REJECTION = 0.04834  # q ≥ 1 − 0.951668, the rejection probability at α → 0 (the largest).
+SHORTFALL = 2.0**-35  # The pool runs short (fewer than n acceptances) at most this often.
+
+
+def _log_binom_pmf(k: int, m: int, q: float) -> float:
+  return (
+    math.lgamma(m + 1)
+    - math.lgamma(k + 1)
+    - math.lgamma(m - k + 1)
+    + k * math.log(q)
+    + (m - k) * math.log1p(-q)
+  )
+
+
+def shortfall(count: int, pool: int, q: float = REJECTION) -> float:
+  """P(fewer than `count` of `pool` candidates are accepted), each rejected w.p. `q`."""
+  if pool < count:
+    return 1.0
+  total, r = 0.0, pool - count + 1  # more than pool - count rejections
+  term = math.exp(_log_binom_pmf(r, pool, q))
+  while r <= pool and term > 0.0:
+    total += term
+    if term < total * 1e-17:
+      break
+    term *= (pool - r) / (r + 1) * q / (1.0 - q)
+    r += 1
+  return total
+
+
+@functools.cache
+def pool_size(count: int) -> int:
+  """The fewest candidates M with `shortfall(count, M) <= SHORTFALL`."""
+  pool = max(count, math.floor(count / (1.0 - REJECTION)))
+  while shortfall(count, pool) > SHORTFALL:
+    pool += 1
+  return pool
+
+
+def words_for(count: int) -> int:
+  """The uint32 words of `count` Gammas: M normals, M acceptance uniforms, `count` boosts."""
+  return 2 * pool_size(count) + count
 
 
 def _uniform(bits: jax.Array) -> jax.Array:
@@ -64,16 +106,18 @@ def normal(bits: jax.Array) -> jax.Array:
   return jnp.float32(2.0**0.5) * jax.lax.erf_inv(centred)
 
 
-def _candidates(bits: jax.Array, alpha: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
-  """K Marsaglia-Tsang candidates for Gamma(α + 1) from `bits` `[2K, *shape]`.
+def _candidates(
+  normal_bits: jax.Array, uniform_bits: jax.Array, alpha: jax.Array
+) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """Marsaglia-Tsang candidates for Gamma(α + 1), one per normal and uniform word.
 
   Returns:
-    `log d` `[]`, `log v³` `[K, *shape]` and whether each candidate is accepted.
+    `log d` `[]`, `log v³` and whether each candidate is accepted (the words' shape).
   """
   d = alpha + jnp.float32(2.0 / 3.0)  # (α + 1) − 1/3
   c = jax.lax.rsqrt(9.0 * d)
-  x = normal(bits[:CANDIDATES])
-  log_u = jnp.log(_uniform(bits[CANDIDATES:]))
+  x = normal(normal_bits)
+  log_u = jnp.log(_uniform(uniform_bits))
   v = 1.0 + c * x
   positive = v > 0
   log_v3 = 3.0 * jnp.log(jnp.where(positive, v, 1.0))
@@ -82,16 +126,22 @@ def _candidates(bits: jax.Array, alpha: jax.Array) -> tuple[jax.Array, jax.Array
   return jnp.log(d), log_v3, accept
 
 
-def log_gamma(bits: jax.Array, alpha: jax.Array) -> jax.Array:
-  """log G, G ~ Gamma(α), from `bits` uint32 `[2K + 1, *shape]` (K normals, K uniforms,
-  the boost uniform); α > 0, float32 `[]`."""
-  log_d, log_v3, accept = _candidates(bits[: 2 * CANDIDATES], alpha)
-  # The first accepted candidate: a select chain from the last one back; 0 (G₁ = d) if none.
-  chosen = jnp.zeros(bits.shape[1:], jnp.float32)
-  for k in reversed(range(CANDIDATES)):
-    chosen = jnp.where(accept[k], log_v3[k], chosen)
-  log_boost = jnp.log(_uniform(bits[2 * CANDIDATES])) / alpha
+def log_gammas(words: jax.Array, alpha: jax.Array, count: int) -> jax.Array:
+  """log G for `count` i.i.d. G ~ Gamma(α), float32 `[count]`, from `words_for(count)`
+  uint32 words; α > 0, float32 `[]`."""
+  pool = pool_size(count)
+  log_d, log_v3, accept = _candidates(words[:pool], words[pool : 2 * pool], alpha)
+  # The accepted candidates first, in pool order (a stable sort); G₁ = d if too few.
+  rejected = (~accept).astype(jnp.int32)
+  rejected, log_v3 = jax.lax.sort((rejected, log_v3), num_keys=1, is_stable=True)
+  chosen = jnp.where(rejected[:count] == 0, log_v3[:count], 0.0)
+  log_boost = jnp.log(_uniform(words[2 * pool :])) / alpha
   return log_d + chosen + log_boost
+
+
+def lambda_words(shape: tuple[int, ...]) -> int:
+  """The uint32 words of one draw of λ `shape` (:func:`beta_from_words`)."""
+  return words_for(2 * math.prod(shape))
 
 
 def symmetric_beta(key: jax.Array, alpha: jax.Array, shape: tuple[int, ...]) -> jax.Array:
@@ -107,13 +157,15 @@ def symmetric_beta(key: jax.Array, alpha: jax.Array, shape: tuple[int, ...]) -> 
   Returns:
     float32 `shape` values in [0, 1].
   """
-  return beta_from_words(jax.random.bits(key, (WORDS, 2, *shape), jnp.uint32), alpha)
+  words = jax.random.bits(key, (lambda_words(shape),), jnp.uint32)
+  return beta_from_words(words, alpha, shape)
 
 
-def beta_from_words(words: jax.Array, alpha: jax.Array) -> jax.Array:
-  """Beta(α, α) from uint32 words `[WORDS, 2, *shape]`, float32 `shape` (unchecked α > 0)."""
-  log_g = log_gamma(words, jnp.asarray(alpha, jnp.float32))
-  logit = log_g[0] - log_g[1]
+def beta_from_words(words: jax.Array, alpha: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+  """Beta(α, α) `shape` from `lambda_words(shape)` uint32 words (unchecked α > 0)."""
+  count = math.prod(shape)
+  log_g = log_gammas(words, jnp.asarray(alpha, jnp.float32), 2 * count)
+  logit = log_g[:count].reshape(shape) - log_g[count:].reshape(shape)
   # sigmoid(t) for t > 0 as 1 − sigmoid(−t): one rounding. `1 / (1 + e^−t)` rounds twice
   # and sends all of (1 − 2⁻²⁴, 1] to 1.0, double the float32 atom (visible at α = 0.1).
   return jnp.where(logit > 0, 1.0 - jax.nn.sigmoid(-logit), jax.nn.sigmoid(logit))

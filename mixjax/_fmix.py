@@ -137,7 +137,7 @@ def sample_fmix_params(
     gate=shape,
     noise=noise_field(shape, image_size),
   )
-  lam = _sampling.lambda_from_words(words["lam"], alpha)
+  lam = _sampling.lambda_from_words(words["lam"], alpha, shape)
   mask = mask_from_words(words["noise"], lam, image_size, decay_power)
   ok = (
     _sampling._alpha_ok(alpha),

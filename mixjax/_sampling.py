@@ -94,20 +94,23 @@ def sample_lambda(
 def _sample_lambda(
   key: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
 ) -> jax.Array:
-  return lambda_from_words(jax.random.bits(key, lambda_field(shape), jnp.uint32), alpha)
+  words = jax.random.bits(key, lambda_field(shape), jnp.uint32)
+  return lambda_from_words(words, alpha, shape)
 
 
 def lambda_field(shape: tuple[int, ...]) -> tuple[int, ...]:
   """The shape of the words of λ `shape` (:func:`lambda_from_words`)."""
-  return (_beta.WORDS, 2, *shape)
+  return (_beta.lambda_words(shape),)
 
 
-def lambda_from_words(words: jax.Array, alpha: jax.typing.ArrayLike) -> jax.Array:
-  """λ ~ Beta(α, α) from words `lambda_field(shape)`; exactly 1 where α == 0."""
+def lambda_from_words(
+  words: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
+) -> jax.Array:
+  """λ ~ Beta(α, α) `shape` from words `lambda_field(shape)`; exactly 1 where α == 0."""
   alpha = jnp.asarray(alpha, jnp.float32)
   positive = alpha > 0
-  lam = _beta.beta_from_words(words, jnp.where(positive, alpha, 1.0))
-  return jnp.where(positive, lam, jnp.ones(words.shape[2:], jnp.float32))
+  lam = _beta.beta_from_words(words, jnp.where(positive, alpha, 1.0), shape)
+  return jnp.where(positive, lam, jnp.ones(shape, jnp.float32))
 
 
 def sample_partners(key: jax.Array, batch_size: int, *, pairing: str = "permute") -> jax.Array:
@@ -350,11 +353,16 @@ def sample_mixup_params(
   words = _words.draw(
     key, lam=lambda_field(shape), partner=partner_field(batch_size, pairing), gate=shape
   )
-  lam = lambda_from_words(words["lam"], alpha)
+  lam = lambda_from_words(words["lam"], alpha, shape)
   lam = guard(lam, _alpha_ok(alpha), _probability_ok(probability))
   partner = partners_from_words(words["partner"], batch_size, pairing)
   params = MixParams(lam=lam, partner=partner, box=None, pairing=pairing)
   return gated(params, gate(words["gate"], probability))
+
+
+def _same_number(a: Any, b: Any) -> bool:
+  """Whether `a` and `b` are concrete and equal (traced values are never the same)."""
+  return _checks.is_concrete(a) and _checks.is_concrete(b) and float(a) == float(b)
 
 
 def _box_fields(
@@ -375,7 +383,8 @@ def _cutmix_box(
   """CutMix boxes from λ ~ Beta(α, α), or from timm's minmax when it is given."""
   if minmax is not None:
     return minmax_box_from_words(words["box"], image_size, minmax)
-  return box_from_words(words["box"], lambda_from_words(words["box_lam"], alpha), image_size)
+  lam = lambda_from_words(words["box_lam"], alpha, words["box"].shape[1:])
+  return box_from_words(words["box"], lam, image_size)
 
 
 def sample_cutmix_params(
@@ -457,17 +466,26 @@ def sample_mixup_or_cutmix_params(
   )
   image_size = _checks.check_image_size(image_size, None)
   minmax = check_minmax(cutmix_minmax)
+  # Each draw uses only one of its two λ, so with one α (two equal Python numbers) one
+  # draw of λ serves both: the same law, half the words.
+  shared = minmax is None and _same_number(mixup_alpha, cutmix_alpha)
+  box_fields = (
+    {"box": (len(image_size), *shape)} if shared else _box_fields(shape, image_size, minmax)
+  )
   words = _words.draw(
     key,
     switch=shape,
     lam=lambda_field(shape),
-    **_box_fields(shape, image_size, minmax),
+    **box_fields,
     partner=partner_field(batch_size, pairing),
     gate=shape,
   )
   use_cutmix = _words.bernoulli(words["switch"], switch_prob)
-  mixup_lam = lambda_from_words(words["lam"], mixup_alpha)
-  box = _cutmix_box(words, cutmix_alpha, image_size, minmax)
+  mixup_lam = lambda_from_words(words["lam"], mixup_alpha, shape)
+  if shared:
+    box = box_from_words(words["box"], mixup_lam, image_size)
+  else:
+    box = _cutmix_box(words, cutmix_alpha, image_size, minmax)
   ok = [_alpha_ok(a) for a in (mixup_alpha, cutmix_alpha)]
   ok += [_probability_ok(switch_prob), _probability_ok(probability), _minmax_ok(minmax)]
   params = MixParams(

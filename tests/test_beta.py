@@ -59,8 +59,8 @@ def test_float32_atom_at_one_has_the_beta_mass():
 
 
 _gamma = jax.jit(
-  lambda key, alpha: _beta.log_gamma(
-    jax.random.bits(key, (2 * _beta.CANDIDATES + 1, _N), jnp.uint32), alpha
+  lambda key, alpha: _beta.log_gammas(
+    jax.random.bits(key, (_beta.words_for(_N),), jnp.uint32), alpha, _N
   )
 )
 
@@ -75,20 +75,47 @@ def test_log_gamma_is_gamma(alpha):
 
 
 _acceptance = jax.jit(
-  lambda key, alpha: _beta._candidates(
-    jax.random.bits(key, (2 * _beta.CANDIDATES, _N), jnp.uint32), alpha
-  )[2].mean()
+  lambda key, alpha: _beta._candidates(*jax.random.bits(key, (2, _N), jnp.uint32), alpha)[2].mean()
 )
 
 
 @pytest.mark.parametrize("alpha,rate", [(1e-6, 0.951668), (1.0, 0.981660), (8.0, 0.996720)])
 def test_candidate_acceptance_rate_is_the_documented_one(alpha, rate):
   """The per-candidate acceptance rate of Marsaglia-Tsang at shape α + 1 (numerical
-  integration), from which the docstring's P(all K rejected) = (1 − rate)^K follows."""
+  integration); the pool sizes assume the worst one, 1 − REJECTION."""
   accepted = float(_acceptance(jax.random.key(2), alpha))
-  n = _beta.CANDIDATES * _N
-  assert scipy.stats.binomtest(round(accepted * n), n, rate).pvalue > 1e-3
-  assert (1 - rate) ** _beta.CANDIDATES < 3.1e-11
+  assert scipy.stats.binomtest(round(accepted * _N), _N, rate).pvalue > 1e-3
+  assert 1 - rate <= _beta.REJECTION
+
+
+@pytest.mark.parametrize("count", [2, 256, 2048, 20_000])
+def test_pool_is_the_smallest_that_rarely_runs_short(count):
+  """P(fewer than `count` acceptances) <= 2^-35 for the pool, not for one candidate less;
+  the binomial tail agrees with scipy's."""
+  pool = _beta.pool_size(count)
+  q = _beta.REJECTION
+  assert _beta.shortfall(count, pool) <= _beta.SHORTFALL < _beta.shortfall(count, pool - 1)
+  want = scipy.stats.binom.sf(pool - count, pool, q)
+  np.testing.assert_allclose(_beta.shortfall(count, pool), want, rtol=1e-9)
+  assert _beta.pool_size(2) == 10 and _beta.pool_size(256) == 300  # the docstring's
+
+
+def test_a_short_pool_falls_back_to_finite_values():
+  """Words that reject every candidate (acceptance uniforms of 1, so log u = 0 > the bound
+  for some x) still give finite λ in [0, 1]: the documented fallback G₁ = d."""
+  count = 8
+  pool = _beta.pool_size(count)
+  words = jnp.concatenate(
+    [
+      jnp.full((pool,), 0, jnp.uint32),  # normals near -5.4: v = 1 + c·x <= 0, rejected
+      jnp.full((pool,), 2**32 - 1, jnp.uint32),
+      jnp.full((count,), 2**31, jnp.uint32),
+    ]
+  )
+  log_g = _beta.log_gammas(words, jnp.float32(0.01), count)
+  assert np.all(np.isfinite(np.asarray(log_g)))
+  d = 0.01 + 2 / 3
+  np.testing.assert_allclose(log_g, np.log(d) + np.log(0.5) / 0.01, rtol=1e-5)
 
 
 def test_alpha_zero_is_exactly_one():

@@ -304,3 +304,33 @@ def test_mixup_or_cutmix_params_bad_alpha_raises(name):
 def test_params_bad_mode_raises():
   with pytest.raises(ValueError, match=r"`mode` must be one of \('batch', 'elem'\), got 'pixel'"):
     mixjax.sample_mixup_params(jax.random.key(0), 4, mode="pixel")
+
+
+@pytest.mark.parametrize("alphas", [(0.4, 0.4), (0.4, 2.0)])
+def test_mixup_or_cutmix_each_branch_has_its_own_beta(alphas):
+  """Per example: the mixup λ is Beta(α_mixup) and the CutMix box has the law of
+  `sample_cutmix_params` at α_cutmix (two-sample KS on the pasted area), whether the two
+  α share one draw (equal) or not; and the branches of neighbours are uncorrelated."""
+  mixup_alpha, cutmix_alpha = alphas
+  params = mixjax.sample_mixup_or_cutmix_params(
+    jax.random.key(5),
+    20_000,
+    (64, 64),
+    mixup_alpha=mixup_alpha,
+    cutmix_alpha=cutmix_alpha,
+    mode="elem",
+  )
+  area = lambda box: (box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1])
+  lam, pasted = np.asarray(params.lam, np.float64), area(np.asarray(params.box))
+  use_cutmix = pasted > 0
+  law = scipy.stats.beta(mixup_alpha, mixup_alpha)
+  # Mixup draws whose λ rounded to 1.0 look like CutMix draws with an empty box: compare
+  # the λ < 1 part with the conditional law.
+  mixed = lam[~use_cutmix & (lam < 1.0)]
+  assert scipy.stats.kstest(mixed, lambda t: law.cdf(t) / law.cdf(1 - 2**-25)).pvalue > 1e-3
+  reference = mixjax.sample_cutmix_params(
+    jax.random.key(6), 20_000, (64, 64), alpha=cutmix_alpha, mode="elem"
+  )
+  want = area(np.asarray(reference.box))
+  assert scipy.stats.ks_2samp(pasted[use_cutmix], want[want > 0]).pvalue > 1e-3
+  assert abs(np.corrcoef(lam[:-1], pasted[1:])[0, 1]) < 0.05
