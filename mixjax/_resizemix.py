@@ -115,7 +115,8 @@ def _nearest_into_box(x: jax.Array, partner: jax.Array, box: jax.Array) -> jax.A
     start = box[:, axis, None]
     side = jnp.maximum(box[:, ndim + axis, None] - start, 1)
     pixel = jnp.arange(size, dtype=jnp.int32)
-    source = jnp.clip(((2 * (pixel - start) + 1) * size) // (2 * side), 0, size - 1)
+    # Truncating division: a negative numerator (before the box) is clipped to 0 anyway.
+    source = jnp.clip(jax.lax.div((2 * (pixel - start) + 1) * size, 2 * side), 0, size - 1)
     shape = [batch] + [1] * ndim
     shape[axis + 1] = size
     flat = flat * size + source.reshape(shape)
