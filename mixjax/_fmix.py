@@ -83,18 +83,27 @@ def mask_from_words(
   return (~_top_count(grey, kept)).reshape(lam.shape + tuple(image_size))
 
 
+def _order_key(x: jax.Array) -> jax.Array:
+  """float32 -> uint32 keys in the same order (-0.0 and +0.0 share one key)."""
+  bits = jax.lax.bitcast_convert_type(jnp.where(x == 0, jnp.float32(0), x), jnp.uint32)
+  return jnp.where((bits >> 31) == 1, ~bits, bits | jnp.uint32(0x80000000))
+
+
 def _top_count(grey: jax.Array, count: jax.Array) -> jax.Array:
   """True at exactly `count` of the largest values of each row `[..., N]`.
 
-  One sort gives the count-th largest value t; all values above t are kept, and of those
-  equal to t (ties: rare for continuous noise, but possible in float32) the first ones in
-  index order, as many as are still needed.
+  The count-th largest value t is found bit by bit, from the top bit of its order key
+  down: 32 counting passes over the row (a sort of a row is far slower on XLA:CPU). All
+  values above t are kept, and of those equal to t (ties: rare for continuous noise, but
+  possible in float32) the first ones in index order, as many as are still needed.
   """
-  pixels = grey.shape[-1]
-  descending = jnp.flip(jnp.sort(grey, axis=-1), axis=-1)
-  index = jnp.clip(count - 1, 0, pixels - 1)[..., None]
-  threshold = jnp.take_along_axis(descending, index, axis=-1)
-  greater, equal = grey > threshold, grey == threshold
+  key = _order_key(grey)
+  threshold = jnp.zeros(count.shape + (1,), jnp.uint32)
+  for bit in reversed(range(32)):
+    candidate = threshold | jnp.uint32(1 << bit)
+    enough = jnp.sum(key >= candidate, axis=-1, keepdims=True) >= count[..., None]
+    threshold = jnp.where(enough, candidate, threshold)
+  greater, equal = key > threshold, key == threshold
   needed = count[..., None] - jnp.sum(greater, axis=-1, keepdims=True)
   top = greater | (equal & (jnp.cumsum(equal, axis=-1) <= needed))
   return top & (count[..., None] > 0)

@@ -106,3 +106,20 @@ def test_top_count_is_exact_with_ties():
     np.testing.assert_array_equal(top.sum(axis=1), [count, count])
     ranked = np.argsort(-np.asarray(grey), axis=1, kind="stable")[:, :count]
     np.testing.assert_array_equal(np.sort(np.nonzero(top[0])[0]), np.sort(ranked[0]))
+
+
+def test_top_count_is_the_stable_descending_order_on_any_float32():
+  """The bitwise select keeps exactly the first `count` of a stable descending sort, with
+  ties, ±0, ±inf and the largest floats in the row."""
+  rng = np.random.default_rng(0)
+  grey = rng.normal(size=(16, 200)).astype(np.float32)
+  grey[:, ::7] = np.round(grey[:, ::7])  # many ties
+  grey[:, 3], grey[:, 5], grey[:, 8], grey[:, 9] = 0.0, -0.0, -np.inf, 3e38
+  grey[:, 10] = np.inf
+  count = rng.integers(0, 201, size=16).astype(np.int32)
+  count[:2] = 0, 200
+  top = np.asarray(_fmix._top_count(jnp.asarray(grey), jnp.asarray(count)))
+  want = np.zeros_like(top)
+  for row, order in enumerate(np.argsort(-grey, axis=1, kind="stable")):
+    want[row, order[: count[row]]] = True
+  np.testing.assert_array_equal(top, want)
