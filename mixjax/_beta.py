@@ -1,4 +1,4 @@
-"""λ ~ Beta(α, α) without loops: a pool of parallel rejection candidates.
+"""λ ~ Beta(α, α) without loops: a closed form for α > 1/2, a pool of rejection candidates.
 
 `jax.random.beta` draws two Gammas with a rejection loop each, which lowers to
 `stablehlo.while`: on a GPU or TPU every trip of such a loop waits for its predicate. This
@@ -6,8 +6,16 @@ module draws the same law with straight-line code, so the graph of a mixing op h
 of its own (on XLA:CPU jax's threefry hash is itself a rolled loop; lowered for GPU or TPU
 it is not).
 
-Method. For X, Y ~ Gamma(α) independent, X / (X + Y) ~ Beta(α, α). Each Gamma is drawn in
-log space:
+Closed form (α > 1/2, the usual case: CutMix's α = 1, timm's 0.8). Ulrich's
+generator (Ulrich 1984; Devroye 1986, *Non-Uniform Random Variate Generation*): with U, V
+uniform, `λ = (1 + sqrt(1 − U^(2/(2α−1)))·cos 2πV) / 2` is exactly Beta(α, α). The smaller of
+λ and 1 − λ is computed as `(sin² + w·cos²) / (2·(1 + r·|cos|))` (w = U^(2/(2α−1)),
+r = sqrt(1 − w)), which has no cancellation, so λ near 0 keeps its relative precision; 2
+words per λ, one elementwise pass. A concrete α computes only the method it needs; a traced
+α computes both and selects, from the same words, so jit and eager draw the same λ.
+
+Pool (α ≤ 1/2). For X, Y ~ Gamma(α) independent, X / (X + Y) ~ Beta(α, α). Each
+Gamma is drawn in log space:
 
 * `log G₁ = log d + 3 log v`, G₁ ~ Gamma(α + 1), by Marsaglia and Tsang's method: with
   `d = α + 2/3`, `c = 1 / sqrt(9d)`, a normal x and a uniform u, the candidate
@@ -140,8 +148,26 @@ def log_gammas(words: jax.Array, alpha: jax.Array, count: int) -> jax.Array:
 
 
 def lambda_words(shape: tuple[int, ...]) -> int:
-  """The uint32 words of one draw of λ `shape` (:func:`beta_from_words`)."""
-  return words_for(2 * math.prod(shape))
+  """The uint32 words of one draw of λ `shape`: the closed form's 2 per λ, then the pool's.
+
+  Both are always drawn, so a draw does not depend on whether α is traced: a concrete α
+  computes only the method it needs, a traced one both, selected by `α > 1/2`.
+  """
+  count = math.prod(shape)
+  return 2 * count + words_for(2 * count)
+
+
+def ulrich(words: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]) -> jax.Array:
+  """Beta(α, α) `shape` from `2·prod(shape)` words by Ulrich's closed form, α > 1/2."""
+  words = words.reshape((2, *shape))
+  alpha = jnp.asarray(alpha, jnp.float32)
+  log_u = jnp.log(_uniform(words[0]))
+  theta = (words[1] >> 8).astype(jnp.float32) * jnp.float32(2.0 * math.pi * 2.0**-24)
+  w = jnp.exp(log_u * (2.0 / (2.0 * alpha - 1.0)))  # U^(2/(2α−1))
+  cos, sin = jnp.cos(theta), jnp.sin(theta)
+  r = jnp.sqrt(1.0 - w)
+  small = 0.5 * (sin * sin + w * cos * cos) / (1.0 + r * jnp.abs(cos))  # min(λ, 1 − λ)
+  return jnp.where(cos > 0, 1.0 - small, small)
 
 
 def symmetric_beta(key: jax.Array, alpha: jax.Array, shape: tuple[int, ...]) -> jax.Array:
@@ -161,8 +187,24 @@ def symmetric_beta(key: jax.Array, alpha: jax.Array, shape: tuple[int, ...]) -> 
   return beta_from_words(words, alpha, shape)
 
 
-def beta_from_words(words: jax.Array, alpha: jax.Array, shape: tuple[int, ...]) -> jax.Array:
-  """Beta(α, α) `shape` from `lambda_words(shape)` uint32 words (unchecked α > 0)."""
+def beta_from_words(
+  words: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
+) -> jax.Array:
+  """Beta(α, α) `shape` from `lambda_words(shape)` uint32 words (unchecked α > 0): the
+  closed form where α > 1/2, the pool elsewhere; a concrete α computes only its method."""
+  split = 2 * math.prod(shape)
+  closed_words, pool_words = words[:split], words[split:]
+  if not isinstance(alpha, jax.core.Tracer):
+    if float(alpha) > 0.5:  # type: ignore[arg-type]
+      return ulrich(closed_words, alpha, shape)
+    return pool_beta(pool_words, alpha, shape)
+  closed = alpha > 0.5
+  lam_closed = ulrich(closed_words, jnp.where(closed, alpha, 1.0), shape)
+  return jnp.where(closed, lam_closed, pool_beta(pool_words, alpha, shape))
+
+
+def pool_beta(words: jax.Array, alpha: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+  """Beta(α, α) `shape` from `words_for(2·prod(shape))` words by the pool, any α > 0."""
   count = math.prod(shape)
   log_g = log_gammas(words, jnp.asarray(alpha, jnp.float32), 2 * count)
   logit = log_g[:count].reshape(shape) - log_g[count:].reshape(shape)

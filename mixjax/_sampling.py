@@ -107,7 +107,10 @@ def lambda_from_words(
   words: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
 ) -> jax.Array:
   """λ ~ Beta(α, α) `shape` from words `lambda_field(shape)`; exactly 1 where α == 0."""
-  alpha = jnp.asarray(alpha, jnp.float32)
+  if _checks.is_concrete(alpha) and float(alpha) == 0.0:  # type: ignore[arg-type]
+    return jnp.ones(shape, jnp.float32)
+  if _checks.is_concrete(alpha):
+    return _beta.beta_from_words(words, alpha, shape)
   positive = alpha > 0
   lam = _beta.beta_from_words(words, jnp.where(positive, alpha, 1.0), shape)
   return jnp.where(positive, lam, jnp.ones(shape, jnp.float32))
@@ -351,18 +354,16 @@ def sample_mixup_params(
   """
   shape = _check_mix(batch_size, mode, pairing, alpha=alpha, probability=probability)
   words = _words.draw(
-    key, lam=lambda_field(shape), partner=partner_field(batch_size, pairing), gate=shape
+    key,
+    lam=lambda_field(shape),
+    partner=partner_field(batch_size, pairing),
+    gate=shape,
   )
   lam = lambda_from_words(words["lam"], alpha, shape)
   lam = guard(lam, _alpha_ok(alpha), _probability_ok(probability))
   partner = partners_from_words(words["partner"], batch_size, pairing)
   params = MixParams(lam=lam, partner=partner, box=None, pairing=pairing)
   return gated(params, gate(words["gate"], probability))
-
-
-def _same_number(a: Any, b: Any) -> bool:
-  """Whether `a` and `b` are concrete and equal (traced values are never the same)."""
-  return _checks.is_concrete(a) and _checks.is_concrete(b) and float(a) == float(b)
 
 
 def _box_fields(
@@ -466,26 +467,17 @@ def sample_mixup_or_cutmix_params(
   )
   image_size = _checks.check_image_size(image_size, None)
   minmax = check_minmax(cutmix_minmax)
-  # Each draw uses only one of its two λ, so with one α (two equal Python numbers) one
-  # draw of λ serves both: the same law, half the words.
-  shared = minmax is None and _same_number(mixup_alpha, cutmix_alpha)
-  box_fields = (
-    {"box": (len(image_size), *shape)} if shared else _box_fields(shape, image_size, minmax)
-  )
   words = _words.draw(
     key,
     switch=shape,
     lam=lambda_field(shape),
-    **box_fields,
+    **_box_fields(shape, image_size, minmax),
     partner=partner_field(batch_size, pairing),
     gate=shape,
   )
   use_cutmix = _words.bernoulli(words["switch"], switch_prob)
   mixup_lam = lambda_from_words(words["lam"], mixup_alpha, shape)
-  if shared:
-    box = box_from_words(words["box"], mixup_lam, image_size)
-  else:
-    box = _cutmix_box(words, cutmix_alpha, image_size, minmax)
+  box = _cutmix_box(words, cutmix_alpha, image_size, minmax)
   ok = [_alpha_ok(a) for a in (mixup_alpha, cutmix_alpha)]
   ok += [_probability_ok(switch_prob), _probability_ok(probability), _minmax_ok(minmax)]
   params = MixParams(

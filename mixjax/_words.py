@@ -4,9 +4,9 @@ Every random parameter of a mix (λ's Beta candidates, the partner permutation, 
 positions, the `probability` gate, ...) is computed from uint32 words of one draw, so a
 mixing op holds one threefry hash instead of one per parameter and per `jax.random.split`
 (each is a kernel on a GPU or TPU, a loop on XLA:CPU). The fields and their shapes are
-fixed by the op's static arguments (and, for mixup-or-CutMix, by whether its two α are
-equal numbers), never by `probability`, so changing it leaves the other draws as they
-were.
+fixed by the op's static arguments, never by a hyperparameter's value or by whether it is
+traced, so changing `probability` leaves the other draws as they were, and jit and eager
+draw the same values.
 
 From a word `w`:
 

@@ -40,6 +40,52 @@ def test_per_key_lambda_is_beta(alpha):
   assert _ks_pvalue(lam, scipy.stats.beta(alpha, alpha).cdf) > 1e-3
 
 
+_CLOSED_FORM_ALPHAS = [0.51, 0.55, 1.0, 8.0, 32.0]
+
+
+@functools.cache
+def _closed_form(alpha: float, per_key: bool):
+  """λ samplers with α a Python number (static): Ulrich's closed form for α > 1/2."""
+  if per_key:
+    return jax.jit(jax.vmap(lambda key: mixjax.sample_lambda(key, alpha)))
+  return jax.jit(lambda key: mixjax.sample_lambda(key, alpha, (_N,)))
+
+
+@pytest.mark.parametrize("per_key", [False, True], ids=["per_example", "per_key"])
+@pytest.mark.parametrize("alpha", _CLOSED_FORM_ALPHAS)
+def test_closed_form_lambda_is_beta(alpha, per_key):
+  """A static α > 1/2 takes the closed form (2 words per λ); it has the same law."""
+  lam = _closed_form(alpha, per_key)(_keys if per_key else jax.random.key(0))
+  assert lam.dtype == jnp.float32 and np.all((lam >= 0) & (lam <= 1))
+  assert _ks_pvalue(lam, scipy.stats.beta(alpha, alpha).cdf) > 1e-3
+  wrong = 1.25 * alpha  # negative control
+  assert _ks_pvalue(lam, scipy.stats.beta(wrong, wrong).cdf) < 1e-6
+
+
+@pytest.mark.parametrize("alpha", [0.3, 0.7, 4.0])
+def test_traced_and_static_alpha_draw_the_same_lambda(alpha):
+  """Both methods' words are always drawn, so jit with a traced α (both methods, selected)
+  and a static α (one method) give the same λ, up to float32 rounding."""
+  key = jax.random.key(4)
+  static = mixjax.sample_lambda(key, alpha, (1000,))
+  traced = _per_example_small(key, alpha)
+  np.testing.assert_allclose(traced, static, rtol=2e-6, atol=1e-7)
+
+
+_per_example_small = jax.jit(lambda key, alpha: mixjax.sample_lambda(key, alpha, (1000,)))
+
+
+def test_closed_form_keeps_small_lambda_precise():
+  """Near 0 the closed form has no cancellation: at α = 0.55 the mass below 1e-6 and below
+  1e-9 is the Beta law's (a `(1 + r·cos)/2` formula rounds those λ to multiples of 6e-8)."""
+  alpha, n = 0.55, 10 * _N
+  lam = np.asarray(mixjax.sample_lambda(jax.random.key(3), alpha, (n,)), np.float64)
+  law = scipy.stats.beta(alpha, alpha)
+  for t in (1e-6, 1e-9):
+    assert scipy.stats.binomtest(int(np.sum(lam < t)), n, law.cdf(t)).pvalue > 1e-3
+  assert np.sum((lam > 0) & (lam < 1e-7)) > 0  # values finer than float32's 1 - ε spacing
+
+
 @pytest.mark.parametrize("alpha", [0.1, 8.0])
 def test_ks_rejects_a_different_alpha(alpha):
   """Negative control at the ends the sampling tests do not cover."""
