@@ -203,7 +203,7 @@ def beta_from_words(
   return jnp.where(closed, lam_closed, pool_beta(pool_words, alpha, shape))
 
 
-def pool_beta(words: jax.Array, alpha: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+def pool_beta(words: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]) -> jax.Array:
   """Beta(α, α) `shape` from `words_for(2·prod(shape))` words by the pool, any α > 0."""
   count = math.prod(shape)
   log_g = log_gammas(words, jnp.asarray(alpha, jnp.float32), 2 * count)

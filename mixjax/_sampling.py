@@ -111,6 +111,7 @@ def lambda_from_words(
     return jnp.ones(shape, jnp.float32)
   if _checks.is_concrete(alpha):
     return _beta.beta_from_words(words, alpha, shape)
+  alpha = jnp.asarray(alpha, jnp.float32)
   positive = alpha > 0
   lam = _beta.beta_from_words(words, jnp.where(positive, alpha, 1.0), shape)
   return jnp.where(positive, lam, jnp.ones(shape, jnp.float32))
