@@ -59,6 +59,8 @@ import math
 import jax
 import jax.numpy as jnp
 
+from mixjax import _checks
+
 REJECTION = 0.04834  # q ≥ 1 − 0.951668, the rejection probability at α → 0 (the largest).
 SHORTFALL = 2.0**-35  # The pool runs short (fewer than n acceptances) at most this often.
 
@@ -170,23 +172,6 @@ def ulrich(words: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
   return jnp.where(cos > 0, 1.0 - small, small)
 
 
-def symmetric_beta(key: jax.Array, alpha: jax.Array, shape: tuple[int, ...]) -> jax.Array:
-  """Samples Beta(α, α) with no loop in the graph (see the module docstring).
-
-  Nothing is checked: :func:`mixjax.sample_lambda` checks α and maps α = 0 to 1.
-
-  Args:
-    key: a PRNG key.
-    alpha: float32 scalar α > 0; may be traced.
-    shape: the shape of the sample.
-
-  Returns:
-    float32 `shape` values in [0, 1].
-  """
-  words = jax.random.bits(key, (lambda_words(shape),), jnp.uint32)
-  return beta_from_words(words, alpha, shape)
-
-
 def beta_from_words(
   words: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
 ) -> jax.Array:
@@ -194,10 +179,11 @@ def beta_from_words(
   closed form where α > 1/2, the pool elsewhere; a concrete α computes only its method."""
   split = 2 * math.prod(shape)
   closed_words, pool_words = words[:split], words[split:]
-  if not isinstance(alpha, jax.core.Tracer):
+  if _checks.is_concrete(alpha):
     if float(alpha) > 0.5:  # type: ignore[arg-type]
       return ulrich(closed_words, alpha, shape)
     return pool_beta(pool_words, alpha, shape)
+  alpha = jnp.asarray(alpha, jnp.float32)
   closed = alpha > 0.5
   lam_closed = ulrich(closed_words, jnp.where(closed, alpha, 1.0), shape)
   return jnp.where(closed, lam_closed, pool_beta(pool_words, alpha, shape))

@@ -97,8 +97,10 @@ def sample_erasing_params(
   shape = _checks.lam_shape(batch_size, mode)
   words = _words.draw(key, erase=shape, area=shape, aspect=shape, top=shape, left=shape)
   erase = _words.bernoulli(words["erase"], probability)
-  area = _uniform_in(words["area"], *area) * (height * width)
-  log_aspect = _uniform_in(words["aspect"], *(jnp.log(jnp.asarray(a, jnp.float32)) for a in aspect))
+  area = _words.uniform_in(words["area"], *area) * (height * width)
+  log_aspect = _words.uniform_in(
+    words["aspect"], *(jnp.log(jnp.asarray(a, jnp.float32)) for a in aspect)
+  )
   aspect = jnp.exp(log_aspect)
   box_h = jnp.clip(jnp.round(jnp.sqrt(area * aspect)), 1, height).astype(jnp.int32)
   box_w = jnp.clip(jnp.round(jnp.sqrt(area / aspect)), 1, width).astype(jnp.int32)
@@ -111,12 +113,6 @@ def sample_erasing_params(
   boxes = jnp.stack([top, left, top + box_h, left + box_w], axis=-1)
   boxes = jnp.where(erase[..., None], boxes, jnp.zeros_like(boxes))
   return jnp.broadcast_to(boxes, (batch_size, 4))
-
-
-def _uniform_in(words: jax.Array, low: Any, high: Any) -> jax.Array:
-  """Uniforms in [low, high) from words (the bounds may be traced)."""
-  low = jnp.asarray(low, jnp.float32)
-  return low + (jnp.asarray(high, jnp.float32) - low) * _words.uniform(words)
 
 
 def _hash32(words: jax.Array) -> jax.Array:

@@ -84,7 +84,7 @@ def sample_resizemix_params(
     partner=_sampling.partner_field(batch_size, pairing),
     gate=shape,
   )
-  tau = lo + (hi - lo) * _words.uniform(words["scale"])
+  tau = _words.uniform_in(words["scale"], lo, hi)
   starts, stops = [], []
   for place_words, size in zip(words["place"], image_size, strict=True):
     side = jnp.clip(jnp.round(tau * size), 1, size).astype(jnp.int32)

@@ -49,6 +49,14 @@ def uniform(words: jax.Array) -> jax.Array:
   return (words >> 8).astype(jnp.float32) * jnp.float32(2.0**-24)
 
 
+def uniform_in(
+  words: jax.Array, low: jax.typing.ArrayLike, high: jax.typing.ArrayLike
+) -> jax.Array:
+  """float32 uniforms in [low, high) (the bounds may be traced)."""
+  low = jnp.asarray(low, jnp.float32)
+  return low + (jnp.asarray(high, jnp.float32) - low) * uniform(words)
+
+
 def bernoulli(words: jax.Array, p: jax.typing.ArrayLike) -> jax.Array:
   """True with probability `p` (a float32 scalar, may be traced)."""
   return uniform(words) < jnp.asarray(p, jnp.float32)
