@@ -45,8 +45,8 @@ Cores. XLA:CPU splits a large enough fusion over its worker threads, one per cor
 VM waking a worker on the other core costs about as much as a CIFAR-size op (the README's
 CIFAR table: mixjax's rows take 1.3-3.5× longer on 2 cores than pinned to one), so at CIFAR
 size the median of a row on 2 cores mostly counts thread wake-ups, and rows with more
-fusions pay more of them. `--cores 1` pins the process to one core (the header says which), the setting
-of one training process per core; the report states the cores used.
+fusions pay more of them. `--cores 1` pins the process to one core (the header says which),
+the setting of one training process per core; the report states the cores used.
 """
 
 from __future__ import annotations
