@@ -7,7 +7,13 @@ The `--distributed` flags that drive it are defined by the entry points
 from __future__ import annotations
 
 import jax
+import orbax.checkpoint as ocp
 from absl import flags
+from jax.experimental import multihost_utils
+
+# How long a process waits at start-up for the slowest one (the coordination service's
+# barrier; jax.distributed.initialize's own connect barrier defaults to the same 300 s).
+_START_TIMEOUT_MS = 600_000
 
 
 def initialize(
@@ -15,7 +21,13 @@ def initialize(
   num_processes: int | None = None,
   process_id: int | None = None,
 ) -> None:
-  """Joins a multi-process JAX run (CPU processes use gloo collectives)."""
+  """Joins a multi-process JAX run (CPU processes use gloo collectives).
+
+  After joining, every process meets at a coordination-service barrier and then runs one
+  collective, so that the CPU collectives' communicator is built while the processes are
+  together: gloo waits only 30 s for its peers while it builds one, and a process busy
+  loading data or compiling could otherwise reach its first collective later than that.
+  """
   # CPU processes need a collectives backend to talk to each other; GPUs/TPUs bring theirs.
   jax.config.update("jax_cpu_collectives_implementation", "gloo")
   jax.distributed.initialize(
@@ -23,6 +35,10 @@ def initialize(
     num_processes=num_processes,
     process_id=process_id,
   )
+  if jax.process_count() > 1:
+    client = ocp.multihost.get_jax_distributed_client()
+    client.wait_at_barrier("mixjax_start", timeout_in_ms=_START_TIMEOUT_MS)
+    multihost_utils.sync_global_devices("mixjax_collectives_ready")
 
 
 def initialize_from_flags() -> None:
