@@ -80,7 +80,7 @@ def sample_resizemix_params(
   words = _words.draw(
     key,
     scale=shape,
-    place=(len(image_size), *shape),
+    place=_sampling.box_field(shape, image_size),
     partner=_sampling.partner_field(batch_size, pairing),
     gate=shape,
   )

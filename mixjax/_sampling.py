@@ -107,9 +107,9 @@ def lambda_from_words(
   words: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
 ) -> jax.Array:
   """λ ~ Beta(α, α) `shape` from words `lambda_field(shape)`; exactly 1 where α == 0."""
-  if _checks.is_concrete(alpha) and float(alpha) == 0.0:  # type: ignore[arg-type]
-    return jnp.ones(shape, jnp.float32)
   if _checks.is_concrete(alpha):
+    if float(alpha) == 0.0:  # type: ignore[arg-type]
+      return jnp.ones(shape, jnp.float32)
     return _beta.beta_from_words(words, alpha, shape)
   alpha = jnp.asarray(alpha, jnp.float32)
   positive = alpha > 0
@@ -168,12 +168,17 @@ def sample_box(key: jax.Array, lam: jax.Array, image_size: tuple[int, ...]) -> j
     int32 `lam.shape + (2S,)` boxes `(starts..., stops...)`, half-open.
   """
   lam = jnp.asarray(lam, jnp.float32)
-  words = jax.random.bits(key, (len(image_size), *lam.shape), jnp.uint32)
+  words = jax.random.bits(key, box_field(lam.shape, image_size), jnp.uint32)
   return box_from_words(words, lam, image_size)
 
 
+def box_field(shape: tuple[int, ...], image_size: tuple[int, ...]) -> tuple[int, ...]:
+  """The words of one position per axis of `image_size` for each of `shape` boxes."""
+  return (len(image_size), *shape)
+
+
 def box_from_words(words: jax.Array, lam: jax.Array, image_size: tuple[int, ...]) -> jax.Array:
-  """:func:`sample_box` from words `[S, *lam.shape]` (one centre coordinate per axis)."""
+  """:func:`sample_box` from words `box_field(lam.shape, image_size)` (a centre per axis)."""
   cut = _nth_root(1.0 - lam, len(image_size))
   starts, stops = [], []
   for axis_words, size in zip(words, image_size, strict=True):
@@ -373,7 +378,7 @@ def _box_fields(
   """The words of a CutMix box: λ and a centre per axis, or timm's minmax side and start."""
   if minmax is not None:
     return {"box": minmax_field(shape, image_size)}
-  return {"box_lam": lambda_field(shape), "box": (len(image_size), *shape)}
+  return {"box_lam": lambda_field(shape), "box": box_field(shape, image_size)}
 
 
 def _cutmix_box(
