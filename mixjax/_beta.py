@@ -111,8 +111,14 @@ def _uniform(bits: jax.Array) -> jax.Array:
 
 def normal(bits: jax.Array) -> jax.Array:
   """uint32 words -> float32 standard normals: `√2·erfinv` of the symmetric 24-bit uniform
-  `((bits >> 8) + 1/2)·2⁻²³ − 1` in (−1, 1), the transform of `jax.random.normal`."""
-  centred = ((bits >> 8).astype(jnp.float32) + 0.5) * jnp.float32(2.0**-23) - 1.0
+  `((bits >> 8) + 1/2)·2⁻²³ − 1` in (−1, 1), the transform of `jax.random.normal`.
+
+  The uniform is computed exactly, as the odd integer `2·(bits >> 8) + 1 − 2²⁴` (below 2²⁴
+  in magnitude, so a float32) times 2⁻²⁴: it never reaches ±1, where erfinv is infinite,
+  and the complement of a word gives the opposite normal.
+  """
+  odd = ((bits >> 7) | 1).astype(jnp.int32) - (1 << 24)
+  centred = odd.astype(jnp.float32) * jnp.float32(2.0**-24)
   return jnp.float32(2.0**0.5) * jax.lax.erf_inv(centred)
 
 

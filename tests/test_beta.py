@@ -164,6 +164,18 @@ def test_a_short_pool_falls_back_to_finite_values():
   np.testing.assert_allclose(log_g, np.log(d) + np.log(0.5) / 0.01, rtol=1e-5)
 
 
+def test_normals_are_finite_and_antisymmetric_in_the_word():
+  """Every word gives a finite normal, even the 256 largest (whose uniform once rounded to
+  1, where erfinv is infinite), and the complement of a word gives the opposite normal."""
+  words = jnp.concatenate(
+    [jnp.arange(512, dtype=jnp.uint32), jnp.uint32(2**32 - 512) + jnp.arange(512, dtype=jnp.uint32)]
+  )
+  x, words = np.asarray(_beta.normal(words)), np.asarray(words)
+  assert np.all(np.isfinite(x)) and np.abs(x).max() < 5.5
+  np.testing.assert_array_equal(x, -np.asarray(_beta.normal(~words)))
+  assert np.all(x[words < 2**31] < 0) and np.all(x[words >= 2**31] > 0)
+
+
 def test_alpha_zero_is_exactly_one():
   np.testing.assert_array_equal(_per_example(jax.random.key(3), 0.0), np.ones(_N, np.float32))
   np.testing.assert_array_equal(_per_key(_keys, 0.0), np.ones(_N, np.float32))
