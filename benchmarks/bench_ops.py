@@ -1,8 +1,10 @@
 """Times mixjax's ops against a jitted copy, a NumPy host implementation, timm and torchvision.
 
 Everything runs in one process on the CPU. For each batch size the rows are warmed up, then
-timed in interleaved rounds (every row runs a few calls per round, in a rotated order) so
-that drift from other processes hits all rows alike; the table gives the median time per
+timed in interleaved rounds (every row runs a few calls per round, in an order shuffled
+afresh each round with a fixed seed) so that drift from other processes hits all rows alike
+and no row always follows the same neighbour (a heavy row, a torch op whose threads are
+still spinning, slows whatever runs right after it); the table gives the median time per
 call (and the fastest call, which other processes on shared cores disturb least), the
 effective bandwidth `2 × image bytes / time` (read once, written once, as for a copy) and
 the ratio to the jitted copy of the same batch measured in the same run.
@@ -61,6 +63,7 @@ import math
 import os
 import pathlib
 import platform
+import random
 import resource
 import statistics
 import sys
@@ -565,18 +568,18 @@ def issue11_peer_rows(size: Size, notes: list[str], only: list[str] | None = Non
 
 
 def measure(rows: list[Row], reps: int, rounds: int, warmup: int) -> None:
-  """Times `reps` calls of every row, interleaved over `rounds` rounds."""
+  """Times `reps` calls of every row, interleaved over `rounds` rounds in shuffled orders."""
   for row in rows:
     for i in range(warmup):
       row.call(i)
   per_round = max(1, math.ceil(reps / rounds))
   calls = warmup
-  for r in range(rounds):
+  order = random.Random(0)
+  for _ in range(rounds):
     gc.collect()
     gc.disable()
     try:
-      shift = r % len(rows)
-      for row in rows[shift:] + rows[:shift]:
+      for row in order.sample(rows, len(rows)):
         for j in range(per_round):
           faults = _faults()
           start = time.perf_counter()

@@ -38,6 +38,7 @@ import datetime
 import functools
 import os
 import platform
+import random
 import statistics
 import sys
 import tempfile
@@ -187,14 +188,16 @@ def time_rows(calls: dict[str, object], n: int, rounds: int, sync) -> dict[str, 
   Args:
     calls: row name -> `call(i)` running call number `i` (and returning its output).
     n: calls per row and round.
-    rounds: rounds; the row order rotates by one each round.
+    rounds: rounds; the row order is shuffled afresh each round (seeded), so that no row
+      always runs right after the same neighbour.
     sync: waits for an output (e.g. `jax.block_until_ready`).
   """
   for call in calls.values():
     sync(call(0))  # compile / warm up
   names, times = list(calls), {name: [] for name in calls}
-  for r in range(rounds):
-    for name in names[r % len(names) :] + names[: r % len(names)]:
+  order = random.Random(0)
+  for _ in range(rounds):
+    for name in order.sample(names, len(names)):
       start = time.perf_counter()
       for i in range(n):
         out = calls[name](i)

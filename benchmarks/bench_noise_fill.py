@@ -1,0 +1,140 @@
+"""Where random_erasing's noise fill spends its time: the fill taken apart, stage by stage.
+
+Every row fills the same pre-sampled erasing boxes of an image batch (the op's own
+`_masks.fill_where`, so the same select over the row layout) with a fill that adds one
+stage of `mixjax._erasing.pixel_noise` at a time:
+
+* `constant`: `value=0.0` (the select alone);
+* `hash`: the two keyed integer hashes of the pixel index, read as a uniform in [0, 1);
+* `hash + log`: one `log` of that uniform per pixel (a transcendental, as cheap as XLA
+  makes one);
+* `hash + erfinv`: the op's noise, `√2·erfinv` of the hashed symmetric uniform, the whole
+  of `pixel_noise`;
+* `normal batch`: `jax.random.normal` of a whole batch, then the fill (the first version:
+  threefry per value and a materialised noise batch).
+
+Two more rows take the transform alone, on a flat uniform batch computed beforehand (no
+hash, no mask, one long axis for XLA:CPU to vectorise): `erfinv only` (jax's `lax.erf_inv`)
+and, for scale, `log only`. Rows are
+jitted, timed in interleaved rounds in a shuffled order (`bench_ops.measure`) and
+reported as medians and as ratios to a jitted copy of the batch in the same run.
+
+  python benchmarks/bench_noise_fill.py [--sizes imagenet] [--malloc no-faults] [--cores 1]
+    [--reps 40] [--rounds 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks import bench_ops  # noqa: E402
+
+
+def _fills(size: bench_ops.Size) -> dict[str, object]:
+  """The stage-by-stage fills, `fill(key) -> values broadcastable to the batch`."""
+  import jax
+  import jax.numpy as jnp
+
+  from mixjax import _beta
+  from mixjax import _erasing
+
+  batch, height, width, channels = size.image_shape
+  index = jax.lax.iota(jnp.uint32, height * width * channels).reshape(size.image_shape[1:])
+
+  def hashed(key):
+    seeds = jax.random.bits(key, (2, batch, 1, 1, 1), jnp.uint32)
+    return _erasing._hash32(_erasing._hash32(index ^ seeds[0]) ^ seeds[1])
+
+  def uniform(key):
+    return (hashed(key) >> 8).astype(jnp.float32) * jnp.float32(2.0**-24)
+
+  return {
+    "constant": lambda key: jnp.float32(0.0),
+    "hash": uniform,
+    "hash + log": lambda key: jnp.log(uniform(key) + jnp.float32(2.0**-25)),
+    "hash + erfinv": lambda key: _beta.normal(hashed(key)),
+    "normal batch": lambda key: jax.random.normal(key, size.image_shape, jnp.float32),
+  }
+
+
+def rows(size: bench_ops.Size, keys) -> list[bench_ops.Row]:
+  """The copy, the fills and the transform-only rows of one batch size."""
+  import jax
+  import jax.numpy as jnp
+  import numpy as np
+
+  from mixjax import _erasing
+  from mixjax import _masks
+
+  images = jnp.asarray(bench_ops._data(size)[0])
+  boxes = _erasing.sample_erasing_params(
+    jax.random.key(1), size.batch, (size.height, size.width), probability=1.0
+  )
+  mask = lambda: _masks.box_mask(boxes, images.shape)
+  out = [
+    bench_ops._jax_row(
+      "op", "XLA", "jitted copy (reference)", None, lambda x: x + 0.0, (images,), None
+    )
+  ]
+  for name, fill in _fills(size).items():
+    fn = lambda key, x, fill=fill: _masks.fill_where(mask(), fill(key), x)
+    out.append(bench_ops._jax_row("op", "mixjax", f"fill: {name}", None, fn, (images,), keys))
+  rng = np.random.default_rng(0)
+  # Flat, so that XLA:CPU vectorises the transform over one long axis: its best case.
+  centred = jnp.asarray(rng.uniform(-1.0, 1.0, images.size).astype(np.float32))
+  positive = jnp.asarray(rng.uniform(2.0**-24, 1.0, images.size).astype(np.float32))
+  out.append(
+    bench_ops._jax_row("op", "XLA", "erfinv only", None, jax.lax.erf_inv, (centred,), None)
+  )
+  out.append(bench_ops._jax_row("op", "XLA", "log only", None, jnp.log, (positive,), None))
+  return out
+
+
+def table(size: bench_ops.Size, timed: list[bench_ops.Row]) -> list[str]:
+  copy = timed[0].median
+  body = [
+    [
+      r.name,
+      bench_ops._fmt_time(r.median),
+      bench_ops._fmt_time(min(r.times)),
+      f"{r.median / copy:.2f}",
+    ]
+    for r in timed
+  ]
+  title = f"{size.name}: {size.image_shape} float32, every box erased"
+  return bench_ops._table(title, ["row", "median ms", "min ms", "× copy"], body)
+
+
+def main(argv: list[str] | None = None) -> None:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--sizes", default="imagenet", help="comma-separated: cifar, imagenet")
+  parser.add_argument("--reps", type=int, default=40)
+  parser.add_argument("--rounds", type=int, default=8)
+  parser.add_argument("--malloc", choices=sorted(bench_ops.MALLOC_SETTINGS), default="inherit")
+  parser.add_argument("--cores", type=int, default=None)
+  parser.add_argument("--out", default=None, help="also write the markdown report here")
+  args = parser.parse_args(argv)
+  bench_ops._maybe_reexec(args.malloc)
+  bench_ops._pin_cores(args.cores)
+  import jax
+
+  lines = ["# random_erasing noise fill, stage by stage", ""]
+  lines += bench_ops.environment_lines(args.malloc) + [""]
+  for name in (s.strip() for s in args.sizes.split(",") if s.strip()):
+    size = bench_ops.SIZES[name]
+    keys = list(jax.random.split(jax.random.key(0), args.reps + args.rounds + 2))
+    timed = rows(size, keys)
+    bench_ops.measure(timed, args.reps, min(args.reps, args.rounds), warmup=2)
+    lines += table(size, timed) + [""]
+  print("\n".join(lines), flush=True)
+  if args.out:
+    pathlib.Path(args.out).write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+  main()

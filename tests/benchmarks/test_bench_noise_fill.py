@@ -1,0 +1,50 @@
+"""benchmarks/bench_noise_fill.py: every stage is timed and reported, and each stage's fill
+is what it claims to be (the last stage is the op's own noise)."""
+
+import pathlib
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import bench_noise_fill  # noqa: E402
+from benchmarks import bench_ops  # noqa: E402
+from mixjax import _erasing  # noqa: E402
+
+STAGES = ("constant", "hash", "hash + log", "hash + erfinv", "normal batch")
+
+
+def test_a_quick_run_reports_every_row(tmp_path):
+  out = tmp_path / "noise.md"
+  bench_noise_fill.main(["--sizes", "cifar", "--reps", "2", "--rounds", "1", "--out", str(out)])
+  text = out.read_text()
+  for name in (
+    "jitted copy (reference)",
+    *(f"fill: {s}" for s in STAGES),
+    "erfinv only",
+    "log only",
+  ):
+    line = next(row for row in text.splitlines() if row.startswith(f"| {name} |"))
+    assert float(line.split("|")[-2]) > 0, line
+  assert "| jitted copy (reference) |" in text and "1.00 |" in text
+
+
+def test_the_stages_are_the_fills_they_name():
+  size = bench_ops.SIZES["cifar"]
+  fills = bench_noise_fill._fills(size)
+  assert tuple(fills) == STAGES
+  key = jax.random.key(3)
+  np.testing.assert_array_equal(
+    fills["hash + erfinv"](key), _erasing.pixel_noise(key, size.image_shape)
+  )
+  uniform = np.asarray(fills["hash"](key))
+  assert uniform.shape == size.image_shape and 0 <= uniform.min() and uniform.max() < 1
+  np.testing.assert_allclose(
+    np.asarray(fills["hash + log"](key)), np.log(uniform + 2.0**-25), rtol=1e-6
+  )
+  assert float(fills["constant"](key)) == 0.0
+  assert fills["normal batch"](key).dtype == jnp.float32
