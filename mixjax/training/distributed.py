@@ -11,8 +11,8 @@ import orbax.checkpoint as ocp
 from absl import flags
 from jax.experimental import multihost_utils
 
-# How long a process waits at start-up for the slowest one (the coordination service's
-# barrier; jax.distributed.initialize's own connect barrier defaults to the same 300 s).
+# How long a process waits at start-up for the slowest one to finish joining (the
+# coordination service's barrier, which, unlike gloo, takes a timeout).
 _START_TIMEOUT_MS = 600_000
 
 

@@ -1,5 +1,5 @@
 """benchmarks/bench_noise_fill.py: every stage is timed and reported, and each stage's fill
-is what it claims to be (the last stage is the op's own noise)."""
+is what it claims to be (`hash + erfinv` is the op's own noise, bit for bit)."""
 
 import pathlib
 import sys
