@@ -43,12 +43,8 @@ def _fills(size: bench_ops.Size) -> dict[str, object]:
   from mixjax import _beta
   from mixjax import _erasing
 
-  batch, height, width, channels = size.image_shape
-  index = jax.lax.iota(jnp.uint32, height * width * channels).reshape(size.image_shape[1:])
-
   def hashed(key):
-    seeds = jax.random.bits(key, (2, batch, 1, 1, 1), jnp.uint32)
-    return _erasing._hash32(_erasing._hash32(index ^ seeds[0]) ^ seeds[1])
+    return _erasing.pixel_words(key, size.image_shape)
 
   def uniform(key):
     return (hashed(key) >> 8).astype(jnp.float32) * jnp.float32(2.0**-24)

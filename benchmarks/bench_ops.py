@@ -3,8 +3,8 @@
 Everything runs in one process on the CPU. For each batch size the rows are warmed up, then
 timed in interleaved rounds (every row runs a few calls per round, in an order shuffled
 afresh each round with a fixed seed) so that drift from other processes hits all rows alike
-and no row always follows the same neighbour (a heavy row, a torch op whose threads are
-still spinning, slows whatever runs right after it); the table gives the median time per
+and no row always follows the same neighbour (in a fixed order, a row that always runs
+right after a heavy one can be slowed every round); the table gives the median time per
 call (and the fastest call, which other processes on shared cores disturb least), the
 effective bandwidth `2 × image bytes / time` (read once, written once, as for a copy) and
 the ratio to the jitted copy of the same batch measured in the same run.

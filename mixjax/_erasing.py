@@ -134,10 +134,15 @@ def pixel_noise(key: jax.Array, image_shape: tuple[int, int, int, int]) -> jax.A
   elementwise in the index, it fuses into the select that uses it: no batch of noise is
   materialised, and the per-pixel cost is a few integer operations and one `erfinv`.
   """
+  return _beta.normal(pixel_words(key, image_shape))
+
+
+def pixel_words(key: jax.Array, image_shape: tuple[int, int, int, int]) -> jax.Array:
+  """The uint32 words `hash(hash(i ^ s₁) ^ s₂)` `[B, H, W, C]` of :func:`pixel_noise`."""
   batch, height, width, channels = image_shape
   seeds = jax.random.bits(key, (2, batch, 1, 1, 1), jnp.uint32)
   index = jax.lax.iota(jnp.uint32, height * width * channels).reshape(image_shape[1:])
-  return _beta.normal(_hash32(_hash32(index ^ seeds[0]) ^ seeds[1]))
+  return _hash32(_hash32(index ^ seeds[0]) ^ seeds[1])
 
 
 def apply_erasing(
