@@ -25,8 +25,10 @@ def initialize(
 
   After joining, every process meets at a coordination-service barrier and then runs one
   collective, so that the CPU collectives' communicator is built while the processes are
-  together: gloo waits only 30 s for its peers while it builds one, and a process busy
-  loading data or compiling could otherwise reach its first collective later than that.
+  together, before any of them loads data or compiles. (A two-process test run once failed
+  with gloo's 30 s "GetKeyValue() timed out" at its first collective; a 40 s skew before
+  the first collective did not reproduce it, so this removes start-up skew as a cause
+  rather than a proven one.)
   """
   # CPU processes need a collectives backend to talk to each other; GPUs/TPUs bring theirs.
   jax.config.update("jax_cpu_collectives_implementation", "gloo")

@@ -30,7 +30,8 @@ def test_a_quick_run_reports_every_row(tmp_path):
   ):
     line = next(row for row in text.splitlines() if row.startswith(f"| {name} |"))
     assert float(line.split("|")[-2]) > 0, line
-  assert "| jitted copy (reference) |" in text and "1.00 |" in text
+  copy = next(row for row in text.splitlines() if row.startswith("| jitted copy (reference) |"))
+  assert copy.split("|")[-2].strip() == "1.00"
 
 
 def test_the_stages_are_the_fills_they_name():
