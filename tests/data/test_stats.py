@@ -33,6 +33,16 @@ def test_a_constant_channel_gets_a_standard_deviation_of_one():
   np.testing.assert_allclose(std, [1.0, np.arange(10.0).std()], rtol=1e-6)
 
 
+def test_a_constant_channel_of_any_value_gets_one():
+  """0.1 and 3.3 are not dyadic: E[x²] − E[x]² of them is ~1e-8, not 0."""
+  x = np.stack([np.full(1000, 0.1), np.full(1000, 3.3), np.linspace(0, 1, 1000)], axis=-1)
+  chunks = [x[:0], x[:400].astype(np.float32), x[400:].astype(np.float32)]
+  for mean, std in (stats.channel_stats(x), stats.channel_stats_from_chunks(chunks)):
+    np.testing.assert_allclose(mean, [0.1, 3.3, 0.5], rtol=1e-6)
+    np.testing.assert_array_equal(std[:2], [1.0, 1.0])
+    np.testing.assert_allclose(std[2], np.linspace(0, 1, 1000).std(), rtol=1e-5)
+
+
 def test_an_empty_split_is_refused():
   with pytest.raises(ValueError, match="empty training split"):
     stats.channel_stats(np.zeros((0, 3), np.float32))
