@@ -32,6 +32,7 @@ bench: install
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) benchmarks/bench_ops.py --malloc no-faults
 	$(PY) benchmarks/bench_noise_fill.py --malloc no-faults
+	$(PY) benchmarks/bench_words.py --malloc no-faults
 	$(PY) benchmarks/bench_train_step.py
 	$(PY) benchmarks/bench_pipeline.py
 

@@ -140,7 +140,7 @@ def pixel_noise(key: jax.Array, image_shape: tuple[int, int, int, int]) -> jax.A
 def pixel_words(key: jax.Array, image_shape: tuple[int, int, int, int]) -> jax.Array:
   """The uint32 words `hash(hash(i ^ s₁) ^ s₂)` `[B, H, W, C]` of :func:`pixel_noise`."""
   batch, height, width, channels = image_shape
-  seeds = jax.random.bits(key, (2, batch, 1, 1, 1), jnp.uint32)
+  seeds = _words.bits(key, (2, batch, 1, 1, 1))
   index = jax.lax.iota(jnp.uint32, height * width * channels).reshape(image_shape[1:])
   return _hash32(_hash32(index ^ seeds[0]) ^ seeds[1])
 
@@ -231,7 +231,7 @@ def random_erasing(
     raise ValueError(f"`value` must be 'random', a number or a per-channel vector, got {value!r}.")
   if not random_value:
     _checks.check_fill(value, "value", channels)
-  key_boxes, key_noise = jax.random.split(key)
+  key_boxes, key_noise = _words.split(key)
   boxes = sample_erasing_params(
     key_boxes,
     batch_size,

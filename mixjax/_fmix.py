@@ -59,7 +59,7 @@ def fmix_mask(
     bool `lam.shape + image_size`.
   """
   lam = jnp.asarray(lam, jnp.float32)
-  words = jax.random.bits(key, noise_field(lam.shape, image_size), jnp.uint32)
+  words = _words.bits(key, noise_field(lam.shape, image_size))
   return mask_from_words(words, lam, image_size, decay_power)
 
 

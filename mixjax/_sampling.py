@@ -9,7 +9,7 @@
 * `mask` is a pixel mask pasted from the partner (FMix): bool `[*spatial]` or
   `[B, *spatial]`, or None.
 
-Every sampler draws all its random words in one `jax.random.bits` call
+Every sampler draws all its random words in one threefry draw, `_words.bits`
 (:mod:`mixjax._words`): one threefry hash per op, whatever the number of parameters.
 
 `probability` (every mixing op): a Bernoulli draw per batch (batch mode) or per example
@@ -94,7 +94,7 @@ def sample_lambda(
 def _sample_lambda(
   key: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
 ) -> jax.Array:
-  words = jax.random.bits(key, lambda_field(shape), jnp.uint32)
+  words = _words.bits(key, lambda_field(shape))
   return lambda_from_words(words, alpha, shape)
 
 
@@ -136,7 +136,7 @@ def sample_partners(key: jax.Array, batch_size: int, *, pairing: str = "permute"
 
 def _sample_partners(key: jax.Array, batch_size: int, pairing: str) -> jax.Array:
   field = partner_field(batch_size, pairing)
-  return partners_from_words(jax.random.bits(key, field, jnp.uint32), batch_size, pairing)
+  return partners_from_words(_words.bits(key, field), batch_size, pairing)
 
 
 def partner_field(batch_size: int, pairing: str) -> tuple[int, ...]:
@@ -168,7 +168,7 @@ def sample_box(key: jax.Array, lam: jax.Array, image_size: tuple[int, ...]) -> j
     int32 `lam.shape + (2S,)` boxes `(starts..., stops...)`, half-open.
   """
   lam = jnp.asarray(lam, jnp.float32)
-  words = jax.random.bits(key, box_field(lam.shape, image_size), jnp.uint32)
+  words = _words.bits(key, box_field(lam.shape, image_size))
   return box_from_words(words, lam, image_size)
 
 
@@ -221,7 +221,7 @@ def sample_box_minmax(
   Returns:
     int32 `shape + (2S,)` boxes.
   """
-  words = jax.random.bits(key, minmax_field(shape, image_size), jnp.uint32)
+  words = _words.bits(key, minmax_field(shape, image_size))
   return minmax_box_from_words(words, image_size, cutmix_minmax)
 
 

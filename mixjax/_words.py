@@ -1,12 +1,21 @@
-"""Random words for an op's parameters: one `jax.random.bits` call, cut into named fields.
+"""Random words for an op's parameters: one threefry draw, cut into named fields.
 
 Every random parameter of a mix (λ's Beta candidates, the partner permutation, the box
 positions, the `probability` gate, ...) is computed from uint32 words of one draw, so a
-mixing op holds one threefry hash instead of one per parameter and per `jax.random.split`
-(each is a kernel on a GPU or TPU, a loop on XLA:CPU). The fields and their shapes are
-fixed by the op's static arguments, never by a hyperparameter's value or by whether it is
-traced, so changing `probability` leaves the other draws as they were, and jit and eager
-draw the same values.
+mixing op holds one threefry hash instead of one per parameter and per `jax.random.split`.
+The fields and their shapes are fixed by the op's static arguments, never by a
+hyperparameter's value or by whether it is traced, so changing `probability` leaves the
+other draws as they were, and jit and eager draw the same values.
+
+The words are those of `jax.random.bits(key, shape, jnp.uint32)`, bit for bit
+(:func:`bits`), but the Threefry-2x32 hash (Salmon et al. 2011, "Parallel random numbers:
+as easy as 1, 2, 3") is written out here in `jnp`: XLA:CPU lowers jax's own as a rolled
+loop of five iterations, whose body fusions XLA:CPU splits across its threads once a draw
+has a few dozen words, paying a cross-thread hand-off per iteration (on a two-core VM
+1,624 words cost about 320 µs per call, written out about 140 µs; one core 34 vs 23 µs).
+Written out, the hash is one straight-line elementwise fusion on every backend and no op
+holds a `while` loop on any of them. Keys of another implementation (`rbg`, ...) or a
+process with `jax_threefry_partitionable` off fall back to `jax.random.bits` itself.
 
 From a word `w`:
 
@@ -24,9 +33,76 @@ import math
 import jax
 import jax.numpy as jnp
 
+_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))  # Threefry-2x32's, per group of 4 rounds.
+_PARITY = 0x1BD11BDA  # The key schedule's constant (Threefish's C240, 32-bit).
+
+
+def _threefry2x32(
+  key: tuple[jax.Array, jax.Array], x: tuple[jax.Array, jax.Array]
+) -> tuple[jax.Array, jax.Array]:
+  """Threefry-2x32 with 20 rounds of the counter pairs `x` under the key pair `key`."""
+  keys = (key[0], key[1], key[0] ^ key[1] ^ jnp.uint32(_PARITY))
+  x0, x1 = x[0] + keys[0], x[1] + keys[1]
+  for block in range(5):
+    for rotation in _ROTATIONS[block % 2]:
+      x0 = x0 + x1
+      x1 = ((x1 << rotation) | (x1 >> (32 - rotation))) ^ x0
+    x0 = x0 + keys[(block + 1) % 3]
+    x1 = x1 + keys[(block + 2) % 3] + jnp.uint32(block + 1)
+  return x0, x1
+
+
+def _key_words(key: jax.Array) -> jax.Array | None:
+  """The uint32 `[2]` threefry key data of `key`, or None where `jax.random.bits` would
+  hash otherwise (another key implementation, `jax_threefry_partitionable` off, not a
+  single key)."""
+  # Read as attributes, as jax asks for flags with a context manager (not in jax's stubs).
+  if not jax.config.jax_threefry_partitionable:  # type: ignore[attr-defined]
+    return None
+  if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+    if key.shape != () or str(jax.random.key_impl(key)) != "threefry2x32":
+      return None
+    return jax.random.key_data(key)
+  if key.shape != (2,) or key.dtype != jnp.uint32:
+    return None
+  default = jax.config.jax_default_prng_impl  # type: ignore[attr-defined]
+  return key if default == "threefry2x32" else None
+
+
+def _counter_hash(key_words: jax.Array, count: int) -> tuple[jax.Array, jax.Array]:
+  """`threefry(key, (0, i))` for `i < count`: the two uint32 `[count]` halves."""
+  index = jax.lax.iota(jnp.uint32, count)
+  return _threefry2x32((key_words[0], key_words[1]), (jnp.zeros_like(index), index))
+
+
+def bits(key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+  """uint32 words `shape`, equal to `jax.random.bits(key, shape, jnp.uint32)` bit for bit.
+
+  Word `i` (row-major) is `t₀ ^ t₁` for `(t₀, t₁) = threefry(key, (0, i))`, as jax's
+  partitionable threefry makes 32-bit words.
+  """
+  key_words = _key_words(key)
+  size = math.prod(shape)
+  if key_words is None or size >= 2**32:
+    return jax.random.bits(key, shape, jnp.uint32)
+  t0, t1 = _counter_hash(key_words, size)
+  return (t0 ^ t1).reshape(shape)
+
+
+def split(key: jax.Array, num: int = 2) -> jax.Array:
+  """`num` keys, equal to `jax.random.split(key, num)` bit for bit (key `i` is
+  `threefry(key, (0, i))`), of the same kind as `key` (typed or raw uint32)."""
+  key_words = _key_words(key)
+  if key_words is None:
+    return jax.random.split(key, num)
+  data = jnp.stack(_counter_hash(key_words, num), axis=-1)
+  if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+    return jax.random.wrap_key_data(data, impl=jax.random.key_impl(key))
+  return data
+
 
 def draw(key: jax.Array, **fields: tuple[int, ...]) -> dict[str, jax.Array]:
-  """Draws uint32 words for each named field, in one `jax.random.bits` call.
+  """Draws uint32 words for each named field, in one threefry draw (:func:`bits`).
 
   Args:
     key: a PRNG key.
@@ -36,7 +112,7 @@ def draw(key: jax.Array, **fields: tuple[int, ...]) -> dict[str, jax.Array]:
     `{name: uint32 array of that shape}`.
   """
   sizes = [math.prod(shape) for shape in fields.values()]
-  words = jax.random.bits(key, (sum(sizes),), jnp.uint32)
+  words = bits(key, (sum(sizes),))
   out, start = {}, 0
   for (name, shape), size in zip(fields.items(), sizes, strict=True):
     out[name] = words[start : start + size].reshape(shape)

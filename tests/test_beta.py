@@ -241,10 +241,21 @@ def test_the_while_count_sees_jax_random_beta():
   assert _exported_text(beta, "cuda").count("stablehlo.while") == 2
 
 
-def test_on_cpu_every_while_is_threefry():
-  """XLA:CPU lowers jax's threefry hash as a rolled loop; nothing else may loop."""
+_JAX_RANDOM_OPS = ("random_crop_flip", "random_crop reflect", "random_flip")  # jax.random's draws.
+
+
+def test_on_cpu_no_op_of_ours_loops():
+  """The ops that draw with `_words.bits` hold no loop on XLA:CPU either."""
   for name, fn in _mixing_ops().items():
-    counts = _whiles_per_function(jax.jit(fn).lower(*_ARGS).as_text())
-    assert sum(counts.values()) > 0, name  # The parse did find the threefry loops.
+    if name not in _JAX_RANDOM_OPS:
+      assert jax.jit(fn).lower(*_ARGS).as_text().count("stablehlo.while") == 0, name
+
+
+def test_on_cpu_the_while_count_sees_jax_threefry():
+  """Negative control: XLA:CPU lowers jax's own threefry (crop and flip draw with it) as a
+  rolled loop, and nothing else there loops."""
+  for name in _JAX_RANDOM_OPS:
+    counts = _whiles_per_function(jax.jit(_mixing_ops()[name]).lower(*_ARGS).as_text())
+    assert sum(counts.values()) > 0, name
     others = {f: n for f, n in counts.items() if n and not re.fullmatch(r"threefry2x32(_\d+)?", f)}
     assert not others, (name, others)
