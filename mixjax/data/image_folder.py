@@ -12,7 +12,8 @@ Two layouts of `data_dir` are understood:
 Class names are the class folders' names, sorted; label `i` is `class_names[i]`. Files
 with the extensions in `IMAGE_EXTENSIONS` (any case) are read; other files and anything
 whose name starts with "." are ignored. Images are decoded with `tf.io.decode_image`
-(PNG, JPEG, BMP, GIF: first frame, WebP) to RGB and resized, aspect ratio not kept, to
+(PNG, JPEG, BMP, GIF: first frame, WebP; palette BMPs with Pillow) to RGB (alpha
+dropped, grey repeated) and resized, aspect ratio not kept, to
 `image_size × image_size` with `tf.image.resize(antialias=True)`, then stored as uint8.
 When every image of the folder is grey (equal R, G and B), a single channel is kept.
 
@@ -298,36 +299,81 @@ def _check_every_class_readable(
       )
 
 
+def _is_palette_bmp(path: str) -> bool:
+  """Whether `path` holds a BMP of at most 8 bits per pixel (palette indices), which
+  `tf.io.decode_bmp` returns as the indices themselves."""
+  try:
+    with open(path, "rb") as f:
+      header = f.read(30)
+  except OSError:
+    return False
+  return len(header) == 30 and header[:2] == b"BM" and int.from_bytes(header[28:], "little") <= 8
+
+
+def _resized(image: tf.Tensor, image_size: int) -> tf.Tensor:
+  """uint8 `[h, w, 3]` -> uint8 `[image_size, image_size, 3]`, antialiased."""
+  image = tf.image.resize(image, (image_size, image_size), antialias=True)
+  return tf.cast(tf.round(tf.clip_by_value(image, 0.0, 255.0)), tf.uint8)
+
+
+def _to_rgb(image: tf.Tensor) -> tf.Tensor:
+  """uint8 `[h, w, C]`, C in 1-4 (grey, grey + alpha, RGB, RGBA) -> RGB, alpha dropped."""
+  grey = lambda: tf.image.grayscale_to_rgb(image[..., :1])
+  return tf.cond(tf.shape(image)[-1] < 3, grey, lambda: image[..., :3])
+
+
+def _decode_palette_bmps(
+  paths: list[str], indices: list[int], image_size: int
+) -> tuple[list[np.ndarray], list[int]]:
+  """The palette BMPs among `paths`, decoded with Pillow (matplotlib's dependency)."""
+  from PIL import Image
+
+  images, readable = [], []
+  for i in indices:
+    try:
+      with Image.open(paths[i]) as image:
+        rgb = np.asarray(image.convert("RGB"))
+    except (OSError, ValueError):
+      continue
+    images.append(_resized(tf.constant(rgb), image_size).numpy()[None])
+    readable.append(i)
+  return images, readable
+
+
 def _decode(paths: list[str], image_size: int) -> tuple[np.ndarray, np.ndarray]:
   """Decodes and resizes every readable file of `paths`, in parallel with tf.data.
+
+  Palette BMPs (which `tf.io.decode_bmp` reads as their indices) go through Pillow; every
+  other file through `tf.io.decode_image` at its own channel count, then to RGB.
 
   Returns:
     `(images, readable)`: uint8 `[n, image_size, image_size, 3]` and the int64 indices
     into `paths` of the `n` files that decoded, increasing.
   """
-  if not paths:
-    return np.zeros((0, image_size, image_size, 3), np.uint8), np.zeros((0,), np.int64)
+  palette = [i for i, path in enumerate(paths) if _is_palette_bmp(path)]
+  rest = np.setdiff1d(np.arange(len(paths), dtype=np.int64), palette)
 
   def decode(index: tf.Tensor, path: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     image = tf.io.decode_image(
-      tf.io.read_file(path), channels=3, dtype=tf.uint8, expand_animations=False
+      tf.io.read_file(path), channels=0, dtype=tf.uint8, expand_animations=False
     )
-    image = tf.image.resize(image, (image_size, image_size), antialias=True)
-    return index, tf.cast(tf.round(tf.clip_by_value(image, 0.0, 255.0)), tf.uint8)
+    return index, _resized(_to_rgb(image), image_size)
 
-  ds = tf.data.Dataset.from_tensor_slices((np.arange(len(paths), dtype=np.int64), paths))
-  # A file that fails to read or decode raises inside `map`; `ignore_errors` drops just
-  # that element, and the missing indices tell which files were skipped.
-  ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
-  ds = ds.ignore_errors().batch(_DECODE_BATCH).prefetch(tf.data.AUTOTUNE)
-  ds = ds.with_options(_tf.deterministic_options())
-  indices, images = [], []
-  for index, image in ds.as_numpy_iterator():
-    indices.append(index)
-    images.append(image)
+  images, indices = _decode_palette_bmps(paths, palette, image_size)
+  if len(rest):
+    ds = tf.data.Dataset.from_tensor_slices((rest, [paths[i] for i in rest]))
+    # A file that fails to read or decode raises inside `map`; `ignore_errors` drops just
+    # that element, and the missing indices tell which files were skipped.
+    ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.ignore_errors().batch(_DECODE_BATCH).prefetch(tf.data.AUTOTUNE)
+    ds = ds.with_options(_tf.deterministic_options())
+    for index, image in ds.as_numpy_iterator():
+      indices += list(index)
+      images.append(image)
   if not images:
     return np.zeros((0, image_size, image_size, 3), np.uint8), np.zeros((0,), np.int64)
-  return np.concatenate(images), np.concatenate(indices)
+  order = np.argsort(indices, kind="stable")
+  return np.concatenate(images)[order], np.asarray(indices, np.int64)[order]
 
 
 def _all_grey(images: np.ndarray) -> bool:

@@ -173,6 +173,36 @@ def test_default_image_size_and_grey_folders(tmp_path):
   assert source.info.input_shape == (image_folder.DEFAULT_IMAGE_SIZE,) * 2 + (1,)
 
 
+def test_alpha_and_palette_images_decode_to_their_colours(tmp_path):
+  """RGBA WebP (which `decode_image(channels=3)` refuses), RGBA and grey + alpha PNG, and
+  palette BMP (which `tf.io.decode_bmp` reads as indices) all load as their RGB colour."""
+  from PIL import Image
+  from PIL import features
+
+  colours = {"cat": (200, 30, 30), "dog": (30, 200, 30), "eel": (90, 90, 90)}
+  for name, colour in colours.items():
+    os.makedirs(tmp_path / name)
+    rgba = np.broadcast_to(np.asarray(colour + (128,), np.uint8), (10, 12, 4))
+    Image.fromarray(np.ascontiguousarray(rgba), "RGBA").save(tmp_path / name / "a.png")
+    Image.fromarray(np.ascontiguousarray(rgba[..., :3])).convert(
+      "P", palette=Image.Palette.ADAPTIVE, colors=4
+    ).save(tmp_path / name / "p.bmp")
+    if features.check("webp"):
+      Image.fromarray(np.ascontiguousarray(rgba), "RGBA").save(
+        tmp_path / name / "w.webp", lossless=True
+      )
+  grey_alpha = np.broadcast_to(np.asarray([90, 255], np.uint8), (8, 8, 2))
+  Image.fromarray(np.ascontiguousarray(grey_alpha), "LA").save(tmp_path / "eel" / "la.png")
+  source = _load(str(tmp_path), test_fraction=0.5)
+  assert source.skipped_files == () and source.info.input_shape == (16, 16, 3)
+  batch = next(source.eval_batches(global_batch_size=16))
+  raw = _raw(source, batch)[batch["mask"]]
+  expected = [colours[source.class_names[y]] for y in batch["label"][batch["mask"]]]
+  assert len(raw) >= 3
+  expected = np.broadcast_to(np.asarray(expected, np.float32)[:, None, None, :], raw.shape)
+  np.testing.assert_allclose(raw, expected, atol=0.01)
+
+
 @pytest.mark.parametrize("image_size", [16, 5])
 def test_batches_have_the_requested_image_size(flat_dir, image_size):
   source = _load_flat(flat_dir, image_size=image_size)
