@@ -97,6 +97,7 @@ def train_once(
   summary_path = os.path.join(workdir, "summary.json")
   state = None
   if os.path.exists(summary_path) and not need_state:
+    loop.check_workdir_config(config, workdir)  # Another config's finished run is refused.
     with open(summary_path) as f:
       summary = json.load(f)
   else:

@@ -52,7 +52,7 @@ def grid(
         )
         specs.append(
           runs.Run(
-            workdir=os.path.join("runs", f"{dataset}_{method.label.split(' ')[0]}_seed{seed}"),
+            workdir=os.path.join("runs", f"{dataset}_{method.label.replace(' ', '_')}_seed{seed}"),
             description=f"{dataset} {method.label} seed={seed}",
             config=config,
             fields={"dataset": dataset, "method": method.label, "seed": seed},

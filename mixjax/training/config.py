@@ -93,12 +93,21 @@ def default_config() -> ml_collections.ConfigDict:
   config.bce_target_thresh = 0.0  # loss=sigmoid: mixed targets > this become 1, others 0 (0 = off).
   # --- run ---
   config.parallel = "pmap"  # "pmap" (default) | "shard_map" (1-D mesh over all devices).
-  config.seed = 0  # Seeds the split, label noise, init, data order and mixing.
+  config.seed = 0  # Seeds init, data order and mixing, and the data unless data_seed is set.
+  config.data_seed = (
+    -1
+  )  # Seeds the split and label noise (-1: seed); another init on the same data.
   config.checkpoint_every_epochs = 1  # Checkpoint period in epochs (and at the end).
   config.checkpoint_every_steps = 0  # Also checkpoint every N train steps, mid-epoch (0 = off).
   config.eval_batch_size = 0  # Global eval batch (0 = batch_size).
   config.cv_folds = 0  # k-fold cross-validation on the training split (0 = off).
   return config
+
+
+def data_seed(config: ml_collections.ConfigDict) -> int:
+  """The seed of the split, the label noise and the cross-validation folds of `config`."""
+  seed = config.get("data_seed", -1)
+  return config.seed if seed < 0 else seed
 
 
 def load_config_file(path: str) -> ml_collections.ConfigDict:
@@ -233,6 +242,8 @@ def _check_ranges(config: ml_collections.ConfigDict) -> None:
       _fail("lr_milestones", config.lr_milestones, "increasing positive epoch numbers")
   if "mix_off_epochs" in config and config.mix_off_epochs > config.num_epochs:
     _fail("mix_off_epochs", config.mix_off_epochs, f"at most num_epochs ({config.num_epochs})")
+  if "data_seed" in config and (not _is_int(config.data_seed) or config.data_seed < -1):
+    _fail("data_seed", config.data_seed, "an int >= 0, or -1 (the data follow seed)")
   if config.get("cv_folds", 0) == 1:
     _fail("cv_folds", 1, "0 (off) or at least 2")
 

@@ -5,13 +5,13 @@ r"""k-fold cross-validation of a config on the training split of an in-memory da
       --folds 5 --mixes none,mixup
 
 The training split is cut into `config.cv_folds` stratified folds
-(`sklearn.model_selection.StratifiedKFold`, shuffled by `config.seed`). Fold k trains the
-config on the other folds, in `workdir/fold_k` through `mixjax.loop.train` (its own
-checkpoints, metrics, curves and summary; normalisation statistics of its own training
-part), with the held-out fold playing the test split. Then it predicts (`loop.predict`)
-the held-out fold and the real test split. With label noise, folds are stratified by,
-and held-out accuracy is measured against, the noisy training labels. The workdir then
-holds:
+(`sklearn.model_selection.StratifiedKFold`, shuffled by the data seed: `config.data_seed`,
+or `config.seed` when that is -1). Fold k trains the config on the other folds, in
+`workdir/fold_k` through `mixjax.loop.train` (its own checkpoints, metrics, curves and
+summary; normalisation statistics of its own training part), with the held-out fold
+playing the test split. Then it predicts (`loop.predict`) the held-out fold and the real
+test split. With label noise, folds are stratified by, and held-out accuracy is measured
+against, the noisy training labels. The workdir then holds:
 
 * `fold_k/predictions.npz`: `held_out_indices` (into the training split),
   `held_out_probs` and `test_probs` (float32 class probabilities) of fold k's model.
@@ -286,7 +286,7 @@ def cross_validate(
     )
   # As every run: locked while the folds train; a workdir of another config is refused.
   with loop.prepare_workdir(config, workdir):
-    folds = fold_indices(source.train_labels, num_folds, config.seed)
+    folds = fold_indices(source.train_labels, num_folds, config_lib.data_seed(config))
     results = [run_fold(config, workdir, source, folds, k) for k in range(num_folds)]
   summary, oof, oof_indices, ensemble = summarize(results, source.train_labels, source.test_labels)
   summary.update(dataset=source.info.name, mix=config.mix, seed=config.seed)

@@ -66,7 +66,7 @@ def load_source(config: ml_collections.ConfigDict) -> data_lib.Source:
   try:
     return data_lib.load_source(
       config.dataset,
-      seed=config.seed,
+      seed=config_lib.data_seed(config),
       label_noise=config.label_noise,
       process_index=jax.process_index(),
       process_count=jax.process_count(),

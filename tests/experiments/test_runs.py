@@ -54,6 +54,16 @@ def test_train_once_restores_the_state_of_a_finished_run(tmp_path):
   jax.tree.map(np.testing.assert_array_equal, first.state.params, again.state.params)
 
 
+def test_a_finished_run_of_another_config_is_refused_not_reused(tmp_path, monkeypatch):
+  outputs.forbid_training(monkeypatch)
+  _finished(tmp_path / "run", [0.5])
+  workdir = str(tmp_path / "run")
+  runs.train_once(runs.base_config(mixup_alpha=1.0), workdir)  # Writes config.json.
+  assert runs.train_once(runs.base_config(mixup_alpha=1.0), workdir).summary["last_test_accuracy"]
+  with pytest.raises(config_lib.ConfigError, match="mixup_alpha: 1.0 -> 4.0"):
+    runs.train_once(runs.base_config(mixup_alpha=4.0), workdir)
+
+
 def test_methods_and_recipe():
   assert runs.erm() == ("ERM", {"mix": "none"})
   assert runs.mixup(2) == ("mixup (α=2)", {"mix": "mixup", "mixup_alpha": 2.0})

@@ -109,6 +109,7 @@ def test_missing_key_is_refused():
     ("mix_off_epochs", 1000),
     ("optimizer", "lamb"),
     ("augment", "autoaugment"),
+    ("data_seed", -2),
   ],
 )
 def test_bad_values_name_the_key(key, value):
@@ -173,3 +174,12 @@ def test_the_model_must_fit_the_inputs():
   assert "dataset 'iris' has inputs of shape (4,)" in str(caught.value)
   config.model = "mlp"
   config_lib.check_model_input(config, (4,))
+
+
+def test_the_data_seed_follows_seed_unless_set():
+  config = config_lib.default_config()
+  config.seed = 7
+  assert config_lib.data_seed(config) == 7
+  config.data_seed = 0
+  config_lib.validate(config)
+  assert config_lib.data_seed(config) == 0

@@ -95,7 +95,8 @@ def _error(model, x, y) -> float:
 
 
 def grid(seed: int, methods: Sequence[runs.Method], recipe: runs.Recipe) -> list[runs.Run]:
-  """The models of one seed: each method's (seed k), and the black-box source (1000 + k)."""
+  """The models of one seed: each method's (seed k), and the black-box source (init, data
+  order seed 1000 + k, on the targets' split: `data_seed` k)."""
   specs = []
   for label, overrides in [*methods, runs.Method(SOURCE, runs.erm().overrides)]:
     role, run_seed = ("source", 1000 + seed) if label == SOURCE else ("target", seed)
@@ -103,7 +104,7 @@ def grid(seed: int, methods: Sequence[runs.Method], recipe: runs.Recipe) -> list
       runs.Run(
         workdir=os.path.join("runs", f"{label.split(' ')[0]}_{role}_seed{run_seed}"),
         description=f"train {label} seed={run_seed}",
-        config=recipe.config(seed=run_seed, **overrides),
+        config=recipe.config(seed=run_seed, data_seed=seed, **overrides),
         fields={"method": label},
       )
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from mixjax import experiments
 from mixjax.experiments import common
 from mixjax.experiments.adversarial import experiment
+from mixjax.training import loop
 from tests.experiments import outputs
 
 
@@ -54,4 +56,8 @@ def test_grid_names_the_runs():
   specs = experiment.grid(3, [experiment.runs.erm()], experiment.RECIPE)
   assert [s.workdir for s in specs] == ["runs/ERM_target_seed3", "runs/black-box_source_seed1003"]
   assert [s.config.seed for s in specs] == [3, 1003]
+  # The source is another init on the targets' data: the same split, the same statistics.
+  target, source = (loop.load_source(s.config) for s in specs)
+  np.testing.assert_array_equal(source._train_inputs, target._train_inputs)
+  np.testing.assert_array_equal(source.mean, target.mean)
   assert all(s.config.mix == "none" and s.config.model == "small_cnn" for s in specs)
