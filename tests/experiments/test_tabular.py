@@ -15,7 +15,7 @@ def test_quick_run_reports_its_runs(tmp_path):
   cells = ["iris"]
   for run in runs:
     summary, records = outputs.read_run(
-      tmp_path / "runs" / f"iris_{run['method'].split()[0]}_seed0"
+      tmp_path / "runs" / f"iris_{run['method'].replace(' ', '_')}_seed0"
     )
     assert len(records) == 5
     assert run["test_error"] == 1 - records[-1]["test_accuracy"]
