@@ -66,7 +66,9 @@ def box_mask(box: jax.Array, image_shape: tuple[int, ...]) -> jax.Array:
     scale = channels if axis == ndim - 1 else 1  # The last axis runs over W·C columns.
     iota = jnp.arange(size * scale, dtype=jnp.int32)
     iota = iota.reshape((1,) * axis + (size * scale,) + (1,) * (ndim - 1 - axis))
-    term = (iota >= box[..., axis] * scale) & (iota < box[..., ndim + axis] * scale)
+    # Clipped first: a coordinate far past the border (1e9) times C would wrap in int32.
+    start, stop = (jnp.clip(box[..., i], 0, size) * scale for i in (axis, ndim + axis))
+    term = (iota >= start) & (iota < stop)
     inside = term if inside is None else inside & term
   assert inside is not None  # `image_shape` has at least one spatial axis.
   return inside

@@ -11,9 +11,18 @@ import pytest
 from mixjax import _masks
 from tests import _refs
 
-# Boxes over the border, inverted, empty, covering everything, and plain.
+# Boxes over the border (one far past it: times C it would wrap in int32), inverted,
+# empty, covering everything, and plain.
 _BOXES = np.array(
-  [[-3, -2, 2, 4], [3, 9, 8, 20], [4, 4, 1, 1], [0, 0, 5, 11], [2, 2, 2, 6], [1, 3, 4, 7]],
+  [
+    [-3, -2, 2, 4],
+    [3, 9, 8, 20],
+    [4, 4, 1, 1],
+    [0, 0, 5, 11],
+    [2, 2, 2, 6],
+    [1, 3, 4, 7],
+    [1, -(10**9), 10**9, 10**9],
+  ],
   np.int32,
 )
 
