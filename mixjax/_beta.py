@@ -58,6 +58,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from mixjax import _checks
 
@@ -142,17 +143,24 @@ def _candidates(
   return jnp.log(d), log_v3, accept
 
 
-def log_gammas(words: jax.Array, alpha: jax.Array, count: int) -> jax.Array:
-  """log G for `count` i.i.d. G ~ Gamma(α), float32 `[count]`, from `words_for(count)`
-  uint32 words; α > 0, float32 `[]`."""
+def _log_gamma_parts(
+  words: jax.Array, alpha: jax.Array, count: int
+) -> tuple[jax.Array, jax.Array]:
+  """`(log G_{α+1}, log U)`, float32 `[count]` each: log G = log G_{α+1} + log(U)/α."""
   pool = pool_size(count)
   log_d, log_v3, accept = _candidates(words[:pool], words[pool : 2 * pool], alpha)
   # The accepted candidates first, in pool order (a stable sort); G₁ = d if too few.
   rejected = (~accept).astype(jnp.int32)
   rejected, log_v3 = jax.lax.sort((rejected, log_v3), num_keys=1, is_stable=True)
   chosen = jnp.where(rejected[:count] == 0, log_v3[:count], 0.0)
-  log_boost = jnp.log(_uniform(words[2 * pool :])) / alpha
-  return log_d + chosen + log_boost
+  return log_d + chosen, jnp.log(_uniform(words[2 * pool :]))
+
+
+def log_gammas(words: jax.Array, alpha: jax.Array, count: int) -> jax.Array:
+  """log G for `count` i.i.d. G ~ Gamma(α), float32 `[count]`, from `words_for(count)`
+  uint32 words; α > 0, float32 `[]`."""
+  log_g1, log_u = _log_gamma_parts(words, alpha, count)
+  return log_g1 + log_u / alpha
 
 
 def lambda_words(shape: tuple[int, ...]) -> int:
@@ -186,7 +194,8 @@ def beta_from_words(
   split = 2 * math.prod(shape)
   closed_words, pool_words = words[:split], words[split:]
   if _checks.is_concrete(alpha):
-    if float(alpha) > 0.5:  # type: ignore[arg-type]
+    # Compared in float32, as the traced branch does: 0.5 + 1e-9 is 0.5 there.
+    if float(np.float32(alpha)) > 0.5:  # type: ignore[arg-type]
       return ulrich(closed_words, alpha, shape)
     return pool_beta(pool_words, alpha, shape)
   alpha = jnp.asarray(alpha, jnp.float32)
@@ -198,8 +207,14 @@ def beta_from_words(
 def pool_beta(words: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]) -> jax.Array:
   """Beta(α, α) `shape` from `words_for(2·prod(shape))` words by the pool, any α > 0."""
   count = math.prod(shape)
-  log_g = log_gammas(words, jnp.asarray(alpha, jnp.float32), 2 * count)
+  alpha = jnp.asarray(alpha, jnp.float32)
+  log_g1, log_u = _log_gamma_parts(words, alpha, 2 * count)
+  log_g = log_g1 + log_u / alpha
   logit = log_g[:count].reshape(shape) - log_g[count:].reshape(shape)
+  # α below ~1e-37 sends both log(U)/α to −inf (−inf − −inf is NaN): then the same
+  # difference taken before the division, ±inf, λ ∈ {0, 1} (the limit law, Bernoulli(½)).
+  late = (log_g1[:count] - log_g1[count:]) + (log_u[:count] - log_u[count:]) / alpha
+  logit = jnp.where(jnp.isnan(logit), late.reshape(shape), logit)
   # sigmoid(t) for t > 0 as 1 − sigmoid(−t): one rounding. `1 / (1 + e^−t)` rounds twice
   # and sends all of (1 − 2⁻²⁴, 1] to 1.0, double the float32 atom (visible at α = 0.1).
   return jnp.where(logit > 0, 1.0 - jax.nn.sigmoid(-logit), jax.nn.sigmoid(logit))

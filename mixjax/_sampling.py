@@ -103,16 +103,23 @@ def lambda_field(shape: tuple[int, ...]) -> tuple[int, ...]:
   return (_beta.lambda_words(shape),)
 
 
+_TINY = float(jnp.finfo(jnp.float32).tiny)  # 2⁻¹²⁶: α below it counts as 0.
+
+
 def lambda_from_words(
   words: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
 ) -> jax.Array:
-  """λ ~ Beta(α, α) `shape` from words `lambda_field(shape)`; exactly 1 where α == 0."""
+  """λ ~ Beta(α, α) `shape` from words `lambda_field(shape)`; exactly 1 where α == 0.
+
+  An α below float32's smallest normal number (1.2e-38) counts as 0, whether traced or
+  not (XLA flushes float32 subnormals to zero).
+  """
   if _checks.is_concrete(alpha):
-    if float(alpha) == 0.0:  # type: ignore[arg-type]
+    if float(alpha) < _TINY:  # type: ignore[arg-type]
       return jnp.ones(shape, jnp.float32)
     return _beta.beta_from_words(words, alpha, shape)
   alpha = jnp.asarray(alpha, jnp.float32)
-  positive = alpha > 0
+  positive = alpha >= _TINY
   lam = _beta.beta_from_words(words, jnp.where(positive, alpha, 1.0), shape)
   return jnp.where(positive, lam, jnp.ones(shape, jnp.float32))
 

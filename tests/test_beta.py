@@ -62,10 +62,11 @@ def test_closed_form_lambda_is_beta(alpha, per_key):
   assert _ks_pvalue(lam, scipy.stats.beta(wrong, wrong).cdf) < 1e-6
 
 
-@pytest.mark.parametrize("alpha", [0.3, 0.7, 4.0])
+@pytest.mark.parametrize("alpha", [0.3, 0.7, 4.0, 0.5 + 1e-9])
 def test_traced_and_static_alpha_draw_the_same_lambda(alpha):
   """Both methods' words are always drawn, so jit with a traced α (both methods, selected)
-  and a static α (one method) give the same λ, up to float32 rounding."""
+  and a static α (one method) give the same λ, up to float32 rounding (α is compared in
+  float32 in both: 0.5 + 1e-9 is 0.5 there, the pool's)."""
   key = jax.random.key(4)
   static = mixjax.sample_lambda(key, alpha, (1000,))
   traced = _per_example_small(key, alpha)
@@ -73,6 +74,23 @@ def test_traced_and_static_alpha_draw_the_same_lambda(alpha):
 
 
 _per_example_small = jax.jit(lambda key, alpha: mixjax.sample_lambda(key, alpha, (1000,)))
+
+
+@pytest.mark.parametrize("alpha", [1e-30, 2e-38])
+def test_a_vanishing_alpha_gives_the_limit_law(alpha):
+  """Below ~1e-37 both log(U)/α overflow; λ is still 0 or 1, each about half the time."""
+  key = jax.random.key(5)
+  for lam in (mixjax.sample_lambda(key, alpha, (1000,)), _per_example_small(key, alpha)):
+    lam = np.asarray(lam)
+    assert set(np.unique(lam).tolist()) == {0.0, 1.0}
+    assert 400 < lam.sum() < 600
+
+
+def test_a_subnormal_alpha_counts_as_zero():
+  """XLA:CPU flushes float32 subnormals (below 1.2e-38) to zero: α = 0, no mixing."""
+  key = jax.random.key(5)
+  for lam in (mixjax.sample_lambda(key, 1e-45, (100,)), _per_example_small(key, 1e-45)):
+    np.testing.assert_array_equal(lam, 1.0)
 
 
 def test_closed_form_keeps_small_lambda_precise():
