@@ -253,17 +253,20 @@ def minmax_box_from_words(
   return jnp.stack(starts + stops, axis=-1)
 
 
+_NO_SWITCH = object()  # `_check_mix` of a mix without a switch probability.
+
+
 def _check_mix(
   batch_size: int,
   mode: str,
   pairing: str,
   *,
-  switch_prob: Any = None,
+  switch_prob: Any = _NO_SWITCH,
   probability: Any = 1.0,
   **alphas: Any,
 ) -> tuple[int, ...]:
   """The checks of every mix: B, mode, pairing, the named Beta concentrations, the
-  probability of mixing (and the switch probability of mixup-or-CutMix, unless None).
+  probability of mixing (and the switch probability of mixup-or-CutMix, where given).
 
   Returns:
     The shape of one draw of λ (or a box): `()` in batch mode, `(B,)` in elem mode.
@@ -273,7 +276,7 @@ def _check_mix(
   _checks.check_choice(pairing, "pairing", _checks.PAIRINGS)
   for name, alpha in alphas.items():
     _checks.check_alpha(alpha, name)
-  if switch_prob is not None:
+  if switch_prob is not _NO_SWITCH:  # None is refused like any non-number.
     _checks.check_probability(switch_prob, "switch_prob")
   _checks.check_probability(probability, "probability")
   return shape

@@ -980,6 +980,15 @@ def test_bad_probability_raises(op, probability):
     _PUBLIC[op](jax.random.key(0), images, labels, probability=probability)
 
 
+@pytest.mark.parametrize("switch_prob", [-0.1, 1.5, True, None])
+def test_bad_switch_prob_raises(switch_prob):
+  images, labels = _refs.random_batch(4, 8, 8)
+  with pytest.raises(ValueError, match="`switch_prob` must be"):
+    mixjax.mixup_or_cutmix(jax.random.key(0), images, labels, switch_prob=switch_prob)
+  with pytest.raises(ValueError, match="`switch_prob` must be"):
+    mixjax.sample_mixup_or_cutmix_params(jax.random.key(0), 4, (8, 8), switch_prob=switch_prob)
+
+
 @pytest.mark.parametrize("op, name", [("mixup", "alpha"), ("cutmix", "alpha")])
 @pytest.mark.parametrize("alpha", [1e39, True, "0.4", "abc", None, [1.0]])
 def test_alpha_that_is_not_a_float32_number_raises(op, name, alpha):
