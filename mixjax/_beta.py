@@ -143,9 +143,7 @@ def _candidates(
   return jnp.log(d), log_v3, accept
 
 
-def _log_gamma_parts(
-  words: jax.Array, alpha: jax.Array, count: int
-) -> tuple[jax.Array, jax.Array]:
+def _log_gamma_parts(words: jax.Array, alpha: jax.Array, count: int) -> tuple[jax.Array, jax.Array]:
   """`(log G_{α+1}, log U)`, float32 `[count]` each: log G = log G_{α+1} + log(U)/α."""
   pool = pool_size(count)
   log_d, log_v3, accept = _candidates(words[:pool], words[pool : 2 * pool], alpha)

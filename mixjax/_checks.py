@@ -160,6 +160,18 @@ def valid(
   return ok
 
 
+def check_lam(lam: Any, name: str = "lam") -> None:
+  """Checks a blend weight λ for the public samplers: `[]` or `[B]` real; when concrete,
+  every value finite and in [0, 1]."""
+  _check_numeric(lam, name)
+  if jnp.ndim(lam) > 1:
+    raise ValueError(f"`{name}` must be a scalar or [B], got shape {jnp.shape(lam)}.")
+  if is_concrete(lam):
+    values = np.asarray(lam, np.float64)
+    if not np.all((values >= 0.0) & (values <= 1.0)):
+      raise ValueError(f"`{name}` must be in [0, 1], got {_short(values.tolist())}.")
+
+
 def _pair(value: Any, name: str) -> tuple[Any, Any]:
   """Splits a `(low, high)` pair: a tuple, a list or a shape-`[2]` array (may be traced)."""
   if isinstance(value, str) or (isinstance(value, tuple | list) and len(value) != 2):

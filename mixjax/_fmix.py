@@ -58,6 +58,9 @@ def fmix_mask(
   Returns:
     bool `lam.shape + image_size`.
   """
+  _checks.check_lam(lam)
+  image_size = _checks.check_image_size(image_size, None)
+  _checks.check_number(decay_power, "decay_power", low=0.0, low_open=True, expected="> 0")
   lam = jnp.asarray(lam, jnp.float32)
   words = _words.bits(key, noise_field(lam.shape, image_size))
   return mask_from_words(words, lam, image_size, decay_power)

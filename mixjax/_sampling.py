@@ -174,6 +174,8 @@ def sample_box(key: jax.Array, lam: jax.Array, image_size: tuple[int, ...]) -> j
   Returns:
     int32 `lam.shape + (2S,)` boxes `(starts..., stops...)`, half-open.
   """
+  _checks.check_lam(lam)
+  image_size = _checks.check_image_size(image_size, None)
   lam = jnp.asarray(lam, jnp.float32)
   words = _words.bits(key, box_field(lam.shape, image_size))
   return box_from_words(words, lam, image_size)
@@ -228,8 +230,16 @@ def sample_box_minmax(
   Returns:
     int32 `shape + (2S,)` boxes.
   """
+  if not (
+    isinstance(shape, tuple) and len(shape) <= 1 and all(_checks.is_int(n, low=1) for n in shape)
+  ):
+    raise ValueError(f"`shape` must be () or (B,) with B >= 1, got {shape!r}.")
+  image_size = _checks.check_image_size(image_size, None)
+  minmax = check_minmax(cutmix_minmax)
+  if minmax is None:
+    raise ValueError("`cutmix_minmax` must be (lo, hi) with 0 <= lo < hi <= 1, got None.")
   words = _words.bits(key, minmax_field(shape, image_size))
-  return minmax_box_from_words(words, image_size, cutmix_minmax)
+  return minmax_box_from_words(words, image_size, minmax)
 
 
 def minmax_field(shape: tuple[int, ...], image_size: tuple[int, ...]) -> tuple[int, ...]:

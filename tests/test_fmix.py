@@ -99,6 +99,22 @@ def test_bad_arguments_raise(kwargs, match):
     mixjax.fmix(jax.random.key(0), images, labels, **kwargs)
 
 
+@pytest.mark.parametrize(
+  "kwargs, match",
+  [
+    ({"lam": 2.0}, r"`lam` must be in \[0, 1\]"),
+    ({"lam": jnp.ones((2, 2))}, "`lam` must be a scalar or"),
+    ({"image_size": (0, 8)}, "`image_size` must be"),
+    ({"decay_power": -3.0}, "`decay_power` must be > 0"),
+  ],
+)
+def test_fmix_mask_checks_its_arguments(kwargs, match):
+  args = {"lam": 0.5, "image_size": (8, 8), **kwargs}
+  decay = {"decay_power": args.pop("decay_power")} if "decay_power" in args else {}
+  with pytest.raises(ValueError, match=match):
+    mixjax.fmix_mask(jax.random.key(0), args["lam"], args["image_size"], **decay)
+
+
 def test_top_count_is_exact_with_ties():
   grey = jnp.array([[1.0, 2.0, 2.0, 2.0, 0.0], [3.0, 3.0, 3.0, 3.0, 3.0]])
   for count in range(6):

@@ -197,6 +197,24 @@ def test_box_extremes():
   assert np.all(box_h[2:] >= height - height // 2) and np.all(box_w[2:] >= width - width // 2)
 
 
+@pytest.mark.parametrize(
+  "call, match",
+  [
+    (lambda k: mixjax.sample_box(k, 1.5, (8, 8)), r"`lam` must be in \[0, 1\]"),
+    (lambda k: mixjax.sample_box(k, jnp.array([0.5, -1.0]), (8, 8)), "`lam` must be in"),
+    (lambda k: mixjax.sample_box(k, 0.5, (8.5, 8)), "`image_size` must be"),
+    (lambda k: mixjax.sample_box_minmax(k, (), (8, 8), (-1.0, 2.0)), "`cutmix_minmax` must be"),
+    (lambda k: mixjax.sample_box_minmax(k, (), (8, 8), (0.8, 0.2)), "`cutmix_minmax` must be"),
+    (lambda k: mixjax.sample_box_minmax(k, (), (8, 8), None), "`cutmix_minmax` must be"),
+    (lambda k: mixjax.sample_box_minmax(k, (), (0, 8), (0.2, 0.8)), "`image_size` must be"),
+    (lambda k: mixjax.sample_box_minmax(k, 4, (8, 8), (0.2, 0.8)), "`shape` must be"),
+  ],
+)
+def test_box_samplers_check_their_arguments(call, match):
+  with pytest.raises(ValueError, match=match):
+    call(jax.random.key(0))
+
+
 @pytest.mark.parametrize("alpha", [0.2, 1.0])
 def test_clipped_box_mean_area(alpha):
   """The pasted (clipped) area averages E[(r - r²/4)²], r = sqrt(1-λ), not 1 - E[λ].
