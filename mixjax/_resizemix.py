@@ -162,12 +162,14 @@ def apply_resizemix(
   batch_size = _checks.check_labels(labels)
   _checks.check_spatial_inputs(images, batch_size, "images")
   _checks.check_choice(method, "method", METHODS)
-  return _apply_resizemix(images, labels, params, method)
+  return _apply_resizemix(images, labels, params, method, nan_guard=False)
 
 
 def _apply_resizemix(
-  images: Any, labels: jax.Array, params: MixParams, method: str
+  images: Any, labels: jax.Array, params: MixParams, method: str, *, nan_guard: bool
 ) -> tuple[Any, jax.Array]:
+  """With `nan_guard`, the images are NaN where λ is (a traced hyperparameter out of
+  range), as well as the labels; λ is 1 elsewhere."""
   box = params.box
   assert box is not None  # ResizeMix parameters always carry the paste box.
 
@@ -179,6 +181,9 @@ def _apply_resizemix(
       resized = _resized_into_box(_apply._partner_of(x, params), box)
     inside = _masks.box_mask(box, shape)
     rows = jnp.where(inside, _masks.to_rows(resized, shape), _masks.to_rows(x, shape))
+    if nan_guard:
+      bad = jnp.isnan(jnp.broadcast_to(params.lam, shape[:1]))
+      rows = jnp.where(bad.reshape((-1,) + (1,) * (rows.ndim - 1)), jnp.nan, rows)
     return rows.reshape(shape)
 
   mixed = jax.tree.map(paste, images)
@@ -232,4 +237,5 @@ def resizemix(
     pairing=pairing,
     probability=probability,
   )
-  return _apply_resizemix(images, labels, params, method)
+  traced = not all(_checks.is_concrete(v) for v in (*scale_range, probability))
+  return _apply_resizemix(images, labels, params, method, nan_guard=traced)

@@ -69,7 +69,18 @@ def test_probability_zero_is_identity_and_one_trace_serves_every_scale():
   for seed, lo in [(0, 0.1), (1, 0.5)]:
     fn(jax.random.key(seed), jnp.float32(lo))
   assert fn._cache_size() == 1
-  assert np.all(np.isnan(fn(jax.random.key(0), jnp.float32(0.95))[1]))
+  bad_images, bad_labels = fn(jax.random.key(0), jnp.float32(0.95))
+  assert np.all(np.isnan(bad_labels)) and np.all(np.isnan(bad_images))
+
+
+@pytest.mark.parametrize("probability", [2.0, float("nan")])
+def test_a_traced_bad_probability_makes_images_and_labels_nan(probability):
+  images, labels = _refs.random_batch(4, 8, 8)
+  fn = jax.jit(lambda p: mixjax.resizemix(jax.random.key(0), images, labels, probability=p))
+  out, mixed = fn(jnp.float32(probability))
+  assert np.all(np.isnan(out)) and np.all(np.isnan(mixed))
+  good_out, good = fn(jnp.float32(0.5))
+  assert np.all(np.isfinite(good_out)) and np.all(np.isfinite(good))
 
 
 @pytest.mark.parametrize("scale_range", [(0.0, 0.5), (0.5, 1.0), (0.6, 0.4), (0.5, 0.5), 0.5])
