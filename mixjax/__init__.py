@@ -28,8 +28,10 @@ Conventions, shared by every op:
   their zero setting (α = 0, probability 0) the ops return their input bit for bit.
   Concrete values are checked (numbers only: no bool, str or None; finite in float32).
   A traced value out of range (α < 0, NaN or inf; a probability outside [0, 1]; ...)
-  makes the mixed inputs and labels NaN, which a NaN guard on the loss catches: it
-  never silently changes the method.
+  makes the mixed inputs and labels NaN (random_erasing's and gridmask's images), which
+  a NaN guard on the loss catches: it never silently changes the method. The crop / flip
+  ops take any dtype, integers included, and leave a traced flip probability to
+  `jax.random.bernoulli` (below 0: never, above 1: always).
 * Shapes are static, with no Python loop over examples and no Python branch on a random
   value: one compiled graph serves every draw, vectorised over the batch.
 * Bad arguments raise at trace time, once, at the public boundary, naming the argument,

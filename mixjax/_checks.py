@@ -8,6 +8,7 @@ once, at its boundary; the private implementations the ops share check nothing.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -158,6 +159,31 @@ def valid(
   if high is not None:
     ok &= (x < high) if high_open else (x <= high)
   return ok
+
+
+def valid_interval(
+  pair: tuple[Any, Any],
+  *,
+  low: float | None = None,
+  high: float | None = None,
+  low_open: bool = False,
+  high_open: bool = False,
+  strict: bool = False,
+) -> Any:
+  """:func:`valid` of a pair that passed :func:`check_interval`: True when both ends are
+  concrete, else a traced boolean, both ends valid and `lo <= hi` (`<` if `strict`)."""
+  lo, hi = pair
+  if is_concrete(lo) and is_concrete(hi):
+    return True
+  lo, hi = jnp.asarray(lo, jnp.float32), jnp.asarray(hi, jnp.float32)
+  ends = [valid(v, low=low, high=high, low_open=low_open, high_open=high_open) for v in (lo, hi)]
+  return all_valid(*ends, (lo < hi) if strict else (lo <= hi))
+
+
+def all_valid(*conditions: Any) -> Any:
+  """True when every condition is the Python True (all concrete), else their traced and."""
+  traced = [c for c in conditions if c is not True]
+  return True if not traced else functools.reduce(jnp.logical_and, traced)
 
 
 def check_lam(lam: Any, name: str = "lam") -> None:

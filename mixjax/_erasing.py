@@ -44,6 +44,15 @@ def _check_ranges(area_range: Any, aspect_range: Any) -> tuple[Any, Any]:
   return area, aspect
 
 
+def _hyperparameters_ok(probability: Any, area: Any, aspect: Any) -> Any:
+  """True, or a traced boolean where a traced hyperparameter is out of range."""
+  return _checks.all_valid(
+    _checks.valid(probability, low=0.0, high=1.0),
+    _checks.valid_interval(area, low=0.0, low_open=True, high=1.0),
+    _checks.valid_interval(aspect, low=0.0, low_open=True),
+  )
+
+
 def sample_erasing_params(
   key: jax.Array,
   batch_size: int,
@@ -243,4 +252,6 @@ def random_erasing(
   )
   if random_value:
     value = pixel_noise(key_noise, (batch_size, height, width, channels))
-  return _masks.fill_where(_masks.box_mask(boxes, images.shape), value, images)
+  out = _masks.fill_where(_masks.box_mask(boxes, images.shape), value, images)
+  area, aspect = _check_ranges(area_range, aspect_range)
+  return _masks.nan_unless(_hyperparameters_ok(probability, area, aspect), out)

@@ -214,4 +214,9 @@ def gridmask(
     probability=probability,
     mode=mode,
   )
-  return _masks.fill_where(_masks.grid_mask(grid, images.shape), fill, images)
+  out = _masks.fill_where(_masks.grid_mask(grid, images.shape), fill, images)
+  ok = _checks.all_valid(
+    _checks.valid(ratio, low=0.0, high=1.0, low_open=True, high_open=True),
+    _checks.valid(probability, low=0.0, high=1.0),
+  )
+  return _masks.nan_unless(ok, out)

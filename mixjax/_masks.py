@@ -96,3 +96,9 @@ def fill_where(mask: jax.Array, fill: Any, images: jax.Array) -> jax.Array:
   shape = images.shape
   fill = to_rows(jnp.asarray(fill).astype(images.dtype), shape)
   return jnp.where(mask, fill, to_rows(images, shape)).reshape(shape)
+
+
+def nan_unless(ok: Any, images: jax.Array) -> jax.Array:
+  """`images`, or all NaN where `ok` (:func:`mixjax._checks.all_valid`) is False: a traced
+  hyperparameter out of range never silently means another augmentation."""
+  return images if ok is True else jnp.where(ok, images, jnp.nan).astype(images.dtype)

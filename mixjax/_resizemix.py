@@ -42,11 +42,9 @@ def _check_scale_range(scale_range: Any) -> tuple[Any, Any]:
 
 
 def _scale_ok(scale_range: tuple[Any, Any]) -> jax.Array | bool:
-  lo, hi = scale_range
-  if _checks.is_concrete(lo) and _checks.is_concrete(hi):
-    return True
-  lo, hi = jnp.asarray(lo, jnp.float32), jnp.asarray(hi, jnp.float32)
-  return (lo > 0) & (lo < hi) & (hi < 1)
+  return _checks.valid_interval(
+    scale_range, low=0.0, high=1.0, low_open=True, high_open=True, strict=True
+  )
 
 
 def sample_resizemix_params(

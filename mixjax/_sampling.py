@@ -308,11 +308,8 @@ def check_minmax(cutmix_minmax: Any) -> tuple[Any, Any] | None:
 
 def guard(lam: jax.Array, *conditions: Any) -> jax.Array:
   """`lam`, or NaN where a traced hyperparameter is out of range (see the module doc)."""
-  traced = [c for c in conditions if c is not True]
-  if not traced:
-    return lam
-  ok = functools.reduce(jnp.logical_and, traced)
-  return jnp.where(ok, lam, jnp.float32(jnp.nan))
+  ok = _checks.all_valid(*conditions)
+  return lam if ok is True else jnp.where(ok, lam, jnp.float32(jnp.nan))
 
 
 def _alpha_ok(alpha: Any) -> Any:
@@ -326,11 +323,7 @@ def _probability_ok(p: Any) -> Any:
 def _minmax_ok(minmax: tuple[Any, Any] | None) -> Any:
   if minmax is None:
     return True
-  lo, hi = minmax
-  if _checks.is_concrete(lo) and _checks.is_concrete(hi):
-    return True
-  lo, hi = jnp.asarray(lo, jnp.float32), jnp.asarray(hi, jnp.float32)
-  return (lo >= 0) & (lo < hi) & (hi <= 1)
+  return _checks.valid_interval(minmax, low=0.0, high=1.0, strict=True)
 
 
 def gate(words: jax.Array, probability: Any) -> jax.Array | None:

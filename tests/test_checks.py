@@ -305,3 +305,16 @@ def test_check_interval_strict_and_numeric():
   _checks.check_interval((0.5, 0.5), "r", expected="ordered")
   with pytest.raises(ValueError, match="`r` must be a number, got '1'"):
     _checks.check_interval(("1", 2), "r", expected="ordered")
+
+
+def test_valid_interval_and_all_valid():
+  assert _checks.valid_interval((0.5, 0.1), low=0.0) is True  # Concrete: already checked.
+  traced = jax.jit(
+    lambda lo, hi: _checks.valid_interval((lo, hi), low=0.0, high=1.0, low_open=True, strict=True)
+  )
+  cases = [((0.2, 0.8), True), ((0.8, 0.2), False), ((0.0, 0.5), False), ((0.5, 0.5), False)]
+  cases += [((0.2, float("nan")), False), ((0.2, 1.0), True), ((0.2, 1.5), False)]
+  for (lo, hi), expected in cases:
+    assert bool(traced(lo, hi)) is expected, (lo, hi)
+  assert _checks.all_valid(True, True) is True
+  assert not bool(_checks.all_valid(True, jnp.array(True), jnp.array(False)))

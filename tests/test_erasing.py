@@ -92,6 +92,22 @@ def test_traced_hyperparameters_do_not_recompile():
     op(jax.random.key(i), images, p, jnp.array([0.05 * (i + 1), 0.3]))
 
 
+@pytest.mark.parametrize(
+  "probability, area_range, aspect_range",
+  [(1.5, (0.1, 0.3), (0.3, 3.3)), (0.5, (0.9, 0.1), (0.3, 3.3)), (0.5, (0.1, 0.3), (-1.0, 2.0))],
+)
+def test_traced_bad_hyperparameters_give_nan_images(probability, area_range, aspect_range):
+  op = jax.jit(
+    lambda p, area, aspect: random_erasing(
+      jax.random.key(0), _images(), probability=p, area_range=area, aspect_range=aspect
+    )
+  )
+  bad = op(probability, jnp.array(area_range), jnp.array(aspect_range))
+  assert np.all(np.isnan(bad))
+  good = op(0.5, jnp.array((0.1, 0.3)), jnp.array((0.3, 3.3)))
+  assert np.all(np.isfinite(good))
+
+
 @pytest.mark.parametrize("mode", ["elem", "batch"])
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16])
 def test_probability_zero_is_identity_bit_for_bit(mode, dtype):

@@ -72,6 +72,13 @@ def test_traced_hyperparameters_do_not_recompile():
     op(jax.random.key(i), images, ratio, p, jnp.full((C,), float(i)))
 
 
+@pytest.mark.parametrize("ratio, probability", [(1.7, 1.0), (float("nan"), 1.0), (0.6, 3.0)])
+def test_traced_bad_hyperparameters_give_nan_images(ratio, probability):
+  op = jax.jit(lambda r, p: gridmask(jax.random.key(0), _images(), ratio=r, probability=p))
+  assert np.all(np.isnan(op(ratio, probability)))
+  assert np.all(np.isfinite(op(0.6, 0.8)))
+
+
 @pytest.mark.parametrize("mode", ["elem", "batch"])
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16])
 def test_probability_zero_is_identity_bit_for_bit(mode, dtype):
