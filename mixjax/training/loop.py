@@ -126,12 +126,36 @@ def create_state(config, model, tx, input_shape) -> step_lib.TrainState:
 
 
 def make_parallel(config: ml_collections.ConfigDict, num_classes: int) -> parallel_lib.Parallel:
-  """The pmap / shard_map driver of the steps compiled for `config`; checks the batch sizes."""
+  """The pmap / shard_map driver of the steps compiled for `config`; checks the batch sizes.
+
+  Raises:
+    config.ConfigError: a batch size the devices do not divide, naming its key.
+  """
   cfg = step_lib.StepConfig.from_config(config, num_classes=num_classes)
   parallel = parallel_lib.Parallel(config.parallel, cfg)
-  parallel.check_batch_size(config.batch_size)
-  parallel.check_batch_size(config.eval_batch_size or config.batch_size)
+  for key in ("batch_size", "eval_batch_size"):
+    size = config[key] or config.batch_size
+    if size % parallel.num_devices:
+      raise config_lib.ConfigError(
+        f"config.{key} must be divisible by the number of devices ({parallel.num_devices}) "
+        f"across all processes, got {size}.",
+        key,
+      )
   return parallel
+
+
+def steps_per_epoch(config: ml_collections.ConfigDict, source: data_lib.Source) -> int:
+  """The train steps of one epoch of `source` at `config.batch_size`.
+
+  Raises:
+    config.ConfigError: a batch that the processes do not divide or that exceeds the
+      training split, naming `config.batch_size`.
+  """
+  try:
+    return source.steps_per_epoch(config.batch_size)
+  except ValueError as error:
+    message = str(error).replace("`global_batch_size`", "config.batch_size")
+    raise config_lib.ConfigError(message, "batch_size") from error
 
 
 def is_mixing(config: ml_collections.ConfigDict, epoch: int) -> bool:
@@ -275,6 +299,18 @@ def check_source(config: ml_collections.ConfigDict, source: data_lib.Source) -> 
       "Use mix='mixup' or 'none'.",
       "mix",
     )
+  image_ops = {
+    "augment": config.augment != "none",
+    "random_erasing": config.random_erasing > 0,
+    "gridmask": config.gridmask > 0,
+  }
+  for key, used in image_ops.items():
+    if used and len(info.input_shape) != 3:
+      raise config_lib.ConfigError(
+        f"config.{key}={config[key]!r} needs images [H, W, C]; dataset {info.name!r} has "
+        f"inputs of shape {info.input_shape}. Turn it off for this dataset.",
+        key,
+      )
 
 
 def save_source_files(config, source: data_lib.Source, workdir: str) -> None:
@@ -304,8 +340,8 @@ def setup(
   check_source(config, source)
   info = source.info
   parallel = make_parallel(config, info.num_classes)
-  steps_per_epoch = source.steps_per_epoch(config.batch_size)
-  tx, schedule = make_optimizer(config, steps_per_epoch)
+  epoch_steps = steps_per_epoch(config, source)
+  tx, schedule = make_optimizer(config, epoch_steps)
   model = create_model(config, info.num_classes)
   lock = prepare_workdir(config, workdir)
   try:
@@ -322,7 +358,7 @@ def setup(
     source=source,
     parallel=parallel,
     schedule=schedule,
-    steps_per_epoch=steps_per_epoch,
+    steps_per_epoch=epoch_steps,
     checkpointer=checkpointer,
     log=reporting.MetricsLog(workdir, enabled=is_main),
     lock=lock,

@@ -78,13 +78,6 @@ class Parallel:
         jax.shard_map(eval_step, mesh=self.mesh, in_specs=(P(), P(AXIS)), out_specs=P())
       )
 
-  def check_batch_size(self, global_batch_size: int) -> None:
-    if global_batch_size % self.num_devices:
-      raise ValueError(
-        f"`batch_size` (global) must be divisible by the number of devices "
-        f"({self.num_devices}), got {global_batch_size}."
-      )
-
   def put_state(self, state: TrainState) -> TrainState:
     """Replicates a host state onto the devices, laid out as the step returns it.
 

@@ -137,9 +137,24 @@ def test_invalid_values_fail_at_start_up(tmp_path, key, value):
     loop.train_and_evaluate(helpers.small_digits_config(**{key: value}), str(tmp_path))
 
 
-def test_batch_size_not_divisible_by_devices(tmp_path):
-  with pytest.raises(ValueError, match="batch_size"):
-    loop.train_and_evaluate(helpers.small_digits_config(batch_size=60), str(tmp_path))  # 8 devices
+@pytest.mark.parametrize(
+  "overrides, match",
+  [
+    ({"batch_size": 60}, r"config.batch_size must be divisible by the number of devices \(8\)"),
+    ({"eval_batch_size": 60}, "config.eval_batch_size must be divisible"),
+    ({"batch_size": 4000}, "config.batch_size"),  # More than the training split.
+    ({"dataset": "iris", "model": "mlp", "augment": "crop_flip"}, "config.augment"),
+    ({"dataset": "iris", "model": "mlp", "random_erasing": 0.5}, "config.random_erasing"),
+    ({"dataset": "iris", "model": "mlp", "gridmask": 0.5}, "config.gridmask"),
+  ],
+)
+def test_data_the_config_does_not_fit_is_a_config_error_before_anything_is_written(
+  tmp_path, overrides, match
+):
+  workdir = tmp_path / "run"
+  with pytest.raises(config_lib.ConfigError, match=match):
+    loop.train_and_evaluate(helpers.small_digits_config(**overrides), str(workdir))
+  assert not workdir.exists() or not any(workdir.iterdir())
 
 
 def test_mixing_and_checkpoint_epochs_follow_the_config():

@@ -46,12 +46,6 @@ def test_eval_counts_only_unmasked_examples(kind):
   assert sums["ece_count"].shape == (calibration.NUM_BINS,) and sums["ece_count"].sum() == 11
 
 
-def test_batch_not_divisible_by_devices_is_an_error():
-  parallel = parallel_lib.Parallel("pmap", step_config())
-  with pytest.raises(ValueError, match="batch_size"):
-    parallel.check_batch_size(12)
-
-
 def test_unknown_parallel_kind():
   with pytest.raises(ValueError, match="parallel"):
     parallel_lib.Parallel("vmap", step_config())
