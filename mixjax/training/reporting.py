@@ -13,6 +13,7 @@ import math
 import os
 import socket
 import time
+import warnings
 from collections.abc import Iterable
 from collections.abc import Sequence
 from typing import Any
@@ -45,9 +46,7 @@ class MetricsLog:
   def resume(self, epoch: int) -> None:
     """Keeps the records of epochs `< epoch` (1-based `epoch` fields `<= epoch`)."""
     if os.path.exists(self.path):
-      with open(self.path) as f:
-        records = [json.loads(line) for line in f if line.strip()]
-      self.records = [r for r in records if r["epoch"] <= epoch]
+      self.records = [r for r in _read_records(self.path) if r["epoch"] <= epoch]
     if self.enabled:
       self._rewrite()
 
@@ -222,3 +221,22 @@ def format_mean_std(values: Iterable[float], digits: int = 2, *, scale: float = 
   if len(values) <= 1:
     return f"{mean:.{digits}f}"
   return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def _read_records(path: str) -> list[dict[str, Any]]:
+  """The records of a metrics.jsonl; a torn last line (a run stopped mid-append) is dropped.
+
+  Raises:
+    ValueError: a line before the last is not JSON (the file is damaged), naming it.
+  """
+  with open(path) as f:
+    lines = [line for line in f if line.strip()]
+  records = []
+  for number, line in enumerate(lines, 1):
+    try:
+      records.append(json.loads(line))
+    except json.JSONDecodeError as error:
+      if number < len(lines):
+        raise ValueError(f"{path}: line {number} is not JSON ({error}).") from error
+      warnings.warn(f"{path}: dropped its torn last line ({line[:60]!r}...).", stacklevel=3)
+  return records

@@ -51,6 +51,19 @@ def test_log_summary_and_resume(tmp_path):
   assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 2
 
 
+def test_resume_drops_a_torn_last_line_and_names_a_damaged_one(tmp_path):
+  lines = [json.dumps(_record(1, 0.5)), json.dumps(_record(2, 0.6)), '{"epoch": 3, "st']
+  (tmp_path / "metrics.jsonl").write_text("\n".join(lines))
+  log = reporting.MetricsLog(str(tmp_path))
+  with pytest.warns(UserWarning, match="torn last line"):
+    log.resume(2)
+  assert [r["epoch"] for r in log.records] == [1, 2]
+  assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 2
+  (tmp_path / "metrics.jsonl").write_text("\n".join([lines[0], "not json", lines[1]]))
+  with pytest.raises(ValueError, match="line 2 is not JSON"):
+    reporting.MetricsLog(str(tmp_path)).resume(2)
+
+
 def test_a_disabled_log_writes_nothing(tmp_path):
   log = reporting.MetricsLog(str(tmp_path), enabled=False)
   log.resume(0)
