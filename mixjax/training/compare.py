@@ -125,7 +125,15 @@ def format_seed_table(rows: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> s
   Each summary also holds `test_ece` and `test_nll` (the last epoch's, see
   :func:`compare_seeds`).
   """
-  header = ("method", "seeds", "best test acc", "last test acc", "test ECE", "test NLL", "wall s")
+  header = (
+    "method",
+    "seeds",
+    "best test acc",
+    "last test acc",
+    "test ECE",
+    "test NLL",
+    "wall s / run",
+  )
 
   def cell(runs, key, digits, scale=1.0):
     return reporting.format_mean_std([r[key] for r in runs], digits, scale=scale)
@@ -138,7 +146,7 @@ def format_seed_table(rows: Sequence[tuple[str, Sequence[dict[str, Any]]]]) -> s
       cell(runs, "last_test_accuracy", 2, 100) + "%",
       cell(runs, "test_ece", 3),
       cell(runs, "test_nll", 3),
-      f"{sum(r['wall_seconds'] for r in runs):.1f}",
+      f"{sum(r['wall_seconds'] for r in runs) / len(runs):.1f}",  # The mean over the seeds.
     )
     for name, runs in rows
   ]

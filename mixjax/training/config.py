@@ -236,10 +236,9 @@ def _check_ranges(config: ml_collections.ConfigDict) -> None:
     _fail("test_fraction", config.test_fraction, "a number in [0, 1) (0 = the dataset's default)")
   if "lr_milestones" in config:
     milestones = tuple(config.lr_milestones)
-    if any(not isinstance(m, int) or m < 1 for m in milestones) or list(milestones) != sorted(
-      milestones
-    ):
-      _fail("lr_milestones", config.lr_milestones, "increasing positive epoch numbers")
+    increasing = all(a < b for a, b in zip(milestones, milestones[1:], strict=False))
+    if any(not _is_int(m) or m < 1 for m in milestones) or not increasing:
+      _fail("lr_milestones", config.lr_milestones, "strictly increasing positive epoch numbers")
   if "mix_off_epochs" in config and config.mix_off_epochs > config.num_epochs:
     _fail("mix_off_epochs", config.mix_off_epochs, f"at most num_epochs ({config.num_epochs})")
   if "data_seed" in config and (not _is_int(config.data_seed) or config.data_seed < -1):

@@ -81,12 +81,13 @@ def test_seed_table_gives_mean_and_std_over_seeds():
     dict(SUMMARY, best_test_accuracy=0.90, last_test_accuracy=0.88, test_ece=0.02, test_nll=0.3),
     dict(SUMMARY, best_test_accuracy=0.94, last_test_accuracy=0.92, test_ece=0.04, test_nll=0.5),
   ]
+  runs[1]["wall_seconds"] = 41.04  # The column is the mean per run: 51.0.
   lines = compare.format_seed_table([("ERM", runs)]).splitlines()
   assert lines[0] == (
-    "| method | seeds | best test acc | last test acc | test ECE | test NLL | wall s |"
+    "| method | seeds | best test acc | last test acc | test ECE | test NLL | wall s / run |"
   )
   assert lines[2] == (
-    "| ERM | 2 | 92.00 ± 2.00% | 90.00 ± 2.00% | 0.030 ± 0.010 | 0.400 ± 0.100 | 122.1 |"
+    "| ERM | 2 | 92.00 ± 2.00% | 90.00 ± 2.00% | 0.030 ± 0.010 | 0.400 ± 0.100 | 51.0 |"
   )
 
 

@@ -110,6 +110,8 @@ def test_missing_key_is_refused():
     ("optimizer", "lamb"),
     ("augment", "autoaugment"),
     ("data_seed", -2),
+    ("lr_milestones", (2, 2)),
+    ("lr_milestones", (True,)),
   ],
 )
 def test_bad_values_name_the_key(key, value):
