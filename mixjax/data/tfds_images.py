@@ -387,6 +387,9 @@ class StreamingSource(base.Source):
     epoch_seed = _epoch_seed(self._seed, epoch)
 
     def preprocess(index: tf.Tensor, example: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+      # Interleaved over the processes, so that no two processes crop and flip their i-th
+      # example alike (with one process, the index itself).
+      index = index * self.process_count + self.process_index
       seed = tf.stack([tf.constant(epoch_seed, tf.int64), index])
       image = self._normalize(self._train_image(example["image"], seed))
       return {"image": image, "label": tf.cast(example["label"], tf.int32)}

@@ -187,6 +187,10 @@ def test_imagenet2012_streamed_on_two_processes(mock_tfds):
   np.testing.assert_array_equal(np.stack([b["image"] for b in resumed]), images[3:])
   other = list(first.train_batches(epoch=1, global_batch_size=8))
   assert not np.array_equal(np.stack([b["label"] for b in other]), [b["label"] for b in batches])
+  # Mock shards hold the same examples in the same order; the crops still differ by process.
+  theirs = list(second.train_batches(epoch=0, global_batch_size=8))
+  np.testing.assert_array_equal([b["label"] for b in theirs], [b["label"] for b in batches])
+  assert not np.array_equal(np.stack([b["image"] for b in theirs]), images)
   # Eval: padded batches, in step. Under mock_data each shard holds all NUM_EXAMPLES.
   batches = list(second.eval_batches(global_batch_size=12))
   assert len(batches) == -(-NUM_EXAMPLES // 6)
