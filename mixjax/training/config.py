@@ -32,6 +32,7 @@ NON_NEGATIVE_INTS = (
   "checkpoint_every_steps",
 )
 NON_NEGATIVE_FLOATS = ("learning_rate", "weight_decay", "mixup_alpha", "cutmix_alpha")
+BOOLS = ("half_precision",)
 UNIT_FLOATS = ("momentum", "switch_prob", "label_noise", "random_erasing", "gridmask")
 # Model -> its number of manifold mixup boundaries (0 = the input, see models.py): the
 # allowed config.manifold_layers are 0 to this number - 1.
@@ -218,6 +219,9 @@ def _check_kinds(config: ml_collections.ConfigDict) -> None:
   for key in UNIT_FLOATS:
     if key in config and not 0.0 <= config[key] <= 1.0:
       _fail(key, config[key], "a number in [0, 1]")
+  for key in BOOLS:
+    if key in config and not isinstance(config[key], bool):
+      _fail(key, config[key], "True or False")
 
 
 def _is_int(value: Any) -> bool:

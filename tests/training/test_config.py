@@ -185,3 +185,11 @@ def test_the_data_seed_follows_seed_unless_set():
   config.data_seed = 0
   config_lib.validate(config)
   assert config_lib.data_seed(config) == 0
+
+
+def test_half_precision_must_be_a_bool():
+  config = config_lib.default_config()
+  with config.ignore_type():
+    config.half_precision = "yes"
+  with pytest.raises(config_lib.ConfigError, match="config.half_precision must be True or False"):
+    config_lib.validate(config)
