@@ -512,6 +512,15 @@ def check_fill(fill: Any, name: str, num_channels: int) -> None:
   """Checks a constant fill: a real scalar or a per-channel vector `[C]` (may be traced)."""
   if isinstance(fill, str):
     raise ValueError(f"`{name}` must be a number or a [{num_channels}] vector, got {fill!r}.")
+  if isinstance(fill, list | tuple):  # A per-channel list, e.g. [0.0, 0.0, 0.0].
+    try:
+      fill = np.asarray(fill)
+    except ValueError as e:
+      raise ValueError(
+        f"`{name}` must be a number or a [{num_channels}] vector, got {fill!r}."
+      ) from e
+    if fill.dtype == object or fill.dtype == bool:
+      raise TypeError(f"`{name}` must be a real number or array, got {fill.tolist()!r}.")
   _check_real(fill, name)
   if jnp.shape(fill) not in ((), (num_channels,)):
     raise ValueError(

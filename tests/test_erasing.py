@@ -153,9 +153,10 @@ def test_random_fill_is_noise_inside_and_identity_outside():
   np.testing.assert_array_equal(out[~inside], np.asarray(images)[~inside])
 
 
-def test_per_channel_value_and_single_box():
+@pytest.mark.parametrize("value", [jnp.array([7.0, 8, 9]), [7.0, 8, 9], (7, 8, 9)])
+def test_per_channel_value_and_single_box(value):
   images = _images()
-  out = np.array(apply_erasing(images, jnp.array([2, 3, 5, 7]), value=jnp.array([7.0, 8, 9])))
+  out = np.array(apply_erasing(images, jnp.array([2, 3, 5, 7]), value=value))
   np.testing.assert_array_equal(out[:, 2:5, 3:7], np.broadcast_to([7.0, 8, 9], (B, 3, 4, C)))
   out[:, 2:5, 3:7] = np.asarray(images)[:, 2:5, 3:7]
   np.testing.assert_array_equal(out, images)
