@@ -508,19 +508,24 @@ def _check_real(value: Any, name: str) -> None:
     raise TypeError(f"`{name}` must be a real number or array, got dtype {dtype}.")
 
 
+def _listed_fill(fill: Any, name: str) -> Any:
+  """A fill given as a list or tuple (`[0.0, 0.0, 0.0]`) as a NumPy array, to be checked."""
+  if not isinstance(fill, list | tuple):
+    return fill
+  try:
+    array = np.asarray(fill)
+  except ValueError as e:
+    raise ValueError(f"`{name}` must be a number or a vector, got {_short(fill)}.") from e
+  if array.dtype == object or array.dtype == bool:
+    raise TypeError(f"`{name}` must be a real number or array, got {_short(fill)}.")
+  return array
+
+
 def check_fill(fill: Any, name: str, num_channels: int) -> None:
   """Checks a constant fill: a real scalar or a per-channel vector `[C]` (may be traced)."""
   if isinstance(fill, str):
     raise ValueError(f"`{name}` must be a number or a [{num_channels}] vector, got {fill!r}.")
-  if isinstance(fill, list | tuple):  # A per-channel list, e.g. [0.0, 0.0, 0.0].
-    try:
-      fill = np.asarray(fill)
-    except ValueError as e:
-      raise ValueError(
-        f"`{name}` must be a number or a [{num_channels}] vector, got {fill!r}."
-      ) from e
-    if fill.dtype == object or fill.dtype == bool:
-      raise TypeError(f"`{name}` must be a real number or array, got {fill.tolist()!r}.")
+  fill = _listed_fill(fill, name)
   _check_real(fill, name)
   if jnp.shape(fill) not in ((), (num_channels,)):
     raise ValueError(
@@ -547,6 +552,7 @@ def check_masking(
   batch_size = check_images(images)[0]
   images = jnp.asarray(images)
   params = check_int_rows(params, params_name, batch_size)
+  fill = _listed_fill(fill, fill_name)
   _check_real(fill, fill_name)
   shape = jnp.shape(fill)
   try:

@@ -242,8 +242,11 @@ def test_check_fill():
   _traced(lambda f: _checks.check_fill(f, "fill", 3), jnp.ones(3))
   with pytest.raises(ValueError, match=r"`fill` must be a number or a \[3\] vector, got 'black'\."):
     _checks.check_fill("black", "fill", 3)
-  with pytest.raises(TypeError, match=r"`fill` must be a number or an array, got \[1, 2\]\."):
+  _checks.check_fill([1, 2, 3], "fill", 3)  # A list is a vector.
+  with pytest.raises(ValueError, match=r"`fill` must be a scalar or a per-channel vector"):
     _checks.check_fill([1, 2], "fill", 3)
+  with pytest.raises(TypeError, match=r"`fill` must be a real number or array, got \[True"):
+    _checks.check_fill([True, False, True], "fill", 3)
   with pytest.raises(TypeError, match=r"`fill` must be a real number or array, got dtype bool\."):
     _checks.check_fill(jnp.ones(3, bool), "fill", 3)
   with pytest.raises(
