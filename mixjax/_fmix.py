@@ -37,7 +37,16 @@ def _spectrum_scale(image_size: tuple[int, ...], decay_power: jax.typing.ArrayLi
   grid = np.meshgrid(*axes, indexing="ij")
   freq = np.sqrt(sum(g**2 for g in grid)).astype(np.float32)
   freq = np.maximum(freq, 1.0 / max(image_size)).astype(np.float32)
-  return jnp.power(jnp.asarray(freq), -jnp.asarray(decay_power, jnp.float32))
+  power = -jnp.asarray(decay_power, jnp.float32)
+  # The largest value, max(size)^δ, overflows float32 beyond δ ≈ 88.7 / ln max(size) (16 at
+  # 224 pixels). There the frequencies are taken relative to the lowest: the same spectrum
+  # up to a constant factor, which the λ-quantile threshold ignores. Below, as it was.
+  overflows = -power * np.float32(math.log(max(image_size))) > 80.0
+  return jnp.where(
+    overflows,
+    jnp.power(jnp.asarray(freq * max(image_size)), power),
+    jnp.power(jnp.asarray(freq), power),
+  )
 
 
 def fmix_mask(

@@ -115,6 +115,30 @@ def test_fmix_mask_checks_its_arguments(kwargs, match):
     mixjax.fmix_mask(jax.random.key(0), args["lam"], args["image_size"], **decay)
 
 
+def _transitions(mask):
+  """The fraction of horizontally adjacent pixel pairs that differ (0 for smooth masks)."""
+  mask = np.asarray(mask)
+  return float(np.mean(mask[..., 1:] != mask[..., :-1]))
+
+
+def test_a_steep_decay_still_gives_smooth_finite_masks():
+  """224^δ overflows float32 beyond δ ≈ 16: the spectrum is rescaled there, not inf/NaN."""
+  for size, decay in (((224, 224), 20.0), ((32, 32), 40.0)):
+    scale = np.asarray(_fmix._spectrum_scale(size, decay))
+    assert np.all(np.isfinite(scale)) and scale.max() > 0
+    mask = mixjax.fmix_mask(jax.random.key(0), jnp.float32(0.5), size, decay_power=decay)
+    assert int(np.sum(mask)) == np.prod(size) // 2
+    smooth = mixjax.fmix_mask(jax.random.key(0), jnp.float32(0.5), size, decay_power=3.0)
+    assert _transitions(mask) <= _transitions(smooth)
+  # Below the switch the spectrum is the plain power, as it always was.
+  freq = np.maximum(
+    np.hypot(*np.meshgrid(np.fft.fftfreq(8), np.fft.rfftfreq(8), indexing="ij")), 1 / 8
+  )
+  np.testing.assert_array_equal(
+    _fmix._spectrum_scale((8, 8), 3.0), jnp.power(jnp.asarray(freq, jnp.float32), -3.0)
+  )
+
+
 def test_top_count_is_exact_with_ties():
   grey = jnp.array([[1.0, 2.0, 2.0, 2.0, 0.0], [3.0, 3.0, 3.0, 3.0, 3.0]])
   for count in range(6):
