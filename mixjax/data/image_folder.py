@@ -6,8 +6,8 @@ Two layouts of `data_dir` are understood:
   folder). A stratified fraction `test_fraction` (default 0.2), fixed by `seed`, is held
   out as the test split (`sklearn.model_selection.train_test_split`).
 * Split: `data_dir/train/<class>/...` and `data_dir/test/<class>/...`, used as they are.
-  The test tree may lack some classes but must not add any. A `train/` without a `test/`
-  is read like a flat `data_dir` (a fraction is held out).
+  The test tree may lack some classes (or hold them as empty folders) but must not add
+  any. A `train/` without a `test/` is read like a flat `data_dir` (a fraction is held out).
 
 Class names are the class folders' names, sorted; label `i` is `class_names[i]`. Files
 with the extensions in `IMAGE_EXTENSIONS` (any case) are read; other files and anything
@@ -181,6 +181,7 @@ def _find_layout(data_dir: str, test_fraction: float | None) -> _Layout:
       )
     (train, ignored), (test, ignored_test) = _list_classes(train_dir), _list_classes(test_dir)
     ignored += ignored_test
+    test = {name: paths for name, paths in test.items() if paths}  # Empty: a lacking class.
     extra = sorted(set(test) - set(train))
     if extra:
       raise ValueError(

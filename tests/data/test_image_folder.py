@@ -166,6 +166,15 @@ def test_split_layout_uses_train_and_test_trees(split_dir):
     _load(split_dir, test_fraction=0.2)
 
 
+def test_an_empty_test_class_folder_counts_as_lacking(tmp_path):
+  for name in COLOURS:
+    _write_class(str(tmp_path / "train"), name, 4)
+  _write_class(str(tmp_path / "test"), "cat", 2)
+  os.makedirs(tmp_path / "test" / "dog")  # Empty: no test images of dogs.
+  source = _load(str(tmp_path), image_size=8)
+  assert source.info.num_test == 2 and source.class_names == ("cat", "dog", "eel")
+
+
 def test_default_image_size_and_grey_folders(tmp_path):
   for name, level in (("dark", 40), ("light", 220)):
     _write_class(str(tmp_path), name, 3, colour=(level,) * 3, grey=True)
