@@ -88,6 +88,8 @@ def sample_lambda(
     1.0
   """
   _checks.check_alpha(alpha)
+  if not (isinstance(shape, tuple) and all(_checks.is_int(n, low=0) for n in shape)):
+    raise ValueError(f"`shape` must be a tuple of ints >= 0 (e.g. () or (B,)), got {shape!r}.")
   return _sample_lambda(key, alpha, shape)
 
 

@@ -200,6 +200,8 @@ def test_box_extremes():
 @pytest.mark.parametrize(
   "call, match",
   [
+    (lambda k: mixjax.sample_lambda(k, 0.4, 5), "`shape` must be a tuple"),
+    (lambda k: mixjax.sample_lambda(k, 0.4, (-1,)), "`shape` must be a tuple"),
     (lambda k: mixjax.sample_box(k, 1.5, (8, 8)), r"`lam` must be in \[0, 1\]"),
     (lambda k: mixjax.sample_box(k, jnp.array([0.5, -1.0]), (8, 8)), "`lam` must be in"),
     (lambda k: mixjax.sample_box(k, 0.5, (8.5, 8)), "`image_size` must be"),

@@ -14,7 +14,7 @@ trains on the rest, fits one temperature on the held-out logits by minimising th
 (:func:`mixjax.training.calibration.fit_temperature`; never on the test set), and reports
 test accuracy, ECE (15 equal-width bins) and NLL before and after scaling. Methods: ERM,
 mixup at the α grid, label smoothing 0.1. Each dataset's recipe is
-:data:`mixjax.experiments.recipes.RECIPES`. Reliability diagrams (seed 0) go to
+:data:`mixjax.experiments.recipes.RECIPES`. Reliability diagrams (the first seed) go to
 `reliability.png`; `results.md` says which paper each setting sides with.
 
 Run (offline; 2 datasets × 2 noise levels × 7 methods × 3 seeds = 84 runs):
@@ -162,7 +162,8 @@ def verdict(results, dataset, noise) -> str:
 
 
 def _plot(path, results, settings, labels) -> None:
-  """Reliability diagrams of seed 0: a row per (dataset, noise), a column per method."""
+  """Reliability diagrams of the first seed run: a row per (dataset, noise), a column per
+  method."""
   plt = common.pyplot()
   fig, axes = plt.subplots(
     len(settings), len(labels), figsize=(2.4 * len(labels), 2.4 * len(settings)), squeeze=False

@@ -315,7 +315,7 @@ def _markdown(table: str, files: Sequence[str], seconds: float) -> str:
     [
       "# What mixing does to real images",
       "",
-      "Each cell is the mixed label of one panel (weight·class, heaviest first). Partner of "
+      "Each cell is the mixed label of one panel (weight·class, its own class first). Partner of "
       "column i: column B-1-i (`pairing='flip'`). Figures: " + ", ".join(files) + ".",
       "",
       table,
