@@ -25,9 +25,7 @@ reported as medians and as ratios to a jitted copy of the batch in the same run.
 
 from __future__ import annotations
 
-import argparse
 import os
-import pathlib
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -107,16 +105,10 @@ def table(size: bench_ops.Size, timed: list[bench_ops.Row]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser = bench_ops.small_parser(__doc__, reps=40, rounds=8)
   parser.add_argument("--sizes", default="imagenet", help="comma-separated: cifar, imagenet")
-  parser.add_argument("--reps", type=int, default=40)
-  parser.add_argument("--rounds", type=int, default=8)
-  parser.add_argument("--malloc", choices=sorted(bench_ops.MALLOC_SETTINGS), default="inherit")
-  parser.add_argument("--cores", type=int, default=None)
-  parser.add_argument("--out", default=None, help="also write the markdown report here")
   args = parser.parse_args(argv)
-  bench_ops._maybe_reexec(args.malloc)
-  bench_ops._pin_cores(args.cores)
+  bench_ops.start(args)
   import jax
 
   lines = ["# random_erasing noise fill, stage by stage", ""]
@@ -127,9 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     timed = rows(size, keys)
     bench_ops.measure(timed, args.reps, min(args.reps, args.rounds), warmup=2)
     lines += table(size, timed) + [""]
-  print("\n".join(lines), flush=True)
-  if args.out:
-    pathlib.Path(args.out).write_text("\n".join(lines) + "\n")
+  bench_ops.report(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -759,6 +759,30 @@ def scaling_lines(results: dict[str, list[Row]]) -> list[str]:
   ]
 
 
+def small_parser(doc: str, *, reps: int, rounds: int) -> argparse.ArgumentParser:
+  """The flags of the small benchmarks (noise fill, words): reps, rounds, malloc, cores, out."""
+  parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+  parser.add_argument("--reps", type=int, default=reps)
+  parser.add_argument("--rounds", type=int, default=rounds)
+  parser.add_argument("--malloc", choices=sorted(MALLOC_SETTINGS), default="inherit")
+  parser.add_argument("--cores", type=int, default=None)
+  parser.add_argument("--out", default=None, help="also write the markdown report here")
+  return parser
+
+
+def start(args: argparse.Namespace) -> None:
+  """Re-executes under `args.malloc` and pins `args.cores`, before JAX starts."""
+  _maybe_reexec(args.malloc)
+  _pin_cores(args.cores)
+
+
+def report(lines: list[str], out: str | None) -> None:
+  """Prints the report, and writes it to `out` when given."""
+  print("\n".join(lines), flush=True)
+  if out:
+    pathlib.Path(out).write_text("\n".join(lines) + "\n")
+
+
 def _parser() -> argparse.ArgumentParser:
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument(

@@ -13,9 +13,7 @@ are draws the ops make: 1,624 words (CutMix per example, 128 examples), 50,000 a
 
 from __future__ import annotations
 
-import argparse
 import os
-import pathlib
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -57,16 +55,10 @@ def table(sizes: list[int], timed: list[bench_ops.Row]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser = bench_ops.small_parser(__doc__, reps=200, rounds=10)
   parser.add_argument("--words", default="1624,50000,6422528", help="comma-separated sizes")
-  parser.add_argument("--reps", type=int, default=200)
-  parser.add_argument("--rounds", type=int, default=10)
-  parser.add_argument("--malloc", choices=sorted(bench_ops.MALLOC_SETTINGS), default="inherit")
-  parser.add_argument("--cores", type=int, default=None)
-  parser.add_argument("--out", default=None, help="also write the markdown report here")
   args = parser.parse_args(argv)
-  bench_ops._maybe_reexec(args.malloc)
-  bench_ops._pin_cores(args.cores)
+  bench_ops.start(args)
   import jax
 
   sizes = [int(s) for s in args.words.split(",") if s.strip()]
@@ -75,9 +67,7 @@ def main(argv: list[str] | None = None) -> None:
   bench_ops.measure(timed, args.reps, min(args.reps, args.rounds), warmup=2)
   lines = ["# The ops' threefry draw vs jax.random.bits", ""]
   lines += bench_ops.environment_lines(args.malloc) + [""] + table(sizes, timed)
-  print("\n".join(lines), flush=True)
-  if args.out:
-    pathlib.Path(args.out).write_text("\n".join(lines) + "\n")
+  bench_ops.report(lines, args.out)
 
 
 if __name__ == "__main__":
