@@ -108,7 +108,8 @@ def cutmix(
     mode: `"batch"` (one box for the batch) or `"elem"` (a box per example).
     pairing: `"permute"` or `"flip"`.
     cutmix_minmax: None, or `(lo, hi)`: box sides uniform between these fractions of the
-      sides, no λ (timm's option; see :func:`mixjax.sample_box_minmax`).
+      sides, no λ (timm's option; see :func:`mixjax.sample_box_minmax`). With it `alpha` is
+      not used, so α = 0 does not turn the op off (use `probability=0`), as in timm.
     probability: the probability that the batch (or each example) is mixed.
 
   Returns:
