@@ -186,6 +186,14 @@ def all_valid(*conditions: Any) -> Any:
   return True if not traced else functools.reduce(jnp.logical_and, traced)
 
 
+def check_shape(shape: Any, name: str, *, max_rank: int | None = None, low: int = 0) -> None:
+  """Checks a draw's shape: a tuple of ints >= `low`, of at most `max_rank` axes."""
+  ok = isinstance(shape, tuple) and all(is_int(n, low=low) for n in shape)
+  if not ok or (max_rank is not None and len(shape) > max_rank):
+    rank = "" if max_rank is None else f" of at most {max_rank} axes"
+    raise ValueError(f"`{name}` must be a tuple of ints >= {low}{rank}, got {shape!r}.")
+
+
 def check_lam(lam: Any, name: str = "lam") -> None:
   """Checks a blend weight λ for the public samplers: `[]` or `[B]` real; when concrete,
   every value finite and in [0, 1]."""

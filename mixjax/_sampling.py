@@ -88,8 +88,7 @@ def sample_lambda(
     1.0
   """
   _checks.check_alpha(alpha)
-  if not (isinstance(shape, tuple) and all(_checks.is_int(n, low=0) for n in shape)):
-    raise ValueError(f"`shape` must be a tuple of ints >= 0 (e.g. () or (B,)), got {shape!r}.")
+  _checks.check_shape(shape, "shape")
   return _sample_lambda(key, alpha, shape)
 
 
@@ -232,10 +231,7 @@ def sample_box_minmax(
   Returns:
     int32 `shape + (2S,)` boxes.
   """
-  if not (
-    isinstance(shape, tuple) and len(shape) <= 1 and all(_checks.is_int(n, low=1) for n in shape)
-  ):
-    raise ValueError(f"`shape` must be () or (B,) with B >= 1, got {shape!r}.")
+  _checks.check_shape(shape, "shape", max_rank=1, low=1)  # () or (B,).
   image_size = _checks.check_image_size(image_size, None)
   minmax = check_minmax(cutmix_minmax)
   if minmax is None:

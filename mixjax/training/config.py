@@ -95,9 +95,7 @@ def default_config() -> ml_collections.ConfigDict:
   # --- run ---
   config.parallel = "pmap"  # "pmap" (default) | "shard_map" (1-D mesh over all devices).
   config.seed = 0  # Seeds init, data order and mixing, and the data unless data_seed is set.
-  config.data_seed = (
-    -1
-  )  # Seeds the split and label noise (-1: seed); another init on the same data.
+  config.data_seed = -1  # Seeds the split and label noise (-1: seed).
   config.checkpoint_every_epochs = 1  # Checkpoint period in epochs (and at the end).
   config.checkpoint_every_steps = 0  # Also checkpoint every N train steps, mid-epoch (0 = off).
   config.eval_batch_size = 0  # Global eval batch (0 = batch_size).
