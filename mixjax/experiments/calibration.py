@@ -44,7 +44,9 @@ NOISE_LEVELS = (0.0, 0.5)
 ALPHAS = (0.1, 0.2, 0.4, 1.0, 2.0)
 SMOOTHING = 0.1
 HELD_OUT_FRACTION = 0.1
-QUICK = dict(seeds=(0,), datasets=("mnist1d",), noise_levels=(0.0,), alphas=(0.4,), epochs=2)
+# The quick version's options (`common.quick_defaults`: those passed are kept) and epochs.
+QUICK = dict(seeds=(0,), datasets=("mnist1d",), noise_levels=(0.0,), alphas=(0.4,))
+QUICK_EPOCHS = 2
 _METRICS = ("accuracy", "ece", "nll", "temperature", "ece_scaled", "nll_scaled")
 
 
@@ -182,6 +184,7 @@ def _plot(path, results, settings, labels) -> None:
   common.save_figure(fig, path)
 
 
+@common.quick_defaults(QUICK)
 def run(
   out_dir: str,
   *,
@@ -195,7 +198,8 @@ def run(
 
   Args:
     out_dir: output directory (created); each run trains in `out_dir/runs/<name>`.
-    quick: a tiny version (MNIST-1D clean, ERM and mixup α = 0.4, 1 seed, 2 epochs).
+    quick: a tiny version (MNIST-1D clean, ERM and mixup α = 0.4, 1 seed, 2 epochs). Options passed
+      explicitly are kept (`QUICK` fills the others).
     seeds: seeds to run.
     datasets: datasets of :data:`mixjax.experiments.recipes.RECIPES`.
     noise_levels: fractions of corrupted training labels.
@@ -206,10 +210,7 @@ def run(
   """
   epochs, grid_methods = None, methods(alphas)
   if quick:
-    seeds, datasets, noise_levels, alphas, epochs = (
-      QUICK[k] for k in ("seeds", "datasets", "noise_levels", "alphas", "epochs")
-    )
-    grid_methods = methods(alphas, smoothing=0.0)
+    epochs, grid_methods = QUICK_EPOCHS, methods(alphas, smoothing=0.0)
   specs, held = grid(datasets, noise_levels, grid_methods, seeds, epochs=epochs)
   progress = common.Progress("calibration", len(specs))
   note = lambda t: f"test acc {100 * t.summary['last_test_accuracy']:.2f}%"  # noqa: E731

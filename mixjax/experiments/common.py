@@ -11,12 +11,15 @@ Every experiment writes, to its output directory,
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
 import platform
 import sys
 import time
+from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,6 +60,31 @@ def parse_seeds(text: str | int | Sequence[int]) -> list[int]:
   if not values or min(values) < 0 or len(set(values)) != len(values):
     raise ValueError(f"`seeds` must be distinct non-negative ints, got {text!r}.")
   return values
+
+
+def quick_defaults(values: Mapping[str, Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+  """Decorates an experiment's `run`: with `quick=True`, `values` fill the options not passed.
+
+  An option the caller passes (e.g. `--quick --seeds 0,1`) is kept; only the ones left to
+  their defaults take the quick version's values.
+
+  Args:
+    values: keyword options of the quick version, by name.
+
+  Returns:
+    The decorator.
+  """
+
+  def decorate(run: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(run)
+    def run_with_defaults(*args: Any, **options: Any) -> Any:
+      if options.get("quick"):
+        options = {**values, **options}
+      return run(*args, **options)
+
+    return run_with_defaults
+
+  return decorate
 
 
 def replace_options(settings: Any, experiment: str, **options: Any) -> Any:

@@ -44,8 +44,8 @@ PAPER_CIFAR10 = {  # (best, last) test error %, Table 2.
   0.8: {"ERM": (36.5, 73.9), "mixup (α=32)": (25.3, 30.9)},
 }
 RECIPE = runs.Recipe(model="mlp", epochs=60, milestones=(40,))  # Digits, MLP, lr 0.05.
-QUICK = dict(seeds=(0,), noise_levels=(0.5,), alphas=(8.0,))
-QUICK_RECIPE = dict(epochs=3, milestones=(2,))
+# The quick version's options (`common.quick_defaults`: those passed are kept).
+QUICK = dict(seeds=(0,), noise_levels=(0.5,), alphas=(8.0,), epochs=3, milestones=(2,))
 MNIST1D_SCHEDULE = dict(epochs=60, milestones=(40,))  # Long enough for ERM to memorise.
 
 
@@ -107,6 +107,7 @@ def _note(trained: runs.Trained) -> str:
   return f"best {100 * trained.best_error:.1f}%  last {100 * trained.last_error:.1f}%"
 
 
+@common.quick_defaults(QUICK)
 def run(
   out_dir: str,
   *,
@@ -121,7 +122,8 @@ def run(
 
   Args:
     out_dir: output directory (created); each run trains in `out_dir/runs/<name>`.
-    quick: a tiny version (one seed, 50% noise, α = 8, 3 epochs).
+    quick: a tiny version (one seed, 50% noise, α = 8, 3 epochs). Options passed
+      explicitly are kept (`QUICK` fills the others).
     seeds: seeds to run.
     noise_levels: fractions of corrupted training labels.
     alphas: mixup's α values.
@@ -134,9 +136,6 @@ def run(
     `{"runs": per-run results, "table": the markdown table}`.
   """
   recipe = base_recipe(recipe.get("dataset", RECIPE.dataset)).replace("corrupted_labels", **recipe)
-  if quick:
-    seeds, noise_levels, alphas = QUICK["seeds"], QUICK["noise_levels"], QUICK["alphas"]
-    recipe = recipe.replace("corrupted_labels", **QUICK_RECIPE)
   grid_methods = methods(alphas, dropout)
   specs = grid(noise_levels, grid_methods, seeds, recipe)
   progress = common.Progress("corrupted_labels", len(specs))

@@ -35,7 +35,9 @@ DATASETS = ("mnist1d", "mnist1d_shuffle", "digits")
 ALPHAS = (0.1, 0.2, 0.4, 1.0, 2.0)
 SMOOTHING = 0.1
 CUTMIX_ALPHA = 1.0
-QUICK = dict(seeds=(0,), datasets=("mnist1d",), alphas=(0.4,), epochs=2)
+# The quick version's options (`common.quick_defaults`: those passed are kept) and epochs.
+QUICK = dict(seeds=(0,), datasets=("mnist1d",), alphas=(0.4,))
+QUICK_EPOCHS = 2
 
 
 def methods(
@@ -154,6 +156,7 @@ def _plot(path, results, datasets, alphas) -> None:
   common.save_figure(fig, path)
 
 
+@common.quick_defaults(QUICK)
 def run(
   out_dir: str,
   *,
@@ -166,7 +169,8 @@ def run(
 
   Args:
     out_dir: output directory (created); each run trains in `out_dir/runs/<name>`.
-    quick: a tiny version (MNIST-1D, ERM and mixup α = 0.4, 1 seed, 2 epochs).
+    quick: a tiny version (MNIST-1D, ERM and mixup α = 0.4, 1 seed, 2 epochs). Options passed
+      explicitly are kept (`QUICK` fills the others).
     seeds: seeds to run.
     datasets: datasets of :data:`mixjax.experiments.recipes.RECIPES`.
     alphas: mixup's α values.
@@ -177,8 +181,7 @@ def run(
   epochs = None
   grid_methods = methods(alphas)
   if quick:
-    seeds, datasets, alphas, epochs = (QUICK[k] for k in ("seeds", "datasets", "alphas", "epochs"))
-    grid_methods = methods(alphas, smoothing=0.0, cutmix_alpha=0.0)
+    epochs, grid_methods = QUICK_EPOCHS, methods(alphas, smoothing=0.0, cutmix_alpha=0.0)
   specs = grid(datasets, grid_methods, seeds, epochs)
   progress = common.Progress("generalization", len(specs))
   note = lambda t: f"test acc {100 * t.summary['last_test_accuracy']:.2f}%"  # noqa: E731

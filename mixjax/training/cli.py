@@ -7,9 +7,9 @@ Library imports register no flag.
 
 Errors are one line on stderr, without a traceback unless `--verbose` is passed:
 `error: config.KEY must be ..., got ...` (a bad flag or config value, an unknown key:
-exit status 2), `error: ...` for an unusable workdir, a failed checkpoint write or a
-diverged run (status 1). SIGTERM / Ctrl-C save a checkpoint and print how to resume
-(status 128 + the signal number: 143, 130).
+exit status 2), `error: ...` for an unusable workdir, a failed checkpoint write, a
+diverged run or a train source that ran short (status 1). SIGTERM / Ctrl-C save a
+checkpoint and print how to resume (status 128 + the signal number: 143, 130).
 """
 
 from __future__ import annotations
@@ -125,7 +125,12 @@ def guarded(main: Callable[[Sequence[str]], Any]) -> Callable[[Sequence[str]], A
         flush=True,
       )
       sys.exit(128 + signal.SIGINT)
-    except (workdir.WorkdirError, checkpoint.CheckpointError, stopping.Diverged) as error:
+    except (
+      workdir.WorkdirError,
+      checkpoint.CheckpointError,
+      stopping.Diverged,
+      stopping.ShortEpoch,
+    ) as error:
       _fail(str(error), FAILURE, raw, error)
 
   return run_main

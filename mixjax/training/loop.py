@@ -435,11 +435,12 @@ def train_epoch(run: Run, state, epoch: int, position: Position):
   Raises:
     stopping.Diverged: a non-finite train loss (no checkpoint is written after it).
     stopping.Interrupted: SIGTERM / SIGINT, after a checkpoint at the current step.
+    stopping.ShortEpoch: the source ran out before `steps_per_epoch` batches.
   """
   hparams = mixing_hparams(run.config, epoch)
   tally, steps = position.tally, run.steps_per_epoch
   pending = None  # The last step, whose loss is checked after the next one is dispatched.
-  timed_from, timed_steps = None, 0
+  timed_from, timed_steps, done = None, 0, position.epoch_step
   # Closed on every exit (a stop, an error): the prefetch thread must not outlive the loop,
   # or interpreter shutdown can abort while it is inside a device transfer.
   batches = epoch_batches(run, epoch, position.epoch_step)
@@ -466,6 +467,8 @@ def train_epoch(run: Run, state, epoch: int, position: Position):
         save_checkpoint(run, state, epoch=epoch, epoch_step=done, tally=tally)
         if stop:
           raise stopping.Interrupted(run.stop.signum, epoch + 1, global_step + 1, done)
+  if done < steps:
+    raise stopping.ShortEpoch(epoch + 1, position.epoch_step, done - position.epoch_step, steps)
   if pending is not None:
     tally.add(
       pending[1], epoch=epoch, epoch_step=pending[0], global_step=epoch * steps + pending[0]
@@ -626,6 +629,7 @@ def train(
     workdir.WorkdirError: the workdir is unusable or in use by another process.
     stopping.Diverged: a non-finite loss; the last good checkpoint is kept.
     stopping.Interrupted: SIGTERM / SIGINT; a checkpoint at the current step is saved.
+    stopping.ShortEpoch: the source yielded fewer than `steps_per_epoch` train batches.
     checkpoint.CheckpointError: a checkpoint could not be written.
   """
   run, host_state = setup(config, workdir, source=source, eval_label=eval_label)

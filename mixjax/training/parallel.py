@@ -73,6 +73,7 @@ class Parallel:
       )
       self._train = jax.jit(
         jax.shard_map(train, mesh=self.mesh, in_specs=(P(), P(AXIS), P()), out_specs=(P(), P())),
+        donate_argnums=(0,),
       )
       self._eval = jax.jit(
         jax.shard_map(eval_step, mesh=self.mesh, in_specs=(P(), P(AXIS)), out_specs=P())

@@ -8,6 +8,8 @@ Also the markdown tables that the comparison tools print (`markdown_table`).
 
 from __future__ import annotations
 
+import glob
+import itertools
 import json
 import math
 import os
@@ -28,7 +30,9 @@ class MetricsLog:
   """Per-epoch records, appended to `metrics.jsonl` and TensorBoard.
 
   On resume, records past the restored epoch (written after the last checkpoint by a
-  run that was then killed) are dropped so the log matches the restored state.
+  run that was then killed) are dropped so the log matches the restored state; the
+  TensorBoard events are rewritten from the kept records, so that no reader (whether it
+  purges orphaned steps or not) shows a step twice.
 
   Args:
     workdir: the run's directory.
@@ -49,13 +53,22 @@ class MetricsLog:
       self.records = [r for r in _read_records(self.path) if r["epoch"] <= epoch]
     if self.enabled:
       self._rewrite()
+      self._rewrite_events()
 
   def _rewrite(self) -> None:
-    tmp = self.path + ".tmp"
-    with open(tmp, "w") as f:
-      for record in self.records:
-        f.write(strict_json(record) + "\n")
-    os.replace(tmp, self.path)
+    write_text(self.path, "".join(strict_json(record) + "\n" for record in self.records))
+
+  def _rewrite_events(self) -> None:
+    logdir = os.path.join(self.workdir, "tensorboard")
+    old = glob.glob(os.path.join(logdir, "events.out.tfevents.*"))
+    if not old:
+      return
+    writer = EventWriter(logdir)
+    for record in self.records:
+      writer.scalars(_scalars(record), record["step"])
+    writer.close()
+    for path in old:
+      os.remove(path)
 
   def write(self, record: dict[str, Any]) -> None:
     """Appends one epoch's record and refreshes the TensorBoard events and curves."""
@@ -64,14 +77,10 @@ class MetricsLog:
       return
     with open(self.path, "a") as f:
       f.write(strict_json(record) + "\n")
+      _sync(f)  # On disk before the epoch's checkpoint, which records the epoch as done.
     if self._tb is None:
       self._tb = EventWriter(os.path.join(self.workdir, "tensorboard"))
-    scalars = {
-      key: float(value)
-      for key, value in record.items()
-      if key not in ("epoch", "step") and isinstance(value, int | float)
-    }
-    self._tb.scalars(scalars, record["step"])
+    self._tb.scalars(_scalars(record), record["step"])
     if time.monotonic() - self._last_plot > PLOT_EVERY_SECONDS:
       self.plot()
 
@@ -100,6 +109,20 @@ class MetricsLog:
       self._tb = None
 
 
+def _scalars(record: dict[str, Any]) -> dict[str, float]:
+  """The numbers of an epoch's record, as TensorBoard tags (bools as 0 / 1)."""
+  return {
+    key: float(value)
+    for key, value in record.items()
+    if key not in ("epoch", "step") and isinstance(value, int | float)
+  }
+
+
+# Numbers the events files of one process: two writers never share a name, and names sort
+# in the order the files were started (as TensorBoard reads them).
+_WRITER_NUMBERS = itertools.count()
+
+
 class EventWriter:
   """TensorBoard scalars in an events file of `logdir`, with tensorboard's record writer.
 
@@ -115,7 +138,10 @@ class EventWriter:
 
     self._event_pb2, self._summary_pb2 = event_pb2, summary_pb2
     os.makedirs(logdir, exist_ok=True)
-    name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}"
+    name = (
+      f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}."
+      f"{next(_WRITER_NUMBERS):06d}"
+    )
     self.path = os.path.join(logdir, name)
     self._file = open(self.path, "wb")  # noqa: SIM115 - closed by close().
     self._writer = record_writer.RecordWriter(self._file)
@@ -177,12 +203,23 @@ def plot_curves(records: list[dict[str, Any]], path: str) -> None:
   os.replace(tmp, path)
 
 
-def write_json(path: str, obj: Any) -> None:
-  """Writes JSON atomically (a killed run never leaves a half-written file)."""
+def _sync(f: Any) -> None:
+  f.flush()
+  os.fsync(f.fileno())
+
+
+def write_text(path: str, text: str) -> None:
+  """Writes `text` atomically and durably: no crash leaves a half-written file."""
   tmp = path + ".tmp"
   with open(tmp, "w") as f:
-    f.write(strict_json(obj, indent=2, sort_keys=True) + "\n")
+    f.write(text)
+    _sync(f)
   os.replace(tmp, path)
+
+
+def write_json(path: str, obj: Any) -> None:
+  """Writes JSON atomically and durably (see :func:`write_text`)."""
+  write_text(path, strict_json(obj, indent=2, sort_keys=True) + "\n")
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -1,4 +1,4 @@
-"""Stopping a run cleanly: SIGTERM / SIGINT requests, the non-finite loss guard.
+"""Stopping a run cleanly: SIGTERM / SIGINT requests, the non-finite loss and short epochs.
 
 SIGTERM (what schedulers send before preempting) and SIGINT (Ctrl-C) only set a flag; the
 loop looks at it after each train step, saves a checkpoint at that step and raises
@@ -35,6 +35,18 @@ class Interrupted(Exception):
 
 class Diverged(FloatingPointError):
   """A non-finite train loss; the message names the epoch and the step."""
+
+
+class ShortEpoch(RuntimeError):
+  """The train source yielded fewer batches than `steps_per_epoch` (its contract)."""
+
+  def __init__(self, epoch: int, start_step: int, yielded: int, steps_per_epoch: int):
+    super().__init__(
+      f"The train source yielded {yielded} batches for epoch {epoch} from step "
+      f"{start_step}, expected {steps_per_epoch - start_step} (steps_per_epoch = "
+      f"{steps_per_epoch}); the epoch is not recorded. A source must yield exactly "
+      "steps_per_epoch batches per epoch (`Source.train_batches`)."
+    )
 
 
 class StopRequests:

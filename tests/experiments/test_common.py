@@ -52,3 +52,15 @@ def test_replace_options_names_unknown_fields():
     TypeError, match=r"Unknown demo option\(s\) \['step'\]; .*\['alpha', 'steps'\]"
   ):
     common.replace_options(Settings(), "demo", step=3, alpha=1.0)
+
+
+def test_quick_defaults_fill_only_the_options_not_passed():
+  @common.quick_defaults({"seeds": (0,), "epochs": 2})
+  def run(out_dir, *, quick=False, seeds=(0, 1, 2), epochs=100):
+    return out_dir, seeds, epochs
+
+  assert run("d", quick=True) == ("d", (0,), 2)
+  assert run("d", quick=True, seeds=(4, 5)) == ("d", (4, 5), 2)
+  assert run("d", quick=True, seeds=(0, 1, 2), epochs=7) == ("d", (0, 1, 2), 7)
+  assert run("d") == ("d", (0, 1, 2), 100)
+  assert run("d", seeds=(3,)) == ("d", (3,), 100)

@@ -22,3 +22,11 @@ def test_quick_run_reports_its_runs(tmp_path):
     assert run["test_error"] == 1 - summary["last_test_accuracy"]
     cells.append(common.format_mean_std([run["test_error"]], 2, scale=100))
   assert cells in outputs.table_rows((tmp_path / "results.md").read_text())
+
+
+def test_quick_keeps_the_options_passed(tmp_path):
+  results = experiments.run("tabular", str(tmp_path), quick=True, seeds=(1,), epochs=2)
+  assert {(r["seed"], r["dataset"]) for r in results["runs"]} == {(1, "iris")}
+  run_dirs = sorted((tmp_path / "runs").iterdir())
+  assert [p.name.endswith("_seed1") for p in run_dirs] == [True, True]
+  assert [len(outputs.read_run(p)[1]) for p in run_dirs] == [2, 2]  # epochs=2, not quick's 5

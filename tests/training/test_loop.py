@@ -440,3 +440,23 @@ def test_a_key_the_saved_run_predates_counts_as_its_default(tmp_path):
   path.write_text(json.dumps({k: v for k, v in saved.items() if k != "loss"}))
   with pytest.raises(config_lib.ConfigError, match=r"loss: 'softmax' -> 'sigmoid'"):
     loop.check_workdir_config(helpers.small_digits_config(loss="sigmoid"), str(tmp_path))
+
+
+def test_a_train_source_that_runs_short_stops_the_run_naming_the_counts(tmp_path, monkeypatch):
+  config = helpers.small_digits_config()
+  source = loop.load_source(config)
+  batches = type(source).train_batches
+
+  def seven_in_epoch_2(self, *, epoch, **kwargs):
+    for step, batch in enumerate(batches(self, epoch=epoch, **kwargs)):
+      if epoch == 1 and step == 7:
+        return
+      yield batch
+
+  monkeypatch.setattr(type(source), "train_batches", seven_in_epoch_2)
+  with pytest.raises(
+    stopping.ShortEpoch,
+    match=r"yielded 7 batches for epoch 2 from step 0, expected 10 \(steps_per_epoch = 10\)",
+  ):
+    loop.train(config, str(tmp_path), source=source)
+  assert [r["epoch"] for r in helpers.read_records(tmp_path)] == [1]

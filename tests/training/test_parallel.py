@@ -49,3 +49,12 @@ def test_eval_counts_only_unmasked_examples(kind):
 def test_unknown_parallel_kind():
   with pytest.raises(ValueError, match="parallel"):
     parallel_lib.Parallel("vmap", step_config())
+
+
+@pytest.mark.parametrize("kind", ["pmap", "shard_map"])
+def test_the_train_step_donates_the_state_it_replaces(kind):
+  parallel = parallel_lib.Parallel(kind, step_config())
+  state = parallel.put_state(jax.tree.map(np.asarray, make_state()))
+  new_state, _ = parallel.train(state, make_batch(), {"mixup_alpha": 1.0, "cutmix_alpha": 1.0})
+  assert all(leaf.is_deleted() for leaf in jax.tree.leaves(state.params))
+  assert not any(leaf.is_deleted() for leaf in jax.tree.leaves(new_state.params))

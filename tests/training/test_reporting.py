@@ -117,3 +117,39 @@ def test_tensorboard_events_need_no_tensorflow_nor_torch_and_tensorboard_reads_t
   accuracy = events.Scalars("test_accuracy")
   assert [(e.step, e.value) for e in accuracy] == [(10, 0.25), (20, 0.5)]
   assert [e.value for e in events.Scalars("mixing")] == [1.0, 1.0]  # bools as 0 / 1
+
+
+def test_resume_rewrites_the_tensorboard_events_without_the_dropped_epochs(tmp_path):
+  from tensorboard.backend.event_processing import event_accumulator
+
+  log = reporting.MetricsLog(str(tmp_path))
+  for epoch, accuracy in ((1, 0.5), (2, 0.6), (3, 0.7)):
+    log.write(_record(epoch, accuracy))
+  log.close()
+  again = reporting.MetricsLog(str(tmp_path))
+  again.resume(1)  # The checkpoint was at epoch 1: epochs 2 and 3 are trained again.
+  for epoch, accuracy in ((2, 0.65), (3, 0.75)):
+    again.write(_record(epoch, accuracy))
+  again.close()
+  assert len(list((tmp_path / "tensorboard").iterdir())) == 2  # The rewritten one, the new one.
+  # Whether the reader purges orphaned steps or not: one point per step, in order.
+  for purge in (False, True):
+    events = event_accumulator.EventAccumulator(
+      str(tmp_path / "tensorboard"), purge_orphaned_data=purge
+    )
+    events.Reload()
+    accuracy = [(e.step, round(e.value, 6)) for e in events.Scalars("test_accuracy")]
+    assert accuracy == [(10, 0.5), (20, 0.65), (30, 0.75)]
+
+
+def test_records_and_json_files_reach_the_disk_before_returning(tmp_path, monkeypatch):
+  synced = []
+  real_fsync = reporting.os.fsync
+  monkeypatch.setattr(reporting.os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+  log = reporting.MetricsLog(str(tmp_path))
+  log.write(_record(1, 0.5))
+  assert len(synced) == 1
+  log.resume(1)
+  reporting.write_json(str(tmp_path / "summary.json"), {"a": 1})
+  assert len(synced) == 3
+  log.close()

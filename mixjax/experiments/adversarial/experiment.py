@@ -38,8 +38,8 @@ from mixjax.experiments.adversarial import attacks
 ATTACKS = ("FGSM", "I-FGSM")
 SOURCE = "black-box source (ERM)"  # The label of the model that crafts black-box examples.
 RECIPE = runs.Recipe(model="small_cnn", epochs=30, milestones=(20, 26))  # Digits, lr 0.05.
-QUICK = dict(seeds=(0,), epsilons=(0.0, 0.1, 0.3), num_steps=3)
-QUICK_RECIPE = dict(epochs=2, milestones=())
+# The quick version's options (`common.quick_defaults`: those passed are kept).
+QUICK = dict(seeds=(0,), epsilons=(0.0, 0.1, 0.3), num_steps=3, epochs=2, milestones=())
 _CHUNK = 500  # Test examples attacked and evaluated at once.
 
 
@@ -162,6 +162,7 @@ def _attack_seed(out_dir, seed, methods, recipe, progress, *, epsilons, num_step
   return [{"seed": seed, **row} for row in rows]
 
 
+@common.quick_defaults(QUICK)
 def run(
   out_dir: str,
   *,
@@ -176,7 +177,8 @@ def run(
 
   Args:
     out_dir: output directory (created); each model trains in `out_dir/runs/<name>`.
-    quick: a tiny version (one seed, ε in {0, 0.1, 0.3}, 2 epochs, 3 I-FGSM steps).
+    quick: a tiny version (one seed, ε in {0, 0.1, 0.3}, 2 epochs, 3 I-FGSM steps). Options passed
+      explicitly are kept (`QUICK` fills the others).
     seeds: seeds to run.
     epsilons: ε values as fractions of the pixel range.
     alpha: mixup's α of the mixup model.
@@ -188,9 +190,6 @@ def run(
     `{"results": one dict per seed, method, attack and ε, "table": the markdown table}`.
   """
   recipe = RECIPE.replace("adversarial", **recipe)
-  if quick:
-    seeds, epsilons, num_steps = QUICK["seeds"], QUICK["epsilons"], QUICK["num_steps"]
-    recipe = recipe.replace("adversarial", **QUICK_RECIPE)
   methods = [runs.erm(), runs.mixup(alpha)]
   progress = common.Progress("adversarial", len(seeds) * (len(methods) + 1))
   per_seed = functools.partial(_attack_seed, epsilons=epsilons, num_steps=num_steps)
