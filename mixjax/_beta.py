@@ -161,14 +161,14 @@ def log_gammas(words: jax.Array, alpha: jax.Array, count: int) -> jax.Array:
   return log_g1 + log_u / alpha
 
 
-def lambda_words(shape: tuple[int, ...]) -> int:
+def lambda_words(shape: tuple[int, ...]) -> tuple[int, int]:
   """The uint32 words of one draw of λ `shape`: the closed form's 2 per λ, then the pool's.
 
   Both are always drawn, so a draw does not depend on whether α is traced: a concrete α
   computes only the method it needs, a traced one both, selected by `α > 1/2`.
   """
   count = math.prod(shape)
-  return 2 * count + words_for(2 * count)
+  return 2 * count, words_for(2 * count)
 
 
 def ulrich(words: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]) -> jax.Array:
@@ -185,12 +185,12 @@ def ulrich(words: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
 
 
 def beta_from_words(
-  words: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
+  words: tuple[jax.Array, jax.Array], alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
 ) -> jax.Array:
-  """Beta(α, α) `shape` from `lambda_words(shape)` uint32 words (unchecked α > 0): the
-  closed form where α > 1/2, the pool elsewhere; a concrete α computes only its method."""
-  split = 2 * math.prod(shape)
-  closed_words, pool_words = words[:split], words[split:]
+  """Beta(α, α) `shape` from the two parts of `lambda_words(shape)` uint32 words (unchecked
+  α > 0): the closed form where α > 1/2, the pool elsewhere; a concrete α computes only
+  its method."""
+  closed_words, pool_words = words
   if _checks.is_concrete(alpha):
     # Compared in float32, as the traced branch does: 0.5 + 1e-9 is 0.5 there.
     if float(np.float32(alpha)) > 0.5:  # type: ignore[arg-type]

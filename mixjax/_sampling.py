@@ -95,20 +95,21 @@ def sample_lambda(
 def _sample_lambda(
   key: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
 ) -> jax.Array:
-  words = _words.bits(key, lambda_field(shape))
-  return lambda_from_words(words, alpha, shape)
+  return lambda_from_words(_words.draw(key, lam=lambda_field(shape))["lam"], alpha, shape)
 
 
-def lambda_field(shape: tuple[int, ...]) -> tuple[int, ...]:
-  """The shape of the words of λ `shape` (:func:`lambda_from_words`)."""
-  return (_beta.lambda_words(shape),)
+def lambda_field(shape: tuple[int, ...]) -> tuple[tuple[int], tuple[int]]:
+  """The words of λ `shape` (:func:`lambda_from_words`), a field of two parts for
+  :func:`mixjax._words.draw`: the closed form's, then the pool's."""
+  closed, pool = _beta.lambda_words(shape)
+  return ((closed,), (pool,))
 
 
 _TINY = float(jnp.finfo(jnp.float32).tiny)  # 2⁻¹²⁶: α below it counts as 0.
 
 
 def lambda_from_words(
-  words: jax.Array, alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
+  words: tuple[jax.Array, jax.Array], alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
 ) -> jax.Array:
   """λ ~ Beta(α, α) `shape` from words `lambda_field(shape)`; exactly 1 where α == 0.
 
@@ -385,7 +386,7 @@ def sample_mixup_params(
 
 def _box_fields(
   shape: tuple[int, ...], image_size: tuple[int, ...], minmax: tuple[Any, Any] | None
-) -> dict[str, tuple[int, ...]]:
+) -> dict[str, Any]:
   """The words of a CutMix box: λ and a centre per axis, or timm's minmax side and start."""
   if minmax is not None:
     return {"box": minmax_field(shape, image_size)}
@@ -393,7 +394,7 @@ def _box_fields(
 
 
 def _cutmix_box(
-  words: dict[str, jax.Array],
+  words: dict[str, Any],
   alpha: jax.typing.ArrayLike,
   image_size: tuple[int, ...],
   minmax: tuple[Any, Any] | None,

@@ -31,6 +31,7 @@ From a word `w`:
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -71,9 +72,10 @@ def _key_words(key: jax.Array) -> jax.Array | None:
   return key if default == "threefry2x32" else None
 
 
-def _counter_hash(key_words: jax.Array, count: int) -> tuple[jax.Array, jax.Array]:
-  """`threefry(key, (0, i))` for `i < count`: the two uint32 `[count]` halves."""
-  index = jax.lax.iota(jnp.uint32, count)
+def _counter_hash(key_words: jax.Array, count: int, start: int = 0) -> tuple[jax.Array, jax.Array]:
+  """`threefry(key, (0, i))` for `start <= i < start + count`: the two uint32 `[count]`
+  halves."""
+  index = jax.lax.iota(jnp.uint32, count) + jnp.uint32(start)
   return _threefry2x32((key_words[0], key_words[1]), (jnp.zeros_like(index), index))
 
 
@@ -103,23 +105,48 @@ def split(key: jax.Array, num: int = 2) -> jax.Array:
   return data
 
 
-def draw(key: jax.Array, **fields: tuple[int, ...]) -> dict[str, jax.Array]:
-  """Draws uint32 words for each named field, in one threefry draw (:func:`bits`).
+def draw(key: jax.Array, **fields: Any) -> dict[str, Any]:
+  """Draws uint32 words for each named field, cut from one draw (:func:`bits`) in order.
+
+  Word `i` of the draw is `threefry(key, (0, i))`, so each field hashes its own counters:
+  the fusion that uses a field holds that field's hash alone, and XLA's cost model does
+  not see the whole draw in every consumer (which made it split small sampler fusions
+  across threads). Other key implementations cut one `jax.random.bits` draw.
 
   Args:
     key: a PRNG key.
-    **fields: the shape of each field, in the order the words are laid out.
+    **fields: the shape of each field, in the order the words are laid out, or a tuple of
+      shapes: consecutive parts of one field (used apart, so each is hashed alone).
 
   Returns:
-    `{name: uint32 array of that shape}`.
+    `{name: uint32 array of that shape}`, a tuple of arrays for a field of parts.
   """
-  sizes = [math.prod(shape) for shape in fields.values()]
-  words = bits(key, (sum(sizes),))
-  out, start = {}, 0
-  for (name, shape), size in zip(fields.items(), sizes, strict=True):
-    out[name] = words[start : start + size].reshape(shape)
-    start += size
-  return out
+  parts = [(name, shape) for name, field in fields.items() for shape in _parts(field)]
+  sizes = [math.prod(shape) for _, shape in parts]
+  starts = [sum(sizes[:i]) for i in range(len(sizes))]
+  key_words = _key_words(key)
+  if key_words is None or sum(sizes) >= 2**32:
+    words = jax.random.bits(key, (sum(sizes),), jnp.uint32)
+    flat = [words[a : a + n] for a, n in zip(starts, sizes, strict=True)]
+  else:
+    flat = [
+      jnp.bitwise_xor(*_counter_hash(key_words, n, a)) for a, n in zip(starts, sizes, strict=True)
+    ]
+  cut: dict[str, list[jax.Array]] = {name: [] for name in fields}
+  for (name, shape), part in zip(parts, flat, strict=True):
+    cut[name].append(part.reshape(shape))
+  return {
+    name: tuple(cut[name]) if _is_compound(field) else cut[name][0]
+    for name, field in fields.items()
+  }
+
+
+def _is_compound(field: Any) -> bool:
+  return len(field) > 0 and isinstance(field[0], tuple)
+
+
+def _parts(field: Any) -> tuple[tuple[int, ...], ...]:
+  return tuple(field) if _is_compound(field) else (tuple(field),)
 
 
 def uniform(words: jax.Array) -> jax.Array:

@@ -62,9 +62,12 @@ def test_a_batch_of_keys_gets_jax_s_error():
   assert type(ours.value) is type(theirs.value)
 
 
-def test_draw_cuts_one_draw_into_fields_in_order():
-  key = jax.random.key(8)
-  fields = _words.draw(key, a=(2, 3), b=(4,), c=())
+@pytest.mark.parametrize(
+  "make_key", [jax.random.key, jax.random.PRNGKey, lambda s: jax.random.key(s, impl="rbg")]
+)
+def test_draw_cuts_one_draw_into_fields_in_order(make_key):
+  key = make_key(8)
+  fields = jax.jit(lambda k: _words.draw(k, a=(2, 3), b=(4,), c=()))(key)
   words = np.asarray(_jax_bits(key, (11,)))
   np.testing.assert_array_equal(fields["a"], words[:6].reshape(2, 3))
   np.testing.assert_array_equal(fields["b"], words[6:10])
