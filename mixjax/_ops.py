@@ -157,9 +157,11 @@ def mixup_or_cutmix(
     images: as for :func:`cutmix`: `[B, *spatial, C]` or a pytree sharing `[B, *spatial]`.
     labels: floating `[B, K]` or dense soft maps `[B, *spatial, K]` (integer class maps
       are refused: mixup would blend them).
-    mixup_alpha: Beta concentration of mixup's λ.
-    cutmix_alpha: Beta concentration of CutMix's kept area.
-    switch_prob: probability of CutMix, in [0, 1].
+    mixup_alpha: Beta concentration of mixup's λ; 0 turns mixup off, and CutMix is
+      then used for every draw (timm's rule).
+    cutmix_alpha: Beta concentration of CutMix's kept area; 0 turns CutMix off (unless
+      `cutmix_minmax` is given), and mixup is then used for every draw. Both 0: no mixing.
+    switch_prob: probability of CutMix when both are on, in [0, 1].
     mode: `"batch"` or `"elem"`.
     pairing: `"permute"` or `"flip"`.
     cutmix_minmax: as for :func:`cutmix`.

@@ -315,6 +315,14 @@ def _alpha_ok(alpha: Any) -> Any:
   return _checks.valid(alpha, low=0.0)
 
 
+def _mixes(alpha: Any) -> Any:
+  """Whether Beta(α, α) draws mix at all: α at least float32's smallest normal number
+  (a bool for a concrete α, a traced bool otherwise; see :func:`lambda_from_words`)."""
+  if _checks.is_concrete(alpha):
+    return float(alpha) >= _TINY  # type: ignore[arg-type]
+  return jnp.asarray(alpha, jnp.float32) >= _TINY
+
+
 def _probability_ok(p: Any) -> Any:
   return _checks.valid(p, low=0.0, high=1.0)
 
@@ -406,6 +414,16 @@ def _cutmix_box(
   return box_from_words(words["box"], lam, image_size)
 
 
+def _switch(
+  words: jax.Array, switch_prob: Any, mixup_alpha: Any, cutmix_alpha: Any, minmax: Any
+) -> jax.Array:
+  """Where CutMix is used: Bernoulli(`switch_prob`) when both methods are on (timm's rule)."""
+  mixup_on = _mixes(mixup_alpha)
+  cutmix_on = True if minmax is not None else _mixes(cutmix_alpha)
+  drawn = _words.bernoulli(words, switch_prob)
+  return jnp.where(mixup_on, drawn & cutmix_on, cutmix_on)
+
+
 def sample_cutmix_params(
   key: jax.Array,
   batch_size: int,
@@ -469,6 +487,8 @@ def sample_mixup_or_cutmix_params(
   The choice is a traced Bernoulli draw (per batch, or per example in elem mode), so
   there is no Python branch on a random value and one compiled graph serves both.
   `image_size`, `cutmix_minmax` and `probability` are as in :func:`sample_cutmix_params`.
+  As in timm, a method whose α is 0 is off and the other one is always used (CutMix is on
+  with `cutmix_minmax` whatever its α); with both off nothing is mixed.
 
   Returns:
     :class:`MixParams` where the examples that drew CutMix have `lam == 1` and a box,
@@ -493,7 +513,7 @@ def sample_mixup_or_cutmix_params(
     partner=partner_field(batch_size, pairing),
     gate=shape,
   )
-  use_cutmix = _words.bernoulli(words["switch"], switch_prob)
+  use_cutmix = _switch(words["switch"], switch_prob, mixup_alpha, cutmix_alpha, minmax)
   mixup_lam = lambda_from_words(words["lam"], mixup_alpha, shape)
   box = _cutmix_box(words, cutmix_alpha, image_size, minmax)
   ok = [_alpha_ok(a) for a in (mixup_alpha, cutmix_alpha)]

@@ -292,6 +292,42 @@ def test_mixup_or_cutmix_params_switch_extremes():
   assert np.mean(box_h * box_w > 0) > 0.9
 
 
+@pytest.mark.parametrize("traced", [False, True])
+@pytest.mark.parametrize(
+  ("mixup_alpha", "cutmix_alpha", "minmax", "expected"),
+  [
+    (1.0, 0.0, None, "mixup"),
+    (0.0, 1.0, None, "cutmix"),
+    (0.0, 0.0, (0.2, 0.8), "cutmix"),  # timm: minmax turns CutMix on whatever its α.
+    (0.0, 0.0, None, "identity"),
+    (1.0, 1e-40, None, "mixup"),  # Below float32's smallest normal: 0.
+  ],
+)
+def test_mixup_or_cutmix_with_one_alpha_zero_always_uses_the_other(
+  mixup_alpha, cutmix_alpha, minmax, expected, traced
+):
+  def sample(mixup_alpha, cutmix_alpha):
+    return mixjax.sample_mixup_or_cutmix_params(
+      jax.random.key(3),
+      64,
+      (8, 8),
+      mixup_alpha=mixup_alpha,
+      cutmix_alpha=cutmix_alpha,
+      cutmix_minmax=minmax,
+      mode="elem",
+    )
+
+  params = (jax.jit(sample) if traced else sample)(mixup_alpha, cutmix_alpha)
+  pasted = np.prod(_box_sides(params.box), axis=0) > 0
+  lam = np.asarray(params.lam)
+  if expected == "cutmix":
+    np.testing.assert_array_equal(lam, 1.0)
+    assert pasted.mean() > 0.9  # A box of Beta(1, 1) area can round to nothing.
+  else:
+    assert not pasted.any()
+    assert np.all(lam < 1.0) if expected == "mixup" else np.all(lam == 1.0)
+
+
 @pytest.mark.parametrize("switch_prob", [0.1, 0.5, 0.8])
 def test_mixup_or_cutmix_switch_fraction_elem(switch_prob):
   params = mixjax.sample_mixup_or_cutmix_params(
