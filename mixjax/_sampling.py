@@ -319,7 +319,7 @@ def _mixes(alpha: Any) -> Any:
   """Whether Beta(α, α) draws mix at all: α at least float32's smallest normal number
   (a bool for a concrete α, a traced bool otherwise; see :func:`lambda_from_words`)."""
   if _checks.is_concrete(alpha):
-    return float(alpha) >= _TINY  # type: ignore[arg-type]
+    return float(alpha) >= _TINY
   return jnp.asarray(alpha, jnp.float32) >= _TINY
 
 
