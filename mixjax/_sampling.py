@@ -9,8 +9,9 @@
 * `mask` is a pixel mask pasted from the partner (FMix): bool `[*spatial]` or
   `[B, *spatial]`, or None.
 
-Every sampler draws all its random words in one threefry draw, `_words.bits`
-(:mod:`mixjax._words`): one threefry hash per op, whatever the number of parameters.
+Every sampler cuts all its random words from one threefry draw, `_words.draw`
+(:mod:`mixjax._words`): one key and one counter range per op, whatever the number of
+parameters; each field is hashed where it is used.
 
 `probability` (every mixing op): a Bernoulli draw per batch (batch mode) or per example
 (elem mode) from the op's `gate` words, which are drawn whatever `probability` is, so that

@@ -2,7 +2,8 @@
 
 Every random parameter of a mix (λ's Beta candidates, the partner permutation, the box
 positions, the `probability` gate, ...) is computed from uint32 words of one draw, so a
-mixing op holds one threefry hash instead of one per parameter and per `jax.random.split`.
+mixing op needs no `jax.random.split` per parameter: word `i` of the draw is the threefry
+hash of counter `i`, and each field hashes its own counters where it is used (:func:`draw`).
 The fields and their shapes are fixed by the op's static arguments, never by a
 hyperparameter's value or by whether it is traced, so changing `probability` leaves the
 other draws as they were, and jit and eager draw the same values.

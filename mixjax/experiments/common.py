@@ -62,7 +62,9 @@ def parse_seeds(text: str | int | Sequence[int]) -> list[int]:
   return values
 
 
-def quick_defaults(values: Mapping[str, Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def quick_defaults(
+  values: Mapping[str, Any], *, together: Sequence[Sequence[str]] = ()
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
   """Decorates an experiment's `run`: with `quick=True`, `values` fill the options not passed.
 
   An option the caller passes (e.g. `--quick --seeds 0,1`) is kept; only the ones left to
@@ -70,16 +72,20 @@ def quick_defaults(values: Mapping[str, Any]) -> Callable[[Callable[..., Any]], 
 
   Args:
     values: keyword options of the quick version, by name.
+    together: groups of names that go together (e.g. `("epochs", "milestones")`): a group
+      takes the quick values only when none of its names was passed.
 
   Returns:
     The decorator.
   """
+  groups = {name: set(group) for group in together for name in group}
 
   def decorate(run: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(run)
     def run_with_defaults(*args: Any, **options: Any) -> Any:
       if options.get("quick"):
-        options = {**values, **options}
+        fill = {k: v for k, v in values.items() if not groups.get(k, {k}) & options.keys()}
+        options = {**fill, **options}
       return run(*args, **options)
 
     return run_with_defaults

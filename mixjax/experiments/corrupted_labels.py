@@ -107,7 +107,7 @@ def _note(trained: runs.Trained) -> str:
   return f"best {100 * trained.best_error:.1f}%  last {100 * trained.last_error:.1f}%"
 
 
-@common.quick_defaults(QUICK)
+@common.quick_defaults(QUICK, together=[("epochs", "milestones")])
 def run(
   out_dir: str,
   *,

@@ -467,12 +467,12 @@ def train_epoch(run: Run, state, epoch: int, position: Position):
         save_checkpoint(run, state, epoch=epoch, epoch_step=done, tally=tally)
         if stop:
           raise stopping.Interrupted(run.stop.signum, epoch + 1, global_step + 1, done)
-  if done < steps:
-    raise stopping.ShortEpoch(epoch + 1, position.epoch_step, done - position.epoch_step, steps)
-  if pending is not None:
+  if pending is not None:  # Checked first: a non-finite last loss is a divergence.
     tally.add(
       pending[1], epoch=epoch, epoch_step=pending[0], global_step=epoch * steps + pending[0]
     )
+  if done < steps:
+    raise stopping.ShortEpoch(epoch + 1, position.epoch_step, done - position.epoch_step, steps)
   jax.block_until_ready(state)
   elapsed = time.time() - timed_from if timed_from is not None else 0.0
   return state, {

@@ -52,6 +52,9 @@ class MetricsLog:
     if os.path.exists(self.path):
       self.records = [r for r in _read_records(self.path) if r["epoch"] <= epoch]
     if self.enabled:
+      if self._tb is not None:  # Resumed by the same log: its events file is rewritten too.
+        self._tb.close()
+        self._tb = None
       self._rewrite()
       self._rewrite_events()
 
@@ -60,15 +63,17 @@ class MetricsLog:
 
   def _rewrite_events(self) -> None:
     logdir = os.path.join(self.workdir, "tensorboard")
-    old = glob.glob(os.path.join(logdir, "events.out.tfevents.*"))
+    old = glob.glob(os.path.join(glob.escape(logdir), "events.out.tfevents.*"))
     if not old:
       return
     writer = EventWriter(logdir)
-    for record in self.records:
-      writer.scalars(_scalars(record), record["step"])
+    for record in self.records:  # Read back from metrics.jsonl: non-finite values are None.
+      values = {k: math.nan if v is None else v for k, v in record.items()}
+      writer.scalars(_scalars(values), record["step"])
     writer.close()
     for path in old:
       os.remove(path)
+    _sync_dir(logdir)
 
   def write(self, record: dict[str, Any]) -> None:
     """Appends one epoch's record and refreshes the TensorBoard events and curves."""
@@ -160,6 +165,9 @@ class EventWriter:
     self._writer.flush()
 
   def close(self) -> None:
+    """Flushes the events to the disk (fsync) and closes the file."""
+    self._writer.flush()
+    os.fsync(self._file.fileno())
     self._writer.close()
 
 
@@ -208,6 +216,15 @@ def _sync(f: Any) -> None:
   os.fsync(f.fileno())
 
 
+def _sync_dir(path: str) -> None:
+  """fsyncs a directory, so that a rename or removal in it survives a crash (POSIX)."""
+  fd = os.open(path, os.O_RDONLY)
+  try:
+    os.fsync(fd)
+  finally:
+    os.close(fd)
+
+
 def write_text(path: str, text: str) -> None:
   """Writes `text` atomically and durably: no crash leaves a half-written file."""
   tmp = path + ".tmp"
@@ -215,6 +232,7 @@ def write_text(path: str, text: str) -> None:
     f.write(text)
     _sync(f)
   os.replace(tmp, path)
+  _sync_dir(os.path.dirname(os.path.abspath(path)))
 
 
 def write_json(path: str, obj: Any) -> None:

@@ -64,3 +64,13 @@ def test_quick_defaults_fill_only_the_options_not_passed():
   assert run("d", quick=True, seeds=(0, 1, 2), epochs=7) == ("d", (0, 1, 2), 7)
   assert run("d") == ("d", (0, 1, 2), 100)
   assert run("d", seeds=(3,)) == ("d", (3,), 100)
+
+
+def test_quick_defaults_fill_a_group_only_when_none_of_it_was_passed():
+  @common.quick_defaults({"epochs": 3, "milestones": (2,)}, together=[("epochs", "milestones")])
+  def run(out_dir, *, quick=False, **recipe):
+    return recipe
+
+  assert run("d", quick=True) == {"epochs": 3, "milestones": (2,)}
+  assert run("d", quick=True, epochs=60) == {"epochs": 60}  # Not quick's milestone at 2.
+  assert run("d", quick=True, milestones=(20,)) == {"milestones": (20,)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -460,3 +461,24 @@ def test_a_train_source_that_runs_short_stops_the_run_naming_the_counts(tmp_path
   ):
     loop.train(config, str(tmp_path), source=source)
   assert [r["epoch"] for r in helpers.read_records(tmp_path)] == [1]
+
+
+def test_a_non_finite_last_loss_of_a_short_epoch_is_a_divergence(tmp_path, monkeypatch):
+  config = helpers.small_digits_config()
+  source = loop.load_source(config)
+  batches = type(source).train_batches
+  train = parallel_lib.Parallel.train
+  calls = []
+
+  def three_batches(self, **kwargs):
+    yield from itertools.islice(batches(self, **kwargs), 3)
+
+  def nan_at_the_third(self, state, batch, hparams):
+    state, metrics = train(self, state, batch, hparams)
+    calls.append(1)
+    return state, {**metrics, "loss": metrics["loss"] * np.nan} if len(calls) == 3 else metrics
+
+  monkeypatch.setattr(type(source), "train_batches", three_batches)
+  monkeypatch.setattr(parallel_lib.Parallel, "train", nan_at_the_third)
+  with pytest.raises(stopping.Diverged, match=r"at epoch 1 step 3"):
+    loop.train(config, str(tmp_path), source=source)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -145,11 +146,38 @@ def test_resume_rewrites_the_tensorboard_events_without_the_dropped_epochs(tmp_p
 def test_records_and_json_files_reach_the_disk_before_returning(tmp_path, monkeypatch):
   synced = []
   real_fsync = reporting.os.fsync
-  monkeypatch.setattr(reporting.os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+
+  def fsync(fd):
+    synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+    real_fsync(fd)
+
+  monkeypatch.setattr(reporting.os, "fsync", fsync)
   log = reporting.MetricsLog(str(tmp_path))
   log.write(_record(1, 0.5))
-  assert len(synced) == 1
-  log.resume(1)
+  assert synced == [str(tmp_path / "metrics.jsonl")]
+  synced.clear()
   reporting.write_json(str(tmp_path / "summary.json"), {"a": 1})
-  assert len(synced) == 3
+  assert synced == [str(tmp_path / "summary.json.tmp"), str(tmp_path)]  # The file, its rename.
+  synced.clear()
+  log.resume(1)  # metrics.jsonl and the events rewritten, each then its directory.
+  assert str(tmp_path / "metrics.jsonl.tmp") in synced and str(tmp_path / "tensorboard") in synced
   log.close()
+
+
+def test_rewritten_events_keep_non_finite_values_and_glob_characters_in_the_path(tmp_path):
+  from tensorboard.backend.event_processing import event_accumulator
+
+  workdir = tmp_path / "run[1]"
+  workdir.mkdir()
+  log = reporting.MetricsLog(str(workdir))
+  log.write({**_record(1, 0.5), "train_loss": float("nan")})
+  log.write(_record(2, 0.6))
+  log.close()
+  again = reporting.MetricsLog(str(workdir))
+  again.resume(1)
+  again.close()
+  assert len(list((workdir / "tensorboard").iterdir())) == 1  # The old file was replaced.
+  events = event_accumulator.EventAccumulator(str(workdir / "tensorboard"))
+  events.Reload()
+  assert [e.step for e in events.Scalars("test_accuracy")] == [10]
+  assert np.isnan(events.Scalars("train_loss")[0].value)

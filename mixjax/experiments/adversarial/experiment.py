@@ -162,7 +162,7 @@ def _attack_seed(out_dir, seed, methods, recipe, progress, *, epsilons, num_step
   return [{"seed": seed, **row} for row in rows]
 
 
-@common.quick_defaults(QUICK)
+@common.quick_defaults(QUICK, together=[("epochs", "milestones")])
 def run(
   out_dir: str,
   *,
