@@ -43,6 +43,15 @@ QUICK = dict(seeds=(0,), epsilons=(0.0, 0.1, 0.3), num_steps=3, epochs=2, milest
 _CHUNK = 500  # Test examples attacked and evaluated at once.
 
 
+def test_source(recipe: runs.Recipe, seed: int):
+  """The targets' data source, unsharded: every process attacks the whole test split.
+
+  The attacks run outside the training loop, on each process alike, so a per-process share
+  (`jax.process_index()` of `jax.process_count()`) would report the errors of that share only.
+  """
+  return data.load_source(recipe.dataset, seed=seed, process_index=0, process_count=1)
+
+
 def raw_test_set(source) -> tuple[np.ndarray, np.ndarray]:
   """The whole test split in pixel units (the source's normalisation undone)."""
   images, labels = [], []
@@ -147,12 +156,7 @@ def _attack_seed(out_dir, seed, methods, recipe, progress, *, epsilons, num_step
   specs = grid(seed, methods, recipe)
   note = lambda trained: f"clean test error {100 * trained.last_error:.2f}%"
   trained = runs.train_all(out_dir, specs, progress, note=note, need_state=True)
-  source = data.load_source(
-    recipe.dataset,
-    seed=seed,
-    process_index=jax.process_index(),
-    process_count=jax.process_count(),
-  )
+  source = test_source(recipe, seed)
   x, y = raw_test_set(source)
   models = {
     spec.fields["method"]: pixel_model(t.state, source.mean, source.std)

@@ -61,3 +61,14 @@ def test_grid_names_the_runs():
   np.testing.assert_array_equal(source._train_inputs, target._train_inputs)
   np.testing.assert_array_equal(source.mean, target.mean)
   assert all(s.config.mix == "none" and s.config.model == "small_cnn" for s in specs)
+
+
+def test_every_process_attacks_the_whole_test_split(monkeypatch):
+  alone = experiment.raw_test_set(experiment.test_source(experiment.RECIPE, 0))
+  monkeypatch.setattr(experiment.jax, "process_count", lambda: 2)
+  monkeypatch.setattr(experiment.jax, "process_index", lambda: 1)
+  second = experiment.raw_test_set(experiment.test_source(experiment.RECIPE, 0))
+  for a, b in zip(alone, second, strict=True):
+    np.testing.assert_array_equal(a, b)
+  # The digits test split, all of it (a per-process share would hold about half).
+  assert len(alone[1]) == len(experiment.test_source(experiment.RECIPE, 0).test_labels)
