@@ -33,6 +33,7 @@ bench: install
 	$(PY) benchmarks/bench_ops.py --malloc no-faults
 	$(PY) benchmarks/bench_noise_fill.py --malloc no-faults
 	$(PY) benchmarks/bench_words.py --malloc no-faults
+	$(PY) benchmarks/bench_mask_rows.py --malloc no-faults --sizes cifar,imagenet
 	$(PY) benchmarks/bench_train_step.py
 	$(PY) benchmarks/bench_pipeline.py
 

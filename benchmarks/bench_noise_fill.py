@@ -89,37 +89,14 @@ def rows(size: bench_ops.Size, keys) -> list[bench_ops.Row]:
   return out
 
 
-def table(size: bench_ops.Size, timed: list[bench_ops.Row]) -> list[str]:
-  copy = timed[0].median
-  body = [
-    [
-      r.name,
-      bench_ops._fmt_time(r.median),
-      bench_ops._fmt_time(min(r.times)),
-      f"{r.median / copy:.2f}",
-    ]
-    for r in timed
-  ]
-  title = f"{size.name}: {size.image_shape} float32, every box erased"
-  return bench_ops._table(title, ["row", "median ms", "min ms", "× copy"], body)
-
-
 def main(argv: list[str] | None = None) -> None:
-  parser = bench_ops.small_parser(__doc__, reps=40, rounds=8)
-  parser.add_argument("--sizes", default="imagenet", help="comma-separated: cifar, imagenet")
-  args = parser.parse_args(argv)
-  bench_ops.start(args)
-  import jax
-
-  lines = ["# random_erasing noise fill, stage by stage", ""]
-  lines += bench_ops.environment_lines(args.malloc) + [""]
-  for name in (s.strip() for s in args.sizes.split(",") if s.strip()):
-    size = bench_ops.SIZES[name]
-    keys = list(jax.random.split(jax.random.key(0), args.reps + args.rounds + 2))
-    timed = rows(size, keys)
-    bench_ops.measure(timed, args.reps, min(args.reps, args.rounds), warmup=2)
-    lines += table(size, timed) + [""]
-  bench_ops.report(lines, args.out)
+  bench_ops.per_size_main(
+    argv,
+    __doc__,
+    "random_erasing noise fill, stage by stage",
+    rows,
+    lambda size: f"{size.name}: {size.image_shape} float32, every box erased",
+  )
 
 
 if __name__ == "__main__":

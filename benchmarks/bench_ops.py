@@ -783,6 +783,47 @@ def report(lines: list[str], out: str | None) -> None:
     pathlib.Path(out).write_text("\n".join(lines) + "\n")
 
 
+def copy_ratio_table(title: str, timed: list[Row]) -> list[str]:
+  """A small benchmark's table: each row's median and min, and its ratio to the first row."""
+  copy = timed[0].median
+  body = [
+    [r.name, _fmt_time(r.median), _fmt_time(min(r.times)), f"{r.median / copy:.2f}"] for r in timed
+  ]
+  return _table(title, ["row", "median ms", "min ms", "× copy"], body)
+
+
+def per_size_main(
+  argv: list[str] | None,
+  doc: str,
+  heading: str,
+  rows: Callable[[Size, list[Any]], list[Row]],
+  title: Callable[[Size], str],
+) -> None:
+  """The main of a small benchmark timed per batch size (`--sizes`, default imagenet).
+
+  Args:
+    argv: the command line (None: `sys.argv`).
+    doc: the module docstring (its first paragraph is the help text).
+    heading: the report's first line.
+    rows: `rows(size, keys)`, the rows of one size, the jitted copy first.
+    title: `title(size)`, the size's table title.
+  """
+  parser = small_parser(doc, reps=40, rounds=8)
+  parser.add_argument("--sizes", default="imagenet", help="comma-separated: cifar, imagenet")
+  args = parser.parse_args(argv)
+  start(args)
+  import jax
+
+  lines = [f"# {heading}", ""] + environment_lines(args.malloc) + [""]
+  for name in (s.strip() for s in args.sizes.split(",") if s.strip()):
+    size = SIZES[name]
+    keys = list(jax.random.split(jax.random.key(0), args.reps + args.rounds + 2))
+    timed = rows(size, keys)
+    measure(timed, args.reps, min(args.reps, args.rounds), warmup=2)
+    lines += copy_ratio_table(title(size), timed) + [""]
+  report(lines, args.out)
+
+
 def _parser() -> argparse.ArgumentParser:
   parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   parser.add_argument(

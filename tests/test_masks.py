@@ -85,3 +85,15 @@ def test_fill_where_fills_inside_and_keeps_outside_bit_for_bit(dtype):
   np.testing.assert_array_equal(
     np.asarray(out, np.float32)[inside], np.tile([7.0, 8, 9], (inside.sum(), 1))
   )
+
+
+@pytest.mark.parametrize("shape", [(4, 6, 9, 3), (4, 11, 2), (2, 3, 5, 4, 1)])
+@pytest.mark.parametrize("per_example", [False, True])
+def test_mask_rows_repeats_each_pixel_over_the_channels(shape, per_example):
+  spatial = shape[1:-1]
+  mask_shape = shape[:1] + spatial if per_example else spatial
+  mask = jax.random.bernoulli(jax.random.key(len(shape)), 0.4, mask_shape)
+  rows = jax.jit(_masks.mask_rows, static_argnums=1)(mask, shape)
+  expected = np.repeat(np.asarray(mask), shape[-1], axis=-1)
+  assert rows.dtype == jnp.bool_
+  np.testing.assert_array_equal(rows, expected)
