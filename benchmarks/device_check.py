@@ -104,7 +104,7 @@ GPU = Profile(
 SMOKE = Profile(
   name="smoke",
   op_tables=(("cifar", 8, 8, 10, "float32"), ("imagenet", 4, 16, 20, "bfloat16")),
-  op_rows=("mixup batch", "cutmix elem", "gridmask"),
+  op_rows=("mixup batch", "cutmix elem", "gridmask", "fmix batch", "resizemix elem"),
   op_calls=2,
   rounds=2,
   step_model="small_cnn",
@@ -171,7 +171,7 @@ def environment(profile: Profile) -> list[str]:
 def op_specs() -> list[tuple[str, tuple[str, str], object]]:
   """Every op as `(row name, (op, mode), fn(key, images, labels))`."""
   specs = []
-  for name in ("mixup", "cutmix", "mixup_or_cutmix"):
+  for name in ("mixup", "cutmix", "mixup_or_cutmix", "fmix", "resizemix"):
     for mode in ("batch", "elem"):
       fn = functools.partial(getattr(mixjax, name), mode=mode)
       specs.append((f"{name} {mode}", (name, mode), fn))
@@ -408,11 +408,16 @@ def op_target_lines(ops: dict[tuple[str, str], dict[str, float]]) -> list[str]:
   for (size, dtype), ratios in ops.items():
     if size != "imagenet":
       continue
-    mine = {k: v for k, v in ratios.items() if k.split()[0] in mixjax.__all__}
+    ours = {k: v for k, v in ratios.items() if k.split()[0] in mixjax.__all__}
+    # FMix's FFT and quantile are allowed more (issue 11): reported beside the target.
+    mine = {k: v for k, v in ours.items() if not k.startswith("fmix")}
     peers = {k: v for k, v in ratios.items() if k.startswith(("timm", "torchvision"))}
     worst = max(mine, key=mine.get)
     detail = f"worst {worst} {mine[worst]:.2f}×"
-    lines.append(target(f"ImageNet {dtype}: every op ≤ 1.3× the copy", mine[worst] <= 1.3, detail))
+    fmix = ", ".join(f"{k} {v:.2f}×" for k, v in ours.items() if k.startswith("fmix"))
+    detail += f"; FMix, allowed more: {fmix}" if fmix else ""
+    what = f"ImageNet {dtype}: every op but FMix ≤ 1.3× the copy"
+    lines.append(target(what, mine[worst] <= 1.3, detail))
     if peers:
       best = min(peers, key=peers.get)
       ok = mine[worst] < peers[best]

@@ -67,6 +67,7 @@ def test_the_smoke_report_has_every_section(smoke_report):
   assert "| train.py loop |" in _section(smoke_report, "(d) projected 200-epoch CIFAR-10")
   targets = _section(smoke_report, "Targets")
   assert "mixing adds ≤ 1% to the step" in targets
+  assert re.search(r"every op but FMix ≤ 1.3× the copy.*FMix, allowed more: fmix batch", targets)
   assert "200-epoch CIFAR-10 recipe ≤ 10 min" in targets
   assert "tensorflow imported on this path: False" in targets
 
