@@ -41,7 +41,8 @@ def mask_rows(mask: jax.Array, image_shape: tuple[int, ...]) -> jax.Array:
   A mask shared by the batch (`[*spatial]`) is repeated once, as an array of its own: left
   to XLA, the broadcast over C is fused into the select that applies it, which then divides
   every pixel's column index by C (`benchmarks/bench_mask_rows.py`: the whole `fmix` batch
-  op at ImageNet size took about 3x a copy on XLA:CPU that way, 1.6x with the stored rows).
+  op at ImageNet size took about 3x a copy on an AMD EPYC's XLA:CPU that way, 1.6x with the
+  stored rows).
   XLA does not fuse a reduction into an elementwise consumer, so the mask goes through one
   (an `or` with a false row, which changes no value). Per-example masks are left to XLA:
   storing them gained nothing there and would add a temporary of a quarter batch.
