@@ -109,6 +109,14 @@ def lambda_field(shape: tuple[int, ...]) -> tuple[tuple[int], tuple[int]]:
 _TINY = float(jnp.finfo(jnp.float32).tiny)  # 2⁻¹²⁶: α below it counts as 0.
 
 
+def _mixes(alpha: Any) -> Any:
+  """Whether Beta(α, α) draws mix at all: α at least float32's smallest normal number
+  (a bool for a concrete α, a traced bool otherwise; see :func:`lambda_from_words`)."""
+  if _checks.is_concrete(alpha):
+    return float(alpha) >= _TINY
+  return jnp.asarray(alpha, jnp.float32) >= _TINY
+
+
 def lambda_from_words(
   words: tuple[jax.Array, jax.Array], alpha: jax.typing.ArrayLike, shape: tuple[int, ...]
 ) -> jax.Array:
@@ -117,12 +125,12 @@ def lambda_from_words(
   An α below float32's smallest normal number (1.2e-38) counts as 0, whether traced or
   not (XLA flushes float32 subnormals to zero).
   """
+  positive = _mixes(alpha)
   if _checks.is_concrete(alpha):
-    if float(alpha) < _TINY:  # type: ignore[arg-type]
+    if not positive:
       return jnp.ones(shape, jnp.float32)
     return _beta.beta_from_words(words, alpha, shape)
   alpha = jnp.asarray(alpha, jnp.float32)
-  positive = alpha >= _TINY
   lam = _beta.beta_from_words(words, jnp.where(positive, alpha, 1.0), shape)
   return jnp.where(positive, lam, jnp.ones(shape, jnp.float32))
 
@@ -314,14 +322,6 @@ def guard(lam: jax.Array, *conditions: Any) -> jax.Array:
 
 def _alpha_ok(alpha: Any) -> Any:
   return _checks.valid(alpha, low=0.0)
-
-
-def _mixes(alpha: Any) -> Any:
-  """Whether Beta(α, α) draws mix at all: α at least float32's smallest normal number
-  (a bool for a concrete α, a traced bool otherwise; see :func:`lambda_from_words`)."""
-  if _checks.is_concrete(alpha):
-    return float(alpha) >= _TINY
-  return jnp.asarray(alpha, jnp.float32) >= _TINY
 
 
 def _probability_ok(p: Any) -> Any:
