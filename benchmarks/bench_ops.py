@@ -57,6 +57,7 @@ import argparse
 import dataclasses
 import functools
 import gc
+import importlib.metadata
 import importlib.util
 import inspect
 import math
@@ -197,8 +198,14 @@ def _faults() -> int:
   return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-def environment_lines(malloc_setting: str) -> list[str]:
-  """The machine, versions, thread counts and malloc settings, as markdown lines."""
+def environment_lines(malloc_setting: str, *, torch_peers: bool = True) -> list[str]:
+  """The machine, versions, thread counts and malloc settings, as markdown lines.
+
+  With `torch_peers=False` (a benchmark without torch rows) torch is not imported: its
+  version comes from the package metadata. Importing a CUDA build of torch (its triton)
+  into a process that already holds jaxlib and TensorFlow can crash it, as in a test
+  worker of a machine with the `bench` extras.
+  """
   import jax
   import jaxlib
   import numpy as np
@@ -209,14 +216,15 @@ def environment_lines(malloc_setting: str) -> list[str]:
     "jaxlib": jaxlib.__version__,
     "numpy": np.__version__,
   }
-  torch_threads = "torch not installed"
+  torch_threads = "torch not installed" if torch_peers else "torch not used"
   for name in ("torch", "timm", "torchvision"):
-    if _has(name):
-      module = __import__(name)
-      versions[name] = module.__version__
-    else:
+    if not _has(name):
       versions[name] = "not installed"
-  if _has("torch"):
+    elif torch_peers:
+      versions[name] = __import__(name).__version__
+    else:
+      versions[name] = importlib.metadata.version(name)
+  if torch_peers and _has("torch"):
     import torch
 
     torch_threads = (
@@ -814,7 +822,7 @@ def per_size_main(
   start(args)
   import jax
 
-  lines = [f"# {heading}", ""] + environment_lines(args.malloc) + [""]
+  lines = [f"# {heading}", ""] + environment_lines(args.malloc, torch_peers=False) + [""]
   for name in (s.strip() for s in args.sizes.split(",") if s.strip()):
     size = SIZES[name]
     keys = list(jax.random.split(jax.random.key(0), args.reps + args.rounds + 2))

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
   timed = rows(sizes, keys)
   bench_ops.measure(timed, args.reps, min(args.reps, args.rounds), warmup=2)
   lines = ["# The ops' threefry draw vs jax.random.bits", ""]
-  lines += bench_ops.environment_lines(args.malloc) + [""] + table(sizes, timed)
+  lines += bench_ops.environment_lines(args.malloc, torch_peers=False) + [""] + table(sizes, timed)
   bench_ops.report(lines, args.out)
 
 
