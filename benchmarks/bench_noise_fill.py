@@ -8,8 +8,12 @@ stage of `mixjax._erasing.pixel_noise` at a time:
 * `hash`: the two keyed integer hashes of the pixel index, read as a uniform in [0, 1);
 * `hash + log`: one `log` of that uniform per pixel (a transcendental, as cheap as XLA
   makes one);
-* `hash + erfinv`: the op's noise, `√2·erfinv` of the hashed symmetric uniform, the whole
-  of `pixel_noise`;
+* `hash + table`: the op's noise, the whole of `pixel_noise`: the hash's top 12 bits pick
+  one of the 4,096 levels of `noise_levels` (a 16 KB table, so one L1 load per pixel);
+* `hash + table, N levels`: the same with finer tables (`noise_levels(bits)`, 8,192 to
+  65,536 levels: 32 to 256 KB), the sizes the op's 4,096 was chosen against;
+* `hash + erfinv`: an exact normal instead, `√2·erfinv` of the hashed symmetric uniform
+  (jax's transform; the op's fill until the table replaced it);
 * `normal batch`: `jax.random.normal` of a whole batch, then the fill (the first version:
   threefry per value and a materialised noise batch).
 
@@ -33,6 +37,20 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks import bench_ops  # noqa: E402
 
 
+def _table_fill(hashed, bits: int):
+  """`hashed`'s top `bits` bits as levels of `noise_levels(bits)`: `pixel_noise` for
+  `bits = 12`."""
+  import jax.numpy as jnp
+
+  from mixjax import _erasing
+
+  def fill(key):
+    index = (hashed(key) >> (32 - bits)).astype(jnp.int32)
+    return jnp.asarray(_erasing.noise_levels(bits)).at[index].get(mode="promise_in_bounds")
+
+  return fill
+
+
 def _fills(size: bench_ops.Size) -> dict[str, object]:
   """The stage-by-stage fills, `fill(key) -> values broadcastable to the batch`."""
   import jax
@@ -51,6 +69,8 @@ def _fills(size: bench_ops.Size) -> dict[str, object]:
     "constant": lambda key: jnp.float32(0.0),
     "hash": uniform,
     "hash + log": lambda key: jnp.log(uniform(key) + jnp.float32(2.0**-25)),
+    "hash + table": lambda key: _erasing.pixel_noise(key, size.image_shape),
+    **{f"hash + table, {1 << bits:,} levels": _table_fill(hashed, bits) for bits in (13, 14, 16)},
     "hash + erfinv": lambda key: _beta.normal(hashed(key)),
     "normal batch": lambda key: jax.random.normal(key, size.image_shape, jnp.float32),
   }

@@ -328,6 +328,32 @@ def test_pixel_noise_is_standard_normal_and_uncorrelated():
     assert abs(np.corrcoef(a.ravel(), b.ravel())[0, 1]) < bound, name
 
 
+def test_noise_levels_are_the_normal_to_12_bits():
+  """Conditional means of 4,096 equiprobable bins, scaled to unit variance (the bins'
+  medians would have variance 0.99968): the claims of `noise_levels`' docstring."""
+  levels = _erasing.noise_levels()
+  n = 1 << _erasing.NOISE_BITS
+  assert levels.shape == (n,) and levels.dtype == np.float32 and n == 4096
+  np.testing.assert_array_equal(levels, -levels[::-1])
+  levels = levels.astype(np.float64)
+  assert np.all(np.diff(levels) > 0)
+  assert abs(levels.mean()) < 1e-9 and abs(np.mean(levels**2) - 1) < 1e-6
+  cdf, k = stats.norm.cdf(levels), np.arange(n)
+  assert np.all((cdf > k / n) & (cdf < (k + 1) / n))  # Each level inside its bin.
+  distance = max(np.abs(cdf - k / n).max(), np.abs(cdf - (k + 1) / n).max())
+  assert 1 / (2 * n) < distance < 1.53e-4
+  assert 3.73 < levels[-1] < 3.75
+
+
+def test_pixel_noise_takes_every_level_equally_often():
+  shape = (8, 64, 64, 3)
+  noise = np.asarray(_noise(jax.random.key(4), shape))
+  level = np.searchsorted(_erasing.noise_levels(), noise)
+  np.testing.assert_array_equal(_erasing.noise_levels()[level], noise)
+  counts = np.bincount(level.ravel(), minlength=4096)
+  assert stats.chisquare(counts).pvalue > 1e-4
+
+
 def test_pixel_noise_differs_across_keys_and_repeats_per_key():
   shape = (8, 32, 32, 3)
   a, b = _noise(jax.random.key(1), shape), _noise(jax.random.key(2), shape)

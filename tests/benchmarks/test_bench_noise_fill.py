@@ -1,5 +1,6 @@
 """benchmarks/bench_noise_fill.py: every stage is timed and reported, and each stage's fill
-is what it claims to be (`hash + erfinv` is the op's own noise, bit for bit)."""
+is what it claims to be (`hash + table` is the op's own noise, bit for bit, and `hash +
+erfinv` the exact normal of the same words)."""
 
 import pathlib
 import sys
@@ -7,6 +8,7 @@ import sys
 import jax
 import jax.numpy as jnp
 import numpy as np
+from scipy import stats
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -16,7 +18,16 @@ from benchmarks import bench_ops  # noqa: E402
 from mixjax import _erasing  # noqa: E402
 from tests.benchmarks import _reports  # noqa: E402
 
-STAGES = ("constant", "hash", "hash + log", "hash + erfinv", "normal batch")
+TABLES = tuple(f"hash + table, {n} levels" for n in ("8,192", "16,384", "65,536"))
+STAGES = (
+  "constant",
+  "hash",
+  "hash + log",
+  "hash + table",
+  *TABLES,
+  "hash + erfinv",
+  "normal batch",
+)
 
 
 def test_a_quick_run_reports_every_row(tmp_path):
@@ -31,9 +42,18 @@ def test_the_stages_are_the_fills_they_name():
   fills = bench_noise_fill._fills(size)
   assert tuple(fills) == STAGES
   key = jax.random.key(3)
-  np.testing.assert_array_equal(
-    fills["hash + erfinv"](key), _erasing.pixel_noise(key, size.image_shape)
-  )
+  noise = np.asarray(_erasing.pixel_noise(key, size.image_shape))
+  np.testing.assert_array_equal(fills["hash + table"](key), noise)
+  for name, bits in zip(TABLES, (13, 14, 16), strict=True):
+    finer = np.asarray(fills[name](key))
+    assert finer.shape == size.image_shape and len(np.unique(finer)) > len(np.unique(noise))
+    assert np.isin(finer, _erasing.noise_levels(bits)).all()
+  exact = np.asarray(fills["hash + erfinv"](key))
+  assert exact.shape == size.image_shape and len(np.unique(exact)) > 4 * len(np.unique(noise))
+  # The same words: each exact normal lies in the bin of its table level (to float32).
+  level = np.searchsorted(_erasing.noise_levels(), noise)
+  position = stats.norm.cdf(exact.astype(np.float64)) * len(_erasing.noise_levels())
+  assert np.all((position > level - 1e-3) & (position < level + 1 + 1e-3))
   uniform = np.asarray(fills["hash"](key))
   assert uniform.shape == size.image_shape and 0 <= uniform.min() and uniform.max() < 1
   np.testing.assert_allclose(
