@@ -7,8 +7,9 @@ Library imports register no flag.
 
 Errors are one line on stderr, without a traceback unless `--verbose` is passed:
 `error: config.KEY must be ..., got ...` (a bad flag or config value, an unknown key:
-exit status 2), `error: ...` for an unusable workdir, a failed checkpoint write, a
-diverged run or a train source that ran short (status 1). SIGTERM / Ctrl-C save a
+exit status 2), `error: ...` for an unusable workdir (in a multi-process run, every
+process stops with it), a failed checkpoint write, a diverged run or a train source that
+ran short (status 1). SIGTERM / Ctrl-C save a
 checkpoint and print how to resume (status 128 + the signal number: 143, 130).
 """
 
@@ -127,6 +128,7 @@ def guarded(main: Callable[[Sequence[str]], Any]) -> Callable[[Sequence[str]], A
       sys.exit(128 + signal.SIGINT)
     except (
       workdir.WorkdirError,
+      distributed.StartError,
       checkpoint.CheckpointError,
       stopping.Diverged,
       stopping.ShortEpoch,

@@ -7,6 +7,7 @@ The `--distributed` flags that drive it are defined by the entry points
 from __future__ import annotations
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
 from absl import flags
 from jax.experimental import multihost_utils
@@ -48,3 +49,29 @@ def initialize_from_flags() -> None:
   values = flags.FLAGS
   if values.distributed:
     initialize(values.coordinator_address, values.num_processes, values.process_id)
+
+
+def raise_if_any_failed(error: Exception | None, what: str) -> None:
+  """Every process stops if one of them failed `what`, instead of the others waiting for it.
+
+  Each process of a multi-process run calls this with the error it met (or None); they
+  exchange one flag each (a collective, so every process must call it). The process
+  that failed raises its own error; the others raise a :class:`StartError` naming the
+  processes that failed. A single process just raises its error, if any.
+  """
+  if jax.process_count() > 1:
+    flags_of = multihost_utils.process_allgather(np.int32(error is not None))
+    failed = [int(i) for i in np.flatnonzero(flags_of)]
+  else:
+    failed = [0] if error is not None else []
+  if error is not None:
+    raise error
+  if failed:
+    raise StartError(
+      f"{what} failed on process {', '.join(map(str, failed))} (see its error); process "
+      f"{jax.process_index()} stops too."
+    )
+
+
+class StartError(RuntimeError):
+  """Another process of the run failed at start-up; the message is one line."""

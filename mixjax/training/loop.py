@@ -34,6 +34,7 @@ from mixjax import data as data_lib
 from mixjax.training import calibration
 from mixjax.training import checkpoint as checkpoint_lib
 from mixjax.training import config as config_lib
+from mixjax.training import distributed
 from mixjax.training import models
 from mixjax.training import parallel as parallel_lib
 from mixjax.training import progress as progress_lib
@@ -276,12 +277,22 @@ def prepare_workdir(config: ml_collections.ConfigDict, workdir: str) -> workdir_
 
   Returns:
     The lock, held (process 0 only; the other processes get a disabled one).
+
+  Raises:
+    WorkdirError, ConfigError: the workdir cannot be used; in a multi-process run the
+      other processes raise `distributed.StartError` then, instead of waiting for this one.
   """
-  workdir_lib.make_workdir(workdir)
   lock = workdir_lib.WorkdirLock(workdir, enabled=jax.process_index() == 0)
-  lock.acquire()
+  failure = None
   try:
+    workdir_lib.make_workdir(workdir)
+    lock.acquire()
     check_workdir_config(config, workdir)
+  except (workdir_lib.WorkdirError, config_lib.ConfigError) as error:
+    failure = error
+  try:
+    # Process 0 alone takes the lock: a held lock must stop the other processes too.
+    distributed.raise_if_any_failed(failure, f"preparing --workdir {workdir}")
   except BaseException:
     lock.release()
     raise

@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import socket
+import tempfile
 import time
 from typing import Any
 
@@ -30,9 +31,9 @@ def make_workdir(workdir: str) -> None:
   """
   try:
     os.makedirs(workdir, exist_ok=True)
-    probe = os.path.join(workdir, ".write_test")
-    with open(probe, "w"):
-      pass
+    # A name of its own: the processes of a multi-process run probe the workdir together.
+    fd, probe = tempfile.mkstemp(prefix=".write_test.", dir=workdir)
+    os.close(fd)
     os.remove(probe)
   except FileExistsError:
     raise WorkdirError(f"--workdir {workdir} exists and is not a directory.") from None

@@ -86,6 +86,18 @@ def start_worker(
   )
 
 
+def communicate(procs: list[subprocess.Popen], timeout: float) -> list[str]:
+  """The outputs of `procs`, waited for; any still running after `timeout` s is killed
+  (so a hung multi-process test leaves no process behind) and the timeout re-raised."""
+  try:
+    return [p.communicate(timeout=timeout)[0] for p in procs]
+  finally:
+    for p in procs:
+      if p.poll() is None:
+        p.kill()
+        p.wait()
+
+
 def read_params(path) -> dict[str, np.ndarray]:
   """The parameters a worker saved."""
   with np.load(path) as f:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
 
+from mixjax.training import workdir as workdir_lib
 from tests.training import helpers
 
 
@@ -28,7 +30,7 @@ def test_two_processes_end_with_identical_parameters(tmp_path, parallel):
     )
     for i in range(2)
   ]
-  outs = [p.communicate(timeout=300)[0] for p in procs]
+  outs = helpers.communicate(procs, timeout=300)
   for p, out in zip(procs, outs, strict=True):
     assert p.returncode == 0, out
     assert "SUMMARY" in out and out.strip().endswith("2")  # jax.process_count() == 2
@@ -37,3 +39,28 @@ def test_two_processes_end_with_identical_parameters(tmp_path, parallel):
     np.testing.assert_array_equal(a[key], b[key], err_msg=key)
   records = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
   assert len(records) == 2 and json.loads(records[-1])["test_count"] == 450
+
+
+def test_a_workdir_locked_by_another_run_stops_both_processes(tmp_path):
+  """Only process 0 takes the lock; process 1 stops with it instead of waiting for process
+  0 at its first collective."""
+  run = tmp_path / "run"
+  run.mkdir()
+  with workdir_lib.WorkdirLock(str(run)):  # Another run's lock.
+    port = helpers.free_port()
+    procs = [
+      helpers.start_worker(
+        run,
+        tmp_path / f"p{i}.npz",
+        "--distributed",
+        f"--coordinator_address=127.0.0.1:{port}",
+        f"--process_id={i}",
+        "--num_processes=2",
+        devices=1,
+      )
+      for i in range(2)
+    ]
+    outs = helpers.communicate(procs, timeout=120)
+  assert [p.returncode for p in procs] == [1, 1], outs
+  assert f"is in use by pid {os.getpid()}" in outs[0], outs[0]
+  assert "failed on process 0 (see its error); process 1 stops too." in outs[1], outs[1]

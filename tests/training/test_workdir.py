@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -65,3 +66,30 @@ def test_a_workdir_that_is_a_file_or_cannot_be_created_is_one_clear_error(tmp_pa
     workdir_lib.make_workdir(str(below))
   workdir_lib.make_workdir(str(tmp_path / "a" / "b"))
   assert (tmp_path / "a" / "b").is_dir() and not list((tmp_path / "a" / "b").iterdir())
+
+
+def test_processes_that_make_the_same_workdir_together_all_succeed(tmp_path):
+  """The processes of a multi-process run probe the workdir at once: each probe has its own
+  name (with one shared name, about one call in five failed here: one removed another's
+  probe, as in a two-process test run of CI)."""
+  previous = sys.getswitchinterval()
+  sys.setswitchinterval(1e-6)  # Threads switch often, as processes would interleave.
+  errors = []
+
+  def make(times):
+    for _ in range(times):
+      try:
+        workdir_lib.make_workdir(str(tmp_path / "run"))
+      except workdir_lib.WorkdirError as error:
+        errors.append(error)
+
+  try:
+    threads = [threading.Thread(target=make, args=(200,)) for _ in range(4)]
+    for thread in threads:
+      thread.start()
+    for thread in threads:
+      thread.join()
+  finally:
+    sys.setswitchinterval(previous)
+  assert not errors, errors[0]
+  assert os.listdir(tmp_path / "run") == []
