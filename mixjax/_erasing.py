@@ -157,7 +157,9 @@ def noise_levels(bits: int = NOISE_BITS) -> np.ndarray:
   density = np.array([0.0] + [normal.pdf(e) for e in edges] + [normal.pdf(0.0)])
   lower = n * (density[:-1] - density[1:])  # The bins below 0, from the left.
   levels = np.concatenate([lower, -lower[::-1]])
-  return (levels / math.sqrt(np.mean(levels**2))).astype(np.float32)
+  levels = (levels / math.sqrt(np.mean(levels**2))).astype(np.float32)
+  levels.setflags(write=False)  # Cached: shared by every call.
+  return levels
 
 
 def pixel_noise(key: jax.Array, image_shape: tuple[int, int, int, int]) -> jax.Array:

@@ -334,6 +334,7 @@ def test_noise_levels_are_the_normal_to_12_bits():
   levels = _erasing.noise_levels()
   n = 1 << _erasing.NOISE_BITS
   assert levels.shape == (n,) and levels.dtype == np.float32 and n == 4096
+  assert not levels.flags.writeable  # The cached table cannot be changed by a caller.
   np.testing.assert_array_equal(levels, -levels[::-1])
   levels = levels.astype(np.float64)
   assert np.all(np.diff(levels) > 0)
