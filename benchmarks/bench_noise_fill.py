@@ -37,20 +37,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks import bench_ops  # noqa: E402
 
 
-def _table_fill(hashed, bits: int):
-  """`hashed`'s top `bits` bits as levels of `noise_levels(bits)`: `pixel_noise` for
-  `bits = 12`."""
-  import jax.numpy as jnp
-
-  from mixjax import _erasing
-
-  def fill(key):
-    index = (hashed(key) >> (32 - bits)).astype(jnp.int32)
-    return jnp.asarray(_erasing.noise_levels(bits)).at[index].get(mode="promise_in_bounds")
-
-  return fill
-
-
 def _fills(size: bench_ops.Size) -> dict[str, object]:
   """The stage-by-stage fills, `fill(key) -> values broadcastable to the batch`."""
   import jax
@@ -70,7 +56,12 @@ def _fills(size: bench_ops.Size) -> dict[str, object]:
     "hash": uniform,
     "hash + log": lambda key: jnp.log(uniform(key) + jnp.float32(2.0**-25)),
     "hash + table": lambda key: _erasing.pixel_noise(key, size.image_shape),
-    **{f"hash + table, {1 << bits:,} levels": _table_fill(hashed, bits) for bits in (13, 14, 16)},
+    **{
+      f"hash + table, {1 << bits:,} levels": (
+        lambda key, bits=bits: _erasing.noise_from_words(hashed(key), bits)
+      )
+      for bits in (13, 14, 16)
+    },
     "hash + erfinv": lambda key: _beta.normal(hashed(key)),
     "normal batch": lambda key: jax.random.normal(key, size.image_shape, jnp.float32),
   }

@@ -174,12 +174,18 @@ def pixel_noise(key: jax.Array, image_shape: tuple[int, int, int, int]) -> jax.A
   examples as far as a keyed integer hash goes (not cryptographic, unlike threefry). Being
   elementwise in the index, it fuses into the select that uses it: no batch of noise is
   materialised, and the per-pixel cost is a few integer operations and one table load
-  (an exact transform, `√2·erfinv`, costs about four copies of the batch on a CPU at
-  ImageNet size, the table about half of one). For exact normal noise, pass
-  `jax.random.normal(key, shape)` as :func:`apply_erasing`'s `value`.
+  (on a CPU at ImageNet size, the table adds 0.6-0.9 of a copy's time to a constant fill,
+  an exact `√2·erfinv` 4.4-6.2: `benchmarks/bench_noise_fill.py`). For exact normal
+  noise, pass `jax.random.normal(key, shape)` as :func:`apply_erasing`'s `value`.
   """
-  index = (pixel_words(key, image_shape) >> (32 - NOISE_BITS)).astype(jnp.int32)
-  return jnp.asarray(noise_levels()).at[index].get(mode="promise_in_bounds")
+  return noise_from_words(pixel_words(key, image_shape))
+
+
+def noise_from_words(words: jax.Array, bits: int = NOISE_BITS) -> jax.Array:
+  """uint32 words -> float32 noise: each word's top `bits` bits pick a level of
+  :func:`noise_levels` (`bits` other than `NOISE_BITS` for benchmarks)."""
+  index = (words >> (32 - bits)).astype(jnp.int32)
+  return jnp.asarray(noise_levels(bits)).at[index].get(mode="promise_in_bounds")
 
 
 def pixel_words(key: jax.Array, image_shape: tuple[int, int, int, int]) -> jax.Array:

@@ -59,11 +59,10 @@ def raise_if_any_failed(error: Exception | None, what: str) -> None:
   that failed raises its own error; the others raise a :class:`StartError` naming the
   processes that failed. A single process just raises its error, if any.
   """
+  failed = []
   if jax.process_count() > 1:
     flags_of = multihost_utils.process_allgather(np.int32(error is not None))
     failed = [int(i) for i in np.flatnonzero(flags_of)]
-  else:
-    failed = [0] if error is not None else []
   if error is not None:
     raise error
   if failed:

@@ -70,7 +70,7 @@ def test_a_workdir_that_is_a_file_or_cannot_be_created_is_one_clear_error(tmp_pa
 
 def test_processes_that_make_the_same_workdir_together_all_succeed(tmp_path):
   """The processes of a multi-process run probe the workdir at once: each probe has its own
-  name (with one shared name, about one call in five failed here: one removed another's
+  name (with one shared name, this failed on the old code: one call removed another's
   probe, as in a two-process test run of CI)."""
   previous = sys.getswitchinterval()
   sys.setswitchinterval(1e-6)  # Threads switch often, as processes would interleave.
