@@ -10,19 +10,24 @@ Errors are one line on stderr, without a traceback unless `--verbose` is passed:
 exit status 2), `error: ...` for an unusable workdir (in a multi-process run, every
 process stops with it), a failed checkpoint write, a diverged run or a train source that
 ran short (status 1). SIGTERM / Ctrl-C save a
-checkpoint and print how to resume (status 128 + the signal number: 143, 130).
+checkpoint and print how to resume (status 128 + the signal number: 143, 130). A failing
+process of a multi-process run waits at most `distributed.LEAVE_TIMEOUT_S` for the others
+at jax.distributed's shutdown, so a peer that died does not keep it waiting.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 import signal
 import sys
+import traceback
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
 
+import jax
 from absl import app
 from absl import flags
 from absl import logging
@@ -110,32 +115,63 @@ def guarded(main: Callable[[Sequence[str]], Any]) -> Callable[[Sequence[str]], A
 
   @functools.wraps(main)
   def run_main(argv: Sequence[str]) -> Any:
-    raw = sys.argv
     try:
-      return main(argv)
-    except config_lib.ConfigError as error:
-      _fail(str(error), USAGE_ERROR, raw, error)
-    except stopping.Interrupted as error:
-      print(str(error), file=sys.stderr, flush=True)
-      sys.exit(128 + error.signum)
-    except KeyboardInterrupt:
-      print(
-        "interrupted (Ctrl-C twice): the last checkpoint is kept; rerun the same command "
-        "to resume.",
-        file=sys.stderr,
-        flush=True,
-      )
-      sys.exit(128 + signal.SIGINT)
-    except (
-      workdir.WorkdirError,
-      distributed.StartError,
-      checkpoint.CheckpointError,
-      stopping.Diverged,
-      stopping.ShortEpoch,
-    ) as error:
-      _fail(str(error), FAILURE, raw, error)
+      return _one_line_errors(main, argv)
+    except BaseException as error:
+      _leave_failed_run(error)
+      raise
 
   return run_main
+
+
+def _one_line_errors(main: Callable[[Sequence[str]], Any], argv: Sequence[str]) -> Any:
+  """`main(argv)`, its expected errors printed as one line and exited with a status."""
+  raw = sys.argv
+  try:
+    return main(argv)
+  except config_lib.ConfigError as error:
+    _fail(str(error), USAGE_ERROR, raw, error)
+  except stopping.Interrupted as error:
+    print(str(error), file=sys.stderr, flush=True)
+    sys.exit(128 + error.signum)
+  except KeyboardInterrupt:
+    print(
+      "interrupted (Ctrl-C twice): the last checkpoint is kept; rerun the same command to resume.",
+      file=sys.stderr,
+      flush=True,
+    )
+    sys.exit(128 + signal.SIGINT)
+  except (
+    workdir.WorkdirError,
+    distributed.StartError,
+    checkpoint.CheckpointError,
+    stopping.Diverged,
+    stopping.ShortEpoch,
+  ) as error:
+    _fail(str(error), FAILURE, raw, error)
+
+
+def _leave_failed_run(error: BaseException) -> None:
+  """A process of a multi-process run that fails leaves it without waiting for dead peers.
+
+  Its peers meet it at jax.distributed's shutdown barrier when they fail too; one that died
+  (killed, its host lost) never comes, and jax would wait for its heartbeat timeout and
+  then abort this process. After `distributed.LEAVE_TIMEOUT_S` it exits with its status.
+  """
+  status = error.code if isinstance(error, SystemExit) else FAILURE
+  if status in (0, None) or distributed.shut_down():
+    return
+  if not isinstance(error, SystemExit):  # os._exit skips absl's report of the error.
+    traceback.print_exception(error)
+  print(
+    f"error: process {jax.process_index()} stops without the run's other processes: they did "
+    f"not reach jax.distributed's shutdown within {distributed.LEAVE_TIMEOUT_S:.0f} s (one "
+    "of them has likely stopped or lost its connection).",
+    file=sys.stderr,
+    flush=True,
+  )
+  sys.stdout.flush()
+  os._exit(status if isinstance(status, int) else FAILURE)
 
 
 def run(main: Callable[[Sequence[str]], Any]) -> None:

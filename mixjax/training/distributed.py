@@ -6,6 +6,8 @@ The `--distributed` flags that drive it are defined by the entry points
 
 from __future__ import annotations
 
+import threading
+
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
@@ -15,6 +17,11 @@ from jax.experimental import multihost_utils
 # How long a process waits at start-up for the slowest one to finish joining (the
 # coordination service's barrier, which, unlike gloo, takes a timeout).
 _START_TIMEOUT_MS = 600_000
+
+# How long a failing process waits for the others at jax.distributed's shutdown barrier.
+# A process that died never arrives: jax would wait for its heartbeat timeout (100 s) and
+# then abort the survivor; one that fails too arrives within seconds.
+LEAVE_TIMEOUT_S = 15.0
 
 
 def initialize(
@@ -70,6 +77,30 @@ def raise_if_any_failed(error: Exception | None, what: str) -> None:
       f"{what} failed on process {', '.join(map(str, failed))} (see its error); process "
       f"{jax.process_index()} stops too."
     )
+
+
+def shut_down(timeout_s: float = LEAVE_TIMEOUT_S) -> bool:
+  """`jax.distributed.shutdown()`, waited for at most `timeout_s`; whether it finished.
+
+  It runs in a daemon thread, so a process whose peers are gone (they never reach the
+  shutdown barrier) can exit without it. True also when no multi-process run was joined;
+  False when the shutdown raised or is still waiting.
+  """
+  if not jax.distributed.is_initialized():
+    return True
+  finished = threading.Event()
+  failed = []
+
+  def shut() -> None:
+    try:
+      jax.distributed.shutdown()
+    except Exception as error:  # noqa: BLE001 - reported to the caller as "did not finish".
+      failed.append(error)
+    finally:
+      finished.set()
+
+  threading.Thread(target=shut, name="mixjax-shutdown", daemon=True).start()
+  return finished.wait(timeout_s) and not failed
 
 
 class StartError(RuntimeError):

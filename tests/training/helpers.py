@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import flax.linen as nn
 import jax
@@ -96,6 +97,23 @@ def communicate(procs: list[subprocess.Popen], timeout: float) -> list[str]:
       if p.poll() is None:
         p.kill()
         p.wait()
+
+
+def wait_for_checkpoint(victim, workdir, epoch, timeout=240):
+  """Waits until the checkpoint of `epoch` is complete; returns its step."""
+  deadline = time.time() + timeout
+  while time.time() < deadline:
+    assert victim.poll() is None, victim.stdout.read()
+    try:
+      records = read_records(workdir)
+    except (OSError, ValueError):  # Not written yet, or a line half-written.
+      records = []
+    if len(records) >= epoch:
+      step = records[epoch - 1]["step"]
+      if (workdir / "checkpoints" / str(step)).is_dir():  # Orbax renames it when complete.
+        return step
+    time.sleep(0.02)
+  raise AssertionError(f"no checkpoint of epoch {epoch} after {timeout} s")
 
 
 def read_params(path) -> dict[str, np.ndarray]:

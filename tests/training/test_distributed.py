@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import numpy as np
 import pytest
 
+from mixjax.training import distributed
 from mixjax.training import workdir as workdir_lib
 from tests.training import helpers
 
@@ -64,3 +66,47 @@ def test_a_workdir_locked_by_another_run_stops_both_processes(tmp_path):
   assert [p.returncode for p in procs] == [1, 1], outs
   assert f"is in use by pid {os.getpid()}" in outs[0], outs[0]
   assert "failed on process 0 (see its error); process 1 stops too." in outs[1], outs[1]
+
+
+def _start_pair(tmp_path, port, *args):
+  return [
+    helpers.start_worker(
+      tmp_path / "run",
+      tmp_path / f"p{i}.npz",
+      "--distributed",
+      f"--coordinator_address=127.0.0.1:{port}",
+      f"--process_id={i}",
+      "--num_processes=2",
+      "--config.num_epochs=3",
+      "--config.lr_milestones=()",
+      *args,
+      devices=1,
+      env_extra={"JAX_COMPILATION_CACHE_DIR": str(tmp_path / "jax_cache")},
+    )
+    for i in range(2)
+  ]
+
+
+def test_a_killed_process_stops_the_other_within_the_leave_timeout_and_the_run_resumes(tmp_path):
+  """Process 1 SIGKILLed mid-run: process 0 (the coordinator) fails its next collective and
+  leaves after `distributed.LEAVE_TIMEOUT_S` with status 1, instead of waiting for jax's
+  100 s heartbeat timeout and then aborting; both rerun and finish from the checkpoint."""
+  procs = _start_pair(tmp_path, helpers.free_port(), "--step_sleep=0.05")
+  try:
+    helpers.wait_for_checkpoint(procs[0], tmp_path / "run", epoch=1)
+  finally:
+    procs[1].kill()  # Also on a failed wait: no process is left behind.
+  started = time.monotonic()
+  out = helpers.communicate(procs, timeout=distributed.LEAVE_TIMEOUT_S + 30)[0]
+  assert procs[0].returncode == 1, out
+  assert time.monotonic() - started < distributed.LEAVE_TIMEOUT_S + 30
+  assert "error: process 0 stops without the run's other processes" in out, out
+  assert "Fatal Python error" not in out and "Check failure" not in out, out
+  assert not (tmp_path / "p0.npz").exists(), "the run finished before it was killed"
+  procs = _start_pair(tmp_path, helpers.free_port())
+  outs = helpers.communicate(procs, timeout=300)
+  for p, text in zip(procs, outs, strict=True):
+    assert p.returncode == 0, text
+  assert "Resuming" in outs[0], outs[0]
+  records = helpers.read_records(tmp_path / "run")
+  assert [r["epoch"] for r in records] == [1, 2, 3]

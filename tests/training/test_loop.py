@@ -203,29 +203,12 @@ def test_folder_run_trains_at_the_configured_image_size(image_folder, tmp_path, 
   assert train_calls and all(shape == (8, 16, 16, 3) for shape in train_calls)
 
 
-def _wait_for_checkpoint(victim, workdir, epoch, timeout=240):
-  """Waits until the checkpoint of `epoch` is complete; returns its step."""
-  deadline = time.time() + timeout
-  while time.time() < deadline:
-    assert victim.poll() is None, victim.stdout.read()
-    try:
-      records = helpers.read_records(workdir)
-    except (OSError, ValueError):  # Not written yet, or a line half-written.
-      records = []
-    if len(records) >= epoch:
-      step = records[epoch - 1]["step"]
-      if (workdir / "checkpoints" / str(step)).is_dir():  # Orbax renames it when complete.
-        return step
-    time.sleep(0.02)
-  raise AssertionError(f"no checkpoint of epoch {epoch} after {timeout} s")
-
-
 def test_resume_after_sigkill_mid_epoch_is_exact(tmp_path):
   # All three processes share one compilation cache: the victim fills it, the other two hit.
   cache = {"JAX_COMPILATION_CACHE_DIR": str(tmp_path / "jax_cache")}
   run = tmp_path / "run"
   victim = helpers.start_worker(run, tmp_path / "run.npz", env_extra=cache)
-  steps_per_epoch = _wait_for_checkpoint(victim, run, epoch=2) // 2
+  steps_per_epoch = helpers.wait_for_checkpoint(victim, run, epoch=2) // 2
   victim.send_signal(signal.SIGKILL)  # Epoch 3 has just started.
   victim.wait()
   victim.stdout.close()
