@@ -364,11 +364,15 @@ def _selected(name: str, only: list[str] | None) -> bool:
 
 
 BLEND_ROW = "jitted a·s + b·(1−s) (two batches)"
+GATHER_ROW = "jitted nearest-resize gather (every pixel)"
+# The ops whose ImageNet target line also gives their ratio to a reference row's.
+_FLOORS = {"mixup ": (("blend", ""), "two-batch blend"), "resizemix ": (("gather", ""), "gather")}
 
 
 def reference_rows(size: Size, notes: list[str]) -> list[Row]:
-  """The jitted copy of the batch (the reference of every ratio), a jitted `x·s` and a
-  blend of two distinct batches (the bytes every blend moves: mixup's floor)."""
+  """The jitted copy of the batch (the reference of every ratio), a jitted `x·s`, a blend
+  of two distinct batches (the bytes every blend moves: mixup's floor) and ResizeMix's
+  gather alone."""
   import jax
   import jax.numpy as jnp
 
@@ -395,7 +399,32 @@ def reference_rows(size: Size, notes: list[str]) -> list[Row]:
     (x, other, jnp.float32(0.3)),
     None,
   )
-  return [copy, scale, blend]
+  gather = _jax_row(
+    "op",
+    "XLA",
+    GATHER_ROW,
+    ("gather", ""),
+    _nearest_gather,
+    (x, jnp.int32(round(0.7 * size.image_shape[1]))),
+    None,
+  )
+  return [copy, scale, blend, gather]
+
+
+def _nearest_gather(x, side):
+  """Every pixel of `x` `[B, H, W, C]` gathered from the nearest resize of its image to
+  sides `side` (a traced int), clamped at the border: ResizeMix's gather, with no box or
+  select, so its cost alone."""
+  import jax
+  import jax.numpy as jnp
+
+  batch, height, width, channels = x.shape
+  index = jnp.arange(batch, dtype=jnp.int32)[:, None, None]
+  for axis, size in ((1, height), (2, width)):
+    pixel = jnp.arange(size, dtype=jnp.int32)
+    source = jnp.clip(jax.lax.div((2 * pixel + 1) * size, 2 * side), 0, size - 1)
+    index = index * size + (source[:, None] if axis == 1 else source[None, :])
+  return jnp.take(x.reshape(-1, channels), index, axis=0, mode="clip")
 
 
 def jax_rows(size: Size, keys, notes: list[str], only: list[str] | None = None) -> list[Row]:
@@ -696,23 +725,27 @@ def _copy_target_lines(rows: list[Row], verdict: Callable[[bool], str]) -> list[
   """ImageNet size: every mixjax op ≤ 1.25× the jitted copy, the default (noise) erasing
   ≤ 2×."""
   copy = _find(rows, "XLA", ("copy", "")).median
-  blend = _find(rows, "XLA", ("blend", ""))
   lines = []
   for row in rows:
     if row.impl != "mixjax" or row.section != "op" or row.name.startswith("apply_mix "):
       continue
     target = 2.0 if row.name == "random_erasing" else 1.25
     ratio = row.median / copy
-    floor = ""
-    if blend is not None and row.name.startswith("mixup "):
-      floor = (
-        f" ({row.median / blend.median:.2f}× the two-batch blend's {blend.median / copy:.2f}×)"
-      )
+    floor = _floor_note(rows, row, copy)
     lines.append(
       f"- imagenet, mixjax {row.name}: {ratio:.2f}× copy{floor} (target ≤ {target}×):"
       f" {verdict(ratio <= target)}"
     )
   return lines
+
+
+def _floor_note(rows: list[Row], row: Row, copy: float) -> str:
+  """` (0.98× the two-batch blend's 1.38×)` for an op with a reference floor, else ``."""
+  for prefix, (op, what) in _FLOORS.items():
+    reference = _find(rows, "XLA", op)
+    if reference is not None and row.name.startswith(prefix):
+      return f" ({row.median / reference.median:.2f}× the {what}'s {reference.median / copy:.2f}×)"
+  return ""
 
 
 def _presampled_target_lines(
@@ -871,8 +904,8 @@ def _parser() -> argparse.ArgumentParser:
     "--rows",
     default=None,
     help="comma-separated substrings: time only the rows whose name contains one of them "
-    "(e.g. 'random_erasing,gridmask'); the jitted copy, x·s and the two-batch blend are "
-    "always timed, and the forward pass alone whenever a 'forward + ...' row is",
+    "(e.g. 'random_erasing,gridmask'); the reference rows (copy, x·s, blend, "
+    "gather) are always timed, and the forward pass alone whenever a 'forward + ...' row is",
   )
   parser.add_argument("--quick", action="store_true", help="a few repetitions: a smoke run")
   parser.add_argument("--out", default=None, help="also write the markdown report here")
