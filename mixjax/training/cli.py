@@ -9,7 +9,7 @@ Errors are one line on stderr, without a traceback unless `--verbose` is passed:
 `error: config.KEY must be ..., got ...` (a bad flag or config value, an unknown key:
 exit status 2), `error: ...` for an unusable workdir (in a multi-process run, every
 process stops with it), a failed checkpoint write, a diverged run or a train source that
-ran short (status 1). SIGTERM / Ctrl-C save a
+ran short, or a multi-process run that lost a process (status 1). SIGTERM / Ctrl-C save a
 checkpoint and print how to resume (status 128 + the signal number: 143, 130). A failing
 process of a multi-process run waits at most `distributed.LEAVE_TIMEOUT_S` for the others
 at jax.distributed's shutdown, so a peer that died does not keep it waiting.
@@ -149,6 +149,10 @@ def _one_line_errors(main: Callable[[Sequence[str]], Any], argv: Sequence[str]) 
     stopping.ShortEpoch,
   ) as error:
     _fail(str(error), FAILURE, raw, error)
+  except jax.errors.JaxRuntimeError as error:
+    if not distributed.lost_peer(error):
+      raise
+    _fail(distributed.lost_peer_message(error), FAILURE, raw, error)
 
 
 def _leave_failed_run(error: BaseException) -> None:

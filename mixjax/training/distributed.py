@@ -79,6 +79,25 @@ def raise_if_any_failed(error: Exception | None, what: str) -> None:
     )
 
 
+# What a collective's error says when the process at the other end is gone (gloo's TCP
+# transport on CPUs; jax's coordination service when a heartbeat stopped).
+_PEER_GONE = ("Connection closed by peer", "Connection reset by peer", "heartbeat timeout")
+
+
+def lost_peer(error: BaseException) -> bool:
+  """Whether `error` is a multi-process run's collective failing because a peer is gone."""
+  return jax.distributed.is_initialized() and any(text in str(error) for text in _PEER_GONE)
+
+
+def lost_peer_message(error: BaseException) -> str:
+  """One line for a :func:`lost_peer` error: what failed and what to do."""
+  first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+  return (
+    f"process {jax.process_index()} lost another process of the run ({first}); the newest "
+    "checkpoint is kept: rerun every process to resume."
+  )
+
+
 def shut_down(timeout_s: float = LEAVE_TIMEOUT_S) -> bool:
   """`jax.distributed.shutdown()`, waited for at most `timeout_s`; whether it finished.
 

@@ -6,6 +6,7 @@ import json
 import os
 import time
 
+import jax
 import numpy as np
 import pytest
 
@@ -101,6 +102,9 @@ def test_a_killed_process_stops_the_other_within_the_leave_timeout_and_the_run_r
   assert procs[0].returncode == 1, out
   assert time.monotonic() - started < distributed.LEAVE_TIMEOUT_S + 30
   assert "error: process 0 stops without the run's other processes" in out, out
+  # One line for the failed collective (in a train step, the stop check or a checkpoint).
+  assert out.count("error: ") == 2 and "Connection closed by peer" in out, out
+  assert "Traceback" not in out, out
   assert "Fatal Python error" not in out and "Check failure" not in out, out
   assert not (tmp_path / "p0.npz").exists(), "the run finished before it was killed"
   procs = _start_pair(tmp_path, helpers.free_port())
@@ -110,3 +114,20 @@ def test_a_killed_process_stops_the_other_within_the_leave_timeout_and_the_run_r
   assert "Resuming" in outs[0], outs[0]
   records = helpers.read_records(tmp_path / "run")
   assert [r["epoch"] for r in records] == [1, 2, 3]
+
+
+def test_lost_peer_tells_a_gone_process_from_other_errors(monkeypatch):
+  gone = RuntimeError(
+    "INTERNAL: Gloo all-reduce failed: [pair.cc:538] Read error [127.0.0.1]:1: Connection "
+    "reset by peer\nsecond line"
+  )
+  assert not distributed.lost_peer(gone)  # No multi-process run joined.
+  assert distributed.shut_down(timeout_s=0.0)  # Nothing to shut down: at once.
+  monkeypatch.setattr(jax.distributed, "is_initialized", lambda: True)
+  assert distributed.lost_peer(gone)
+  assert not distributed.lost_peer(RuntimeError("RESOURCE_EXHAUSTED: Out of memory"))
+  assert distributed.lost_peer_message(gone) == (
+    "process 0 lost another process of the run (INTERNAL: Gloo all-reduce failed: [pair.cc:538]"
+    " Read error [127.0.0.1]:1: Connection reset by peer); the newest checkpoint is kept: rerun"
+    " every process to resume."
+  )
