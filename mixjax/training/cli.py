@@ -147,12 +147,13 @@ def _one_line_errors(main: Callable[[Sequence[str]], Any], argv: Sequence[str]) 
     checkpoint.CheckpointError,
     stopping.Diverged,
     stopping.ShortEpoch,
+    jax.errors.JaxRuntimeError,  # One line only for a lost process (below).
   ) as error:
-    _fail(str(error), FAILURE, raw, error)
-  except jax.errors.JaxRuntimeError as error:
-    if not distributed.lost_peer(error):
+    if distributed.lost_peer(error):  # A collective's, a checkpoint write's.
+      _fail(distributed.lost_peer_message(error), FAILURE, raw, error)
+    if isinstance(error, jax.errors.JaxRuntimeError):
       raise
-    _fail(distributed.lost_peer_message(error), FAILURE, raw, error)
+    _fail(str(error), FAILURE, raw, error)
 
 
 def _leave_failed_run(error: BaseException) -> None:

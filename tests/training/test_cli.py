@@ -116,6 +116,15 @@ attempt("WORKDIR", lambda: failing(workdir.WorkdirError("--workdir /w is not usa
 attempt("DIVERGED", lambda: failing(stopping.Diverged("the train loss is nan"))([]))
 attempt("TERM", lambda: failing(stopping.Interrupted(signal.SIGTERM, 2, 30, 9))([]))
 attempt("CTRLC", lambda: failing(KeyboardInterrupt())([]))
+import jax
+from mixjax.training import checkpoint
+gone = "Gloo AllGather failed: [pair.cc:538] Read error [127.0.0.1]:1: Connection reset by peer"
+saving = checkpoint.CheckpointError("could not write the checkpoint of step 21 to /w: " + gone)
+attempt("ALONE", lambda: failing(saving)([]))  # Not a multi-process run: as written.
+attempt("OTHER", lambda: failing(jax.errors.JaxRuntimeError("INTERNAL: out of memory"))([]))
+jax.distributed.is_initialized = lambda: True  # As in a multi-process run (shut down: a no-op).
+attempt("LOSTPEER", lambda: failing(saving)([]))
+attempt("OTHERMULTI", lambda: failing(jax.errors.JaxRuntimeError("INTERNAL: out of memory"))([]))
 """
 
 
@@ -136,6 +145,15 @@ def test_errors_are_one_line_with_an_exit_status():
   assert lines["DIVERGED"] == "1 'error: the train loss is nan\\n'"
   assert lines["TERM"].startswith("143 'SIGTERM: interrupted at epoch 2 step 9 (global step 30)")
   assert lines["CTRLC"].startswith("130 'interrupted (Ctrl-C twice): the last checkpoint is kept")
+  saving = "could not write the checkpoint of step 21 to /w: Gloo AllGather failed: [pair.cc:538]"
+  saving += " Read error [127.0.0.1]:1: Connection reset by peer"
+  assert lines["ALONE"] == f"1 'error: {saving}\\n'"
+  assert lines["LOSTPEER"] == (
+    f"1 'error: process 0 lost another process of the run ({saving}); the newest checkpoint is"
+    " kept: rerun every process to resume.\\n'"
+  )
+  # Any other runtime error keeps its traceback (absl prints it), one process or several.
+  assert lines["OTHER"] == lines["OTHERMULTI"] == "raised JaxRuntimeError ''"
 
 
 def test_a_bad_config_from_the_command_line_is_one_line_and_touches_nothing(tmp_path):
