@@ -81,7 +81,12 @@ def raise_if_any_failed(error: Exception | None, what: str) -> None:
 
 # What a collective's error says when the process at the other end is gone (gloo's TCP
 # transport on CPUs; jax's coordination service when a heartbeat stopped).
-_PEER_GONE = ("Connection closed by peer", "Connection reset by peer", "heartbeat timeout")
+_PEER_GONE = (
+  "Connection closed by peer",
+  "Connection reset by peer",
+  "Broken pipe",
+  "heartbeat timeout",
+)
 
 
 def lost_peer(error: BaseException) -> bool:

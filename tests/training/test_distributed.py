@@ -15,24 +15,34 @@ from mixjax.training import workdir as workdir_lib
 from tests.training import helpers
 
 
-@pytest.mark.parametrize("parallel", ["pmap", "shard_map"])
-def test_two_processes_end_with_identical_parameters(tmp_path, parallel):
+def _start_pair(workdir, tmp_path, *args, env_extra=None):
+  """Processes 0 and 1 of one run in `workdir` (one fake device each), saving to tmp_path."""
   port = helpers.free_port()
-  procs = [
+  return [
     helpers.start_worker(
-      tmp_path / "run",
+      workdir,
       tmp_path / f"p{i}.npz",
       "--distributed",
       f"--coordinator_address=127.0.0.1:{port}",
       f"--process_id={i}",
       "--num_processes=2",
-      f"--config.parallel={parallel}",
-      "--config.num_epochs=2",
-      "--config.lr_milestones=()",
+      *args,
       devices=1,
+      env_extra=env_extra,
     )
     for i in range(2)
   ]
+
+
+@pytest.mark.parametrize("parallel", ["pmap", "shard_map"])
+def test_two_processes_end_with_identical_parameters(tmp_path, parallel):
+  procs = _start_pair(
+    tmp_path / "run",
+    tmp_path,
+    f"--config.parallel={parallel}",
+    "--config.num_epochs=2",
+    "--config.lr_milestones=()",
+  )
   outs = helpers.communicate(procs, timeout=300)
   for p, out in zip(procs, outs, strict=True):
     assert p.returncode == 0, out
@@ -50,51 +60,22 @@ def test_a_workdir_locked_by_another_run_stops_both_processes(tmp_path):
   run = tmp_path / "run"
   run.mkdir()
   with workdir_lib.WorkdirLock(str(run)):  # Another run's lock.
-    port = helpers.free_port()
-    procs = [
-      helpers.start_worker(
-        run,
-        tmp_path / f"p{i}.npz",
-        "--distributed",
-        f"--coordinator_address=127.0.0.1:{port}",
-        f"--process_id={i}",
-        "--num_processes=2",
-        devices=1,
-      )
-      for i in range(2)
-    ]
+    procs = _start_pair(run, tmp_path)
     outs = helpers.communicate(procs, timeout=120)
   assert [p.returncode for p in procs] == [1, 1], outs
   assert f"is in use by pid {os.getpid()}" in outs[0], outs[0]
   assert "failed on process 0 (see its error); process 1 stops too." in outs[1], outs[1]
 
 
-def _start_pair(tmp_path, port, *args):
-  return [
-    helpers.start_worker(
-      tmp_path / "run",
-      tmp_path / f"p{i}.npz",
-      "--distributed",
-      f"--coordinator_address=127.0.0.1:{port}",
-      f"--process_id={i}",
-      "--num_processes=2",
-      "--config.num_epochs=3",
-      "--config.lr_milestones=()",
-      *args,
-      devices=1,
-      env_extra={"JAX_COMPILATION_CACHE_DIR": str(tmp_path / "jax_cache")},
-    )
-    for i in range(2)
-  ]
-
-
 def test_a_killed_process_stops_the_other_within_the_leave_timeout_and_the_run_resumes(tmp_path):
   """Process 1 SIGKILLed mid-run: process 0 (the coordinator) fails its next collective and
   leaves after `distributed.LEAVE_TIMEOUT_S` with status 1, instead of waiting for jax's
   100 s heartbeat timeout and then aborting; both rerun and finish from the checkpoint."""
-  procs = _start_pair(tmp_path, helpers.free_port(), "--step_sleep=0.05")
+  run, flags = tmp_path / "run", ("--config.num_epochs=3", "--config.lr_milestones=()")
+  cache = {"JAX_COMPILATION_CACHE_DIR": str(tmp_path / "jax_cache")}
+  procs = _start_pair(run, tmp_path, *flags, "--step_sleep=0.05", env_extra=cache)
   try:
-    helpers.wait_for_checkpoint(procs[0], tmp_path / "run", epoch=1)
+    helpers.wait_for_checkpoint(procs[0], run, epoch=1)
   finally:
     procs[1].kill()  # Also on a failed wait: no process is left behind.
   started = time.monotonic()
@@ -108,13 +89,12 @@ def test_a_killed_process_stops_the_other_within_the_leave_timeout_and_the_run_r
   assert "Traceback" not in out, out
   assert "Fatal Python error" not in out and "Check failure" not in out, out
   assert not (tmp_path / "p0.npz").exists(), "the run finished before it was killed"
-  procs = _start_pair(tmp_path, helpers.free_port())
+  procs = _start_pair(run, tmp_path, *flags, env_extra=cache)
   outs = helpers.communicate(procs, timeout=300)
   for p, text in zip(procs, outs, strict=True):
     assert p.returncode == 0, text
   assert "Resuming" in outs[0], outs[0]
-  records = helpers.read_records(tmp_path / "run")
-  assert [r["epoch"] for r in records] == [1, 2, 3]
+  assert [r["epoch"] for r in helpers.read_records(run)] == [1, 2, 3]
 
 
 def test_lost_peer_tells_a_gone_process_from_other_errors(monkeypatch):
