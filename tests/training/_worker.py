@@ -2,7 +2,7 @@
 
   python tests/training/_worker.py --config configs/digits.py --workdir WORKDIR --out OUT.npz
       [--distributed --coordinator_address=127.0.0.1:P --num_processes=N --process_id=I]
-      [--step_sleep=SECONDS] [--config.KEY=VALUE ...]
+      [--step_sleep=SECONDS] [--fail_at_step=N] [--config.KEY=VALUE ...]
 
 Trains through `loop.train` with train.py's flags, saves this process's final parameters
 to OUT.npz and prints `STEPS <train steps this process ran>` and
@@ -26,16 +26,23 @@ from mixjax.training import parallel as parallel_lib  # noqa: E402
 FLAGS = flags.FLAGS
 
 
-def count_train_steps(sleep: float = 0.0) -> list[int]:
+class InjectedFailure(RuntimeError):
+  """The error --fail_at_step raises (a fault of this process alone)."""
+
+
+def count_train_steps(sleep: float = 0.0, fail_at: int = 0) -> list[int]:
   """Counts every call of the train step (`Parallel.train`) in the returned one-item list.
 
-  Each step also sleeps `sleep` seconds (so a test can signal the process mid-epoch).
+  Each step also sleeps `sleep` seconds (so a test can signal the process mid-epoch); call
+  `fail_at` (1-based; 0: never) raises InjectedFailure instead of training.
   """
   calls = [0]
   train = parallel_lib.Parallel.train
 
   def counted(self, *args, **kwargs):
     calls[0] += 1
+    if calls[0] == fail_at:
+      raise InjectedFailure(f"injected failure at train step call {fail_at}")
     time.sleep(sleep)
     return train(self, *args, **kwargs)
 
@@ -45,7 +52,7 @@ def count_train_steps(sleep: float = 0.0) -> list[int]:
 
 def main(argv):
   cli.start(argv)  # --distributed --coordinator_address=... as train.py
-  steps = count_train_steps(FLAGS.step_sleep)
+  steps = count_train_steps(FLAGS.step_sleep, FLAGS.fail_at_step)
   state, summary = loop.train(FLAGS.config, FLAGS.workdir)
   leaves = {
     jax.tree_util.keystr(p): np.asarray(x)
@@ -60,5 +67,6 @@ if __name__ == "__main__":
   cli.define_flags(workdir_help="The run's directory.")
   flags.DEFINE_string("out", None, "Where to save this process's final parameters (.npz).")
   flags.DEFINE_float("step_sleep", 0.0, "Seconds each train step sleeps.")
+  flags.DEFINE_integer("fail_at_step", 0, "Raise at this train step call (1-based; 0: never).")
   flags.mark_flag_as_required("out")
   cli.run(main)

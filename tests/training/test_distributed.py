@@ -15,8 +15,9 @@ from mixjax.training import workdir as workdir_lib
 from tests.training import helpers
 
 
-def _start_pair(workdir, tmp_path, *args, env_extra=None):
-  """Processes 0 and 1 of one run in `workdir` (one fake device each), saving to tmp_path."""
+def _start_pair(workdir, tmp_path, *args, env_extra=None, only=None):
+  """Processes 0 and 1 of one run in `workdir` (one fake device each), saving to tmp_path;
+  `only` maps a process to flags of its own."""
   port = helpers.free_port()
   return [
     helpers.start_worker(
@@ -27,6 +28,7 @@ def _start_pair(workdir, tmp_path, *args, env_extra=None):
       f"--process_id={i}",
       "--num_processes=2",
       *args,
+      *(only or {}).get(i, ()),
       devices=1,
       env_extra=env_extra,
     )
@@ -95,6 +97,27 @@ def test_a_killed_process_stops_the_other_within_the_leave_timeout_and_the_run_r
     assert p.returncode == 0, text
   assert "Resuming" in outs[0], outs[0]
   assert [r["epoch"] for r in helpers.read_records(run)] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("failing", [0, 1])
+def test_a_process_failing_alone_stops_the_run_without_a_hang(tmp_path, failing):
+  """One process raises mid-epoch 2 while the other waits for it in a collective: the failing
+  one leaves after `distributed.LEAVE_TIMEOUT_S` (its traceback, then one line), which ends
+  the other's collective. Process 0 is the coordinator: when it is the one that fails, jax
+  aborts process 1 once it is gone (status -6); when process 1 fails, process 0 stops with
+  one line."""
+  flags = ("--config.num_epochs=3", "--config.lr_milestones=()")
+  procs = _start_pair(tmp_path / "run", tmp_path, *flags, only={failing: ["--fail_at_step=30"]})
+  outs = helpers.communicate(procs, timeout=distributed.LEAVE_TIMEOUT_S + 120)
+  assert procs[failing].returncode == 1, outs[failing]
+  assert "InjectedFailure: injected failure at train step call 30" in outs[failing]
+  assert f"error: process {failing} stops without the run's other processes" in outs[failing]
+  other = 1 - failing
+  assert f"error: process {other} lost another process of the run (" in outs[other], outs[other]
+  if other == 0:
+    assert procs[other].returncode == 1, outs[other]
+  else:  # jax's abort (-6 with jax 0.10), at once: not a hang.
+    assert procs[other].returncode != 0, outs[other]
 
 
 def test_lost_peer_tells_a_gone_process_from_other_errors(monkeypatch):
