@@ -1,4 +1,5 @@
-"""Multi-process start-up through JAX's own runtime (`jax.distributed`).
+"""Multi-process runs through JAX's own runtime (`jax.distributed`): start-up, the errors
+every process must agree on, and leaving a run whose other processes may be gone.
 
 The `--distributed` flags that drive it are defined by the entry points
 (`mixjax.training.cli.define_flags`), not here: importing this module registers nothing.
