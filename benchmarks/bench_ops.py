@@ -412,19 +412,15 @@ def reference_rows(size: Size, notes: list[str]) -> list[Row]:
 
 
 def _nearest_gather(x, side):
-  """Every pixel of `x` `[B, H, W, C]` gathered from the nearest resize of its image to
-  sides `side` (a traced int), clamped at the border: ResizeMix's gather, with no box or
-  select, so its cost alone."""
-  import jax
+  """Every pixel of `x` `[B, H, W, C]` gathered from the nearest resize of its own image to
+  sides `side` (a traced int) placed at the origin, clamped past it: ResizeMix's gather
+  (`mixjax._resizemix._nearest_into_box`), with no box select, so its cost alone."""
   import jax.numpy as jnp
 
-  batch, height, width, channels = x.shape
-  index = jnp.arange(batch, dtype=jnp.int32)[:, None, None]
-  for axis, size in ((1, height), (2, width)):
-    pixel = jnp.arange(size, dtype=jnp.int32)
-    source = jnp.clip(jax.lax.div((2 * pixel + 1) * size, 2 * side), 0, size - 1)
-    index = index * size + (source[:, None] if axis == 1 else source[None, :])
-  return jnp.take(x.reshape(-1, channels), index, axis=0, mode="clip")
+  from mixjax import _resizemix
+
+  own = jnp.arange(x.shape[0], dtype=jnp.int32)
+  return _resizemix._nearest_into_box(x, own, jnp.stack([0, 0, side, side]))
 
 
 def jax_rows(size: Size, keys, notes: list[str], only: list[str] | None = None) -> list[Row]:
