@@ -288,6 +288,10 @@ def _image_op_fn(op: Callable, **kwargs) -> Callable:
   return lambda key, x, y: op(key, x, **kwargs)
 
 
+# Every pairing: permute (a gather), flip (a reversed read), roll (the example read just before).
+PAIRINGS = ("permute", "flip", "roll")
+
+
 def _mix_specs() -> list[tuple[str, Callable]]:
   """The mixing ops with their samplers: `(row name, sample(key, batch, image_size))`."""
   import mixjax
@@ -300,7 +304,7 @@ def _mix_specs() -> list[tuple[str, Callable]]:
   specs = []
   for op_name, sampler in samplers.items():
     for mode in ("batch", "elem"):
-      for pairing in ("permute", "flip"):
+      for pairing in PAIRINGS:
         if op_name == "mixup_or_cutmix" and pairing == "flip":
           continue
         sample = functools.partial(sampler, mode=mode, pairing=pairing)
@@ -313,16 +317,15 @@ def _op_specs() -> list[tuple[str, tuple[str, str] | None, Callable]]:
   import mixjax
 
   specs = []
-  for op_name in ("mixup", "cutmix"):
+  for op_name in ("mixup", "cutmix", "mixup_or_cutmix"):
     for mode in ("batch", "elem"):
-      for pairing in ("permute", "flip"):
+      for pairing in PAIRINGS:
+        if op_name == "mixup_or_cutmix" and pairing == "flip":
+          continue
         fn = _image_op_fn(getattr(mixjax, op_name), mode=mode, pairing=pairing)
         specs.append(
           (f"{op_name} {mode}/{pairing}", (op_name, mode) if pairing == "permute" else None, fn)
         )
-  for mode in ("batch", "elem"):
-    fn = _image_op_fn(mixjax.mixup_or_cutmix, mode=mode, pairing="permute")
-    specs.append((f"mixup_or_cutmix {mode}/permute", ("mixup_or_cutmix", mode), fn))
   specs.append(("random_erasing", ("random_erasing", ""), _image_op_fn(mixjax.random_erasing)))
   erase_zero = _image_op_fn(mixjax.random_erasing, value=0.0)
   specs.append(("random_erasing value=0", ("random_erasing", "value=0"), erase_zero))

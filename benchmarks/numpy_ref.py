@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 MODES = ("batch", "elem")
-PAIRINGS = ("permute", "flip")
+PAIRINGS = ("permute", "flip", "roll")
 
 
 def _check_choice(value: str, name: str, choices: tuple[str, ...]) -> None:
@@ -49,10 +49,13 @@ def sample_lambda(
 def sample_partners(
   rng: np.random.Generator, batch_size: int, pairing: str = "permute"
 ) -> np.ndarray:
-  """int32 `[B]` partner indices: a random permutation, or the reversal for `"flip"`."""
+  """int32 `[B]` partner indices: a random permutation, the reversal for `"flip"`, or
+  example i - 1 for `"roll"` (the roll is gathered as `x[partner]`)."""
   _check_choice(pairing, "pairing", PAIRINGS)
   if pairing == "flip":
     return np.arange(batch_size - 1, -1, -1, dtype=np.int32)
+  if pairing == "roll":
+    return np.roll(np.arange(batch_size, dtype=np.int32), 1)
   return rng.permutation(batch_size).astype(np.int32)
 
 

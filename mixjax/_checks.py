@@ -18,7 +18,7 @@ import numpy as np
 
 MODES = ("batch", "elem")
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
-PAIRINGS = ("permute", "flip")
+PAIRINGS = ("permute", "flip", "roll")
 
 
 def is_concrete(x: Any) -> bool:

@@ -141,7 +141,7 @@ def sample_fmix_params(
     alpha: Beta(α, α) concentration of the kept fraction; 0 disables mixing.
     decay_power: the spectrum's decay δ > 0, see :func:`fmix_mask`.
     mode: `"batch"` (one mask) or `"elem"` (one mask per example).
-    pairing: `"permute"` or `"flip"`.
+    pairing: `"permute"`, `"flip"` or `"roll"` (see :func:`mixjax.sample_partners`).
     probability: the probability that the batch (or each example) is mixed.
 
   Returns:
@@ -195,7 +195,7 @@ def fmix(
     alpha: Beta(α, α) concentration of the kept fraction λ; 0 returns the batch unchanged.
     decay_power: the spectrum's decay δ > 0 (the paper uses 3).
     mode: `"batch"` or `"elem"`.
-    pairing: `"permute"` or `"flip"`.
+    pairing: `"permute"`, `"flip"` or `"roll"` (see :func:`mixjax.sample_partners`).
     probability: the probability that the batch (or each example) is mixed.
 
   Returns:

@@ -65,7 +65,7 @@ def sample_resizemix_params(
     image_size: the spatial shape, e.g. `(H, W)`.
     scale_range: `(lo, hi)`, `0 < lo < hi < 1`: τ is uniform in it; may be traced.
     mode: `"batch"` (one scale and place) or `"elem"` (one per example).
-    pairing: `"permute"` or `"flip"`.
+    pairing: `"permute"`, `"flip"` or `"roll"` (see :func:`mixjax.sample_partners`).
     probability: the probability that the batch (or each example) is mixed.
 
   Returns:
@@ -209,7 +209,7 @@ def resizemix(
     labels: floating `[B, K]`.
     scale_range: `(lo, hi)`, `0 < lo < hi < 1`.
     mode: `"batch"` or `"elem"`.
-    pairing: `"permute"` or `"flip"`.
+    pairing: `"permute"`, `"flip"` or `"roll"` (see :func:`mixjax.sample_partners`).
     probability: the probability that the batch (or each example) is mixed.
     method: `"nearest"` (default) or `"linear"` (antialiased) resampling of the partner.
 

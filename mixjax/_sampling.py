@@ -55,7 +55,8 @@ class MixParams:
     box: int32 `[2S]` or `[B, 2S]` `(starts..., stops...)` pasted from the partner
       (`(top, left, bottom, right)` for images), or None (no box).
     pairing: static. `"permute"` gathers `x[partner]`; `"flip"` promises that
-      `partner == B - 1 - arange(B)` so that the partner batch is a reversal, not a gather.
+      `partner == B - 1 - arange(B)` so that the partner batch is a reversal, not a gather;
+      `"roll"` that `partner == (arange(B) - 1) % B`, the batch rolled by one.
     mask: bool `[*spatial]` or `[B, *spatial]`, True where the partner is pasted (FMix),
       or None. At most one of `box` and `mask` is set.
   """
@@ -139,10 +140,14 @@ def sample_partners(key: jax.Array, batch_size: int, *, pairing: str = "permute"
   """Samples the partner of every example.
 
   Args:
-    key: a PRNG key (unused for `"flip"`).
+    key: a PRNG key (unused for `"flip"` and `"roll"`).
     batch_size: B.
-    pairing: `"permute"` (a uniformly random permutation, as in the mixup paper's code)
-      or `"flip"` (example i is paired with B - 1 - i).
+    pairing: `"permute"` (a uniformly random permutation, as in the mixup paper's code),
+      `"flip"` (example i is paired with B - 1 - i, as in timm) or `"roll"` (example i
+      with i - 1 and example 0 with B - 1, the batch rolled by one, as in torchvision's
+      `v2.MixUp` / `v2.CutMix`). Flip and roll pair by position, so they are as random as
+      the batch order: meant for shuffled data. Roll is the cheapest: the partner of an
+      example is the one read just before it, still in the cache on a CPU.
 
   Returns:
     int32 `[B]` partner indices, a permutation of `arange(B)`.
@@ -158,7 +163,8 @@ def _sample_partners(key: jax.Array, batch_size: int, pairing: str) -> jax.Array
 
 
 def partner_field(batch_size: int, pairing: str) -> tuple[int, ...]:
-  """The shape of the partner words: `[R, B]` for `"permute"`, none for `"flip"`."""
+  """The shape of the partner words: `[R, B]` for `"permute"`, none for `"flip"` and
+  `"roll"`."""
   rounds = _words.permutation_rounds(batch_size) if pairing == "permute" else 0
   return (rounds, batch_size)
 
@@ -167,6 +173,8 @@ def partners_from_words(words: jax.Array, batch_size: int, pairing: str) -> jax.
   """The partners from words `partner_field(batch_size, pairing)`, int32 `[B]`."""
   if pairing == "flip":
     return jnp.arange(batch_size - 1, -1, -1, dtype=jnp.int32)
+  if pairing == "roll":  # i - 1 mod B, without the concatenate of a `jnp.roll`.
+    return (jnp.arange(batch_size, dtype=jnp.int32) + (batch_size - 1)) % batch_size
   return _words.permutation(words)
 
 
@@ -372,7 +380,7 @@ def sample_mixup_params(
     batch_size: B.
     alpha: Beta(α, α) concentration; 0 disables mixing.
     mode: `"batch"` (one λ) or `"elem"` (one λ per example).
-    pairing: `"permute"` or `"flip"`, see :func:`sample_partners`.
+    pairing: `"permute"`, `"flip"` or `"roll"`, see :func:`sample_partners`.
     probability: the probability that the batch (or, in elem mode, each example) is
       mixed; the others keep λ = 1.
 
@@ -445,7 +453,7 @@ def sample_cutmix_params(
       for video.
     alpha: Beta(α, α) concentration of the kept volume; 0 disables mixing.
     mode: `"batch"` (one box) or `"elem"` (one box per example).
-    pairing: `"permute"` or `"flip"`.
+    pairing: `"permute"`, `"flip"` or `"roll"` (see :func:`mixjax.sample_partners`).
     cutmix_minmax: None, or `(lo, hi)`: box sides drawn between these fractions of the
       sides, without λ (timm's `cutmix_minmax`, see :func:`sample_box_minmax`).
     probability: the probability that the batch (or each example) is mixed.

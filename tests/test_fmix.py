@@ -45,14 +45,17 @@ def test_masks_are_low_frequency():
 
 class FmixVariantsTest(chex.TestCase):
   @chex.variants(with_jit=True, without_jit=True)
-  @parameterized.product(mode=("batch", "elem"))
-  def test_matches_reference_from_params(self, mode):
+  @parameterized.product(mode=("batch", "elem"), pairing=("permute", "roll"))
+  def test_matches_reference_from_params(self, mode, pairing):
     images, labels = _batch()
     key = jax.random.key(3)
-    out, mixed = self.variant(lambda k, x, y: mixjax.fmix(k, x, y, mode=mode))(key, images, labels)
-    params = mixjax.sample_fmix_params(key, 6, (8, 8), mode=mode)
+    op = lambda k, x, y: mixjax.fmix(k, x, y, mode=mode, pairing=pairing)
+    out, mixed = self.variant(op)(key, images, labels)
+    params = mixjax.sample_fmix_params(key, 6, (8, 8), mode=mode, pairing=pairing)
     pasted = np.broadcast_to(np.asarray(params.mask), (6, 8, 8))
     partner = np.asarray(params.partner)
+    if pairing == "roll":
+      np.testing.assert_array_equal(partner, [5, 0, 1, 2, 3, 4])
     want = np.where(pasted[..., None], np.asarray(images)[partner], np.asarray(images))
     np.testing.assert_array_equal(out, want)
     kept = 1.0 - pasted.reshape(6, -1).mean(axis=1)[:, None]

@@ -26,7 +26,7 @@ import mixjax
 from tests import _refs
 
 MODES = ("batch", "elem")
-PAIRINGS = ("permute", "flip")
+PAIRINGS = ("permute", "flip", "roll")
 DTYPES = (jnp.float32, jnp.bfloat16, jnp.float16)
 _HYPOTHESIS = settings(max_examples=15, deadline=None)
 _HYPOTHESIS_LIGHT = settings(max_examples=10, deadline=None)
@@ -798,8 +798,8 @@ def test_unknown_mode_and_pairing_raise_at_trace_time(op, mode):
   bad_mode = jax.jit(functools.partial(_PUBLIC[op], mode=mode))
   with pytest.raises(ValueError, match=rf"`mode` must be one of \('batch', 'elem'\), got '{mode}'"):
     bad_mode(jax.random.key(0), images, labels)
-  bad_pairing = jax.jit(functools.partial(_PUBLIC[op], pairing="roll"))
-  with pytest.raises(ValueError, match=r"`pairing` must be one of \(.*'permute'.*\), got 'roll'"):
+  bad_pairing = jax.jit(functools.partial(_PUBLIC[op], pairing="shift"))
+  with pytest.raises(ValueError, match=r"`pairing` must be one of \(.*'permute'.*\), got 'shift'"):
     bad_pairing(jax.random.key(0), images, labels)
 
 

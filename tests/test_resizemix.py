@@ -22,17 +22,20 @@ def _nearest_resize(image: np.ndarray, size: tuple[int, ...]) -> np.ndarray:
 
 class ResizemixVariantsTest(chex.TestCase):
   @chex.variants(with_jit=True, without_jit=True)
-  @parameterized.product(mode=("batch", "elem"), method=("nearest", "linear"))
-  def test_pastes_the_resized_partner_with_exact_weight(self, mode, method):
+  @parameterized.product(
+    mode=("batch", "elem"), method=("nearest", "linear"), pairing=("permute", "roll")
+  )
+  def test_pastes_the_resized_partner_with_exact_weight(self, mode, method, pairing):
     images, labels = _refs.random_batch(5, 12, 10, channels=3)
     key = jax.random.key(4)
-    fn = self.variant(
-      lambda k, x, y: mixjax.resizemix(k, x, y, mode=mode, scale_range=(0.2, 0.7), method=method)
-    )
+    kwargs = dict(mode=mode, scale_range=(0.2, 0.7), pairing=pairing)
+    fn = self.variant(lambda k, x, y: mixjax.resizemix(k, x, y, method=method, **kwargs))
     out, mixed = fn(key, images, labels)
-    params = mixjax.sample_resizemix_params(key, 5, (12, 10), mode=mode, scale_range=(0.2, 0.7))
+    params = mixjax.sample_resizemix_params(key, 5, (12, 10), **kwargs)
     boxes = np.broadcast_to(np.asarray(params.box), (5, 4))
     partner = np.asarray(params.partner)
+    if pairing == "roll":
+      np.testing.assert_array_equal(partner, [4, 0, 1, 2, 3])
     out, x = np.asarray(out), np.asarray(images)
     for i, (top, left, bottom, right) in enumerate(boxes):
       assert 0 <= top < bottom <= 12 and 0 <= left < right <= 10

@@ -137,6 +137,13 @@ def test_flip_partners_are_reversed(batch_size):
   np.testing.assert_array_equal(partner, np.arange(batch_size)[::-1])
 
 
+@pytest.mark.parametrize("batch_size", [1, 2, 5, 8])
+def test_roll_partners_are_the_previous_example(batch_size):
+  partner = mixjax.sample_partners(jax.random.key(0), batch_size, pairing="roll")
+  chex.assert_type(partner, jnp.int32)
+  np.testing.assert_array_equal(partner, (np.arange(batch_size) - 1) % batch_size)
+
+
 def test_partners_bad_pairing_raises():
   with pytest.raises(ValueError, match=r"`pairing` must be one of .*'permute'.*got 'shuffle'"):
     mixjax.sample_partners(jax.random.key(0), 4, pairing="shuffle")
@@ -249,7 +256,7 @@ def test_box_centres_cover_the_image():
 # sample_*_params
 
 
-@pytest.mark.parametrize("pairing", ["permute", "flip"])
+@pytest.mark.parametrize("pairing", ["permute", "flip", "roll"])
 def test_mixup_params_modes(pairing):
   batch = mixjax.sample_mixup_params(jax.random.key(0), 6, alpha=1.0, pairing=pairing)
   chex.assert_shape(batch.lam, ())
@@ -260,6 +267,8 @@ def test_mixup_params_modes(pairing):
   assert len(np.unique(elem.lam)) == 6  # One λ per example.
   if pairing == "flip":
     np.testing.assert_array_equal(elem.partner, np.arange(6)[::-1])
+  if pairing == "roll":
+    np.testing.assert_array_equal(elem.partner, [5, 0, 1, 2, 3, 4])
 
 
 def test_elem_mode_lambda_is_beta_per_example():

@@ -19,7 +19,7 @@ CHOICES = {
   "mix": ("none", "mixup", "cutmix", "mixup_or_cutmix", "manifold_mixup"),
   "loss": ("softmax", "sigmoid"),
   "mix_mode": ("batch", "elem"),
-  "mix_pairing": ("permute", "flip"),
+  "mix_pairing": ("permute", "flip", "roll"),
   "parallel": ("pmap", "shard_map"),
 }
 POSITIVE_INTS = ("num_epochs", "batch_size", "checkpoint_every_epochs")
@@ -83,7 +83,7 @@ def default_config() -> ml_collections.ConfigDict:
   config.cutmix_alpha = 1.0  # Beta(α, α) for CutMix's kept area.
   config.switch_prob = 0.5  # P(CutMix) in mixup_or_cutmix.
   config.mix_mode = "batch"  # "batch" (one λ per device batch) | "elem" (one λ per example).
-  config.mix_pairing = "permute"  # "permute" (random partner) | "flip" (reversed batch).
+  config.mix_pairing = "permute"  # "permute" (random) | "flip" (i with B-1-i) | "roll" (i-1).
   config.mix_off_epochs = 0  # Train the last N epochs without mixing.
   config.label_smoothing = 0.0  # One-hot smoothing before mixing.
   config.random_erasing = 0.0  # Probability of random erasing per example (0 = off).

@@ -92,7 +92,7 @@ def sample_manifold_mix(
     layers: the eligible boundaries (static, non-empty); one is drawn uniformly.
     alpha: Beta(α, α) concentration of λ; may be traced; 0 disables mixing.
     mode: `"batch"` (one λ) or `"elem"` (one λ per example).
-    pairing: `"permute"` or `"flip"`, as for :func:`mixjax.mixup`.
+    pairing: `"permute"`, `"flip"` or `"roll"`, as for :func:`mixjax.mixup`.
 
   Returns:
     `(mix, mixed_labels)`: the :class:`ManifoldMix` for the model and the labels mixed

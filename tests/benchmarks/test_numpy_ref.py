@@ -48,7 +48,7 @@ def _check_same(params, x, y):
 
 
 @pytest.mark.parametrize("mode", ["batch", "elem"])
-@pytest.mark.parametrize("pairing", ["permute", "flip"])
+@pytest.mark.parametrize("pairing", ["permute", "flip", "roll"])
 def test_blend_matches_mixup(mode, pairing):
   x, y = _batch()
   params = mixjax.sample_mixup_params(jax.random.key(1), _B, alpha=1.0, mode=mode, pairing=pairing)
@@ -60,7 +60,7 @@ def test_blend_matches_mixup(mode, pairing):
 
 
 @pytest.mark.parametrize("mode", ["batch", "elem"])
-@pytest.mark.parametrize("pairing", ["permute", "flip"])
+@pytest.mark.parametrize("pairing", ["permute", "flip", "roll"])
 def test_paste_matches_cutmix(mode, pairing):
   x, y = _batch()
   params = mixjax.sample_cutmix_params(
