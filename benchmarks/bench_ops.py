@@ -292,6 +292,16 @@ def _image_op_fn(op: Callable, **kwargs) -> Callable:
 PAIRINGS = ("permute", "flip", "roll")
 
 
+def _mix_rows(op_names: tuple[str, ...]):
+  """`(op, mode, pairing)` of the timed mixing rows: every mode and pairing, but no
+  mixup_or_cutmix with flip."""
+  for op_name in op_names:
+    for mode in ("batch", "elem"):
+      for pairing in PAIRINGS:
+        if not (op_name == "mixup_or_cutmix" and pairing == "flip"):
+          yield op_name, mode, pairing
+
+
 def _mix_specs() -> list[tuple[str, Callable]]:
   """The mixing ops with their samplers: `(row name, sample(key, batch, image_size))`."""
   import mixjax
@@ -302,13 +312,9 @@ def _mix_specs() -> list[tuple[str, Callable]]:
     "mixup_or_cutmix": mixjax.sample_mixup_or_cutmix_params,
   }
   specs = []
-  for op_name, sampler in samplers.items():
-    for mode in ("batch", "elem"):
-      for pairing in PAIRINGS:
-        if op_name == "mixup_or_cutmix" and pairing == "flip":
-          continue
-        sample = functools.partial(sampler, mode=mode, pairing=pairing)
-        specs.append((f"{op_name} {mode}/{pairing}", sample))
+  for op_name, mode, pairing in _mix_rows(tuple(samplers)):
+    sample = functools.partial(samplers[op_name], mode=mode, pairing=pairing)
+    specs.append((f"{op_name} {mode}/{pairing}", sample))
   return specs
 
 
@@ -317,15 +323,10 @@ def _op_specs() -> list[tuple[str, tuple[str, str] | None, Callable]]:
   import mixjax
 
   specs = []
-  for op_name in ("mixup", "cutmix", "mixup_or_cutmix"):
-    for mode in ("batch", "elem"):
-      for pairing in PAIRINGS:
-        if op_name == "mixup_or_cutmix" and pairing == "flip":
-          continue
-        fn = _image_op_fn(getattr(mixjax, op_name), mode=mode, pairing=pairing)
-        specs.append(
-          (f"{op_name} {mode}/{pairing}", (op_name, mode) if pairing == "permute" else None, fn)
-        )
+  for op_name, mode, pairing in _mix_rows(("mixup", "cutmix", "mixup_or_cutmix")):
+    fn = _image_op_fn(getattr(mixjax, op_name), mode=mode, pairing=pairing)
+    comparable = (op_name, mode) if pairing == "permute" else None
+    specs.append((f"{op_name} {mode}/{pairing}", comparable, fn))
   specs.append(("random_erasing", ("random_erasing", ""), _image_op_fn(mixjax.random_erasing)))
   erase_zero = _image_op_fn(mixjax.random_erasing, value=0.0)
   specs.append(("random_erasing value=0", ("random_erasing", "value=0"), erase_zero))
