@@ -10,7 +10,9 @@ previous good one.
 
 A checkpoint that cannot be written (a full disk, an unwritable directory) raises
 :class:`CheckpointError` at once: orbax's background threads are shut down first (left
-running, they keep the process from exiting, forever).
+running, they keep the process from exiting, forever). In a multi-process run every
+barrier of a save is a collective (:func:`collective_barrier`), so a process that dies
+mid-save fails the others' save at once instead of stalling them.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
+from jax.experimental import multihost_utils
 
 
 def fingerprint(tree: Any) -> str:
@@ -38,6 +41,24 @@ def fingerprint(tree: Any) -> str:
 
 # How long closing orbax's manager may take after a failed save before we stop waiting.
 CLOSE_TIMEOUT_SECONDS = 30.0
+
+
+def collective_barrier(*, key: str, timeout_ms: int) -> None:
+  """Orbax's barrier (`AsyncOptions.barrier_sync_fn`) as a collective of every process.
+
+  Orbax's own barrier at the start and end of a save waits at the coordination service,
+  which notices a dead process only at its heartbeat timeout (100 s), and then jax aborts
+  the survivors. A collective (gloo's TCP pairs on CPUs) fails as soon as a peer's
+  connection closes, so a dead peer gives :func:`mixjax.training.distributed.lost_peer`'s
+  error at once. The key must be the same on every process (it is hashed and compared).
+
+  Args:
+    key: the barrier's name.
+    timeout_ms: orbax's timeout; unused (the collective ends when a peer is gone).
+  """
+  del timeout_ms
+  if jax.process_count() > 1:
+    multihost_utils.sync_global_devices(key)
 
 
 class CheckpointError(OSError):
@@ -98,7 +119,10 @@ class Checkpointer:
   def __init__(self, workdir: str, *, max_to_keep: int = 3):
     self.directory = os.path.join(os.path.abspath(workdir), "checkpoints")
     options = ocp.CheckpointManagerOptions(
-      max_to_keep=max(2, max_to_keep), create=True, enable_async_checkpointing=False
+      max_to_keep=max(2, max_to_keep),
+      create=True,
+      enable_async_checkpointing=False,
+      async_options=ocp.AsyncOptions(barrier_sync_fn=collective_barrier),
     )
     self._manager = ocp.CheckpointManager(self.directory, options=options)
 

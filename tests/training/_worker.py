@@ -2,7 +2,8 @@
 
   python tests/training/_worker.py --config configs/digits.py --workdir WORKDIR --out OUT.npz
       [--distributed --coordinator_address=127.0.0.1:P --num_processes=N --process_id=I]
-      [--step_sleep=SECONDS] [--fail_at_step=N] [--config.KEY=VALUE ...]
+      [--step_sleep=SECONDS] [--fail_at_step=N] [--die_in_checkpoint_barrier]
+      [--config.KEY=VALUE ...]
 
 Trains through `loop.train` with train.py's flags, saves this process's final parameters
 to OUT.npz and prints `STEPS <train steps this process ran>` and
@@ -10,6 +11,7 @@ to OUT.npz and prints `STEPS <train steps this process ran>` and
 """
 
 import os
+import signal
 import sys
 import time
 
@@ -19,6 +21,7 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 from absl import flags  # noqa: E402
 
+from mixjax.training import checkpoint as checkpoint_lib  # noqa: E402
 from mixjax.training import cli  # noqa: E402
 from mixjax.training import loop  # noqa: E402
 from mixjax.training import parallel as parallel_lib  # noqa: E402
@@ -50,9 +53,22 @@ def count_train_steps(sleep: float = 0.0, fail_at: int = 0) -> list[int]:
   return calls
 
 
+def die_in_checkpoint_barrier() -> None:
+  """SIGKILLs this process when its first checkpoint save reaches orbax's barrier (the
+  other processes are then in that barrier, or on their way to it)."""
+
+  def die(*, key: str, timeout_ms: int) -> None:
+    del key, timeout_ms
+    os.kill(os.getpid(), signal.SIGKILL)
+
+  checkpoint_lib.collective_barrier = die
+
+
 def main(argv):
   cli.start(argv)  # --distributed --coordinator_address=... as train.py
   steps = count_train_steps(FLAGS.step_sleep, FLAGS.fail_at_step)
+  if FLAGS.die_in_checkpoint_barrier:
+    die_in_checkpoint_barrier()
   state, summary = loop.train(FLAGS.config, FLAGS.workdir)
   leaves = {
     jax.tree_util.keystr(p): np.asarray(x)
@@ -68,5 +84,8 @@ if __name__ == "__main__":
   flags.DEFINE_string("out", None, "Where to save this process's final parameters (.npz).")
   flags.DEFINE_float("step_sleep", 0.0, "Seconds each train step sleeps.")
   flags.DEFINE_integer("fail_at_step", 0, "Raise at this train step call (1-based; 0: never).")
+  flags.DEFINE_bool(
+    "die_in_checkpoint_barrier", False, "SIGKILL itself in its first checkpoint's barrier."
+  )
   flags.mark_flag_as_required("out")
   cli.run(main)

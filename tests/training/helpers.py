@@ -88,15 +88,29 @@ def start_worker(
 
 
 def communicate(procs: list[subprocess.Popen], timeout: float) -> list[str]:
-  """The outputs of `procs`, waited for; any still running after `timeout` s is killed
-  (so a hung multi-process test leaves no process behind) and the timeout re-raised."""
+  """The outputs of `procs`, waited for at most `timeout` s in all.
+
+  Raises:
+    AssertionError: some process was still running at the deadline. Every such process is
+      killed (a hung multi-process test leaves none behind), every pipe is read to its end
+      and closed, and the message holds each process's whole output.
+  """
+  deadline = time.monotonic() + timeout
+  outs: list[str] = []
   try:
-    return [p.communicate(timeout=timeout)[0] for p in procs]
-  finally:
+    for p in procs:
+      outs.append(p.communicate(timeout=max(deadline - time.monotonic(), 0.0))[0])
+  except subprocess.TimeoutExpired:
     for p in procs:
       if p.poll() is None:
         p.kill()
-        p.wait()
+    outs += [p.communicate()[0] for p in procs[len(outs) :]]
+    texts = "".join(
+      f"\n--- process {i} (status {p.returncode}) ---\n{out}"
+      for i, (p, out) in enumerate(zip(procs, outs, strict=True))
+    )
+    raise AssertionError(f"still running after {timeout:.0f} s, killed:{texts}") from None
+  return outs
 
 
 def wait_for_checkpoint(victim, workdir, epoch, timeout=240):

@@ -77,8 +77,9 @@ def test_each_entry_point_has_the_shared_flags_and_its_own():
     )
     for entry in own
   }
+  outs = dict(zip(procs, helpers.communicate(list(procs.values()), timeout=300), strict=True))
   for entry, extra in own.items():
-    out = procs[entry].communicate(timeout=300)[0]
+    out = outs[entry]
     for flag in ("--config:", "--workdir:", "--[no]distributed:", "--process_id:", *extra):
       assert flag in out, (entry, flag, out)
 

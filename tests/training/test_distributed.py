@@ -99,6 +99,24 @@ def test_a_killed_process_stops_the_other_within_the_leave_timeout_and_the_run_r
   assert [r["epoch"] for r in helpers.read_records(run)] == [1, 2, 3]
 
 
+def test_a_process_killed_in_a_checkpoint_barrier_stops_the_other_within_the_leave_timeout(
+  tmp_path,
+):
+  """Process 1 dies inside its first checkpoint save's barrier. Orbax's own barrier (at the
+  coordination service) held process 0 until jax's heartbeat timeout and then aborted it;
+  as a collective it fails at once: one line, status 1, and the epoch-1 checkpoint is not
+  left half-written."""
+  flags = ("--config.num_epochs=2", "--config.lr_milestones=()")
+  procs = _start_pair(tmp_path / "run", tmp_path, *flags, only={1: ["--die_in_checkpoint_barrier"]})
+  out = helpers.communicate(procs, timeout=240)[0]
+  assert procs[1].returncode == -9, out
+  assert procs[0].returncode == 1, out
+  assert "error: process 0 lost another process of the run (could not write the checkpoint" in out
+  assert "error: process 0 stops without the run's other processes" in out, out
+  assert "Traceback" not in out and "Check failure" not in out, out
+  assert not list((tmp_path / "run" / "checkpoints").glob("[0-9]*")), "a checkpoint completed"
+
+
 @pytest.mark.parametrize("failing", [0, 1])
 def test_a_process_failing_alone_stops_the_run_without_a_hang(tmp_path, failing):
   """One process raises mid-epoch 2 while the other waits for it in a collective: the failing

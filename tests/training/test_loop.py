@@ -215,10 +215,9 @@ def test_resume_after_sigkill_mid_epoch_is_exact(tmp_path):
   assert not (tmp_path / "run.npz").exists(), "the run finished before it was killed"
   reference = helpers.start_worker(tmp_path / "ref", tmp_path / "ref.npz", env_extra=cache)
   resumed = helpers.start_worker(run, tmp_path / "run.npz", env_extra=cache)
-  out, _ = resumed.communicate(timeout=300)
+  out, ref_out = helpers.communicate([resumed, reference], timeout=600)
   assert resumed.returncode == 0, out
   assert "Resuming" in out
-  ref_out, _ = reference.communicate(timeout=300)
   assert reference.returncode == 0, ref_out
   ref, run_params = (
     helpers.read_params(tmp_path / "ref.npz"),
@@ -265,7 +264,7 @@ def test_step_checkpoints_resume_exactly_after_sigterm_sigint_and_sigkill(tmp_pa
     saved = _wait_for_step_checkpoint(victim, run, after, steps_per_epoch)
     assert saved // steps_per_epoch == epoch - 1, (saved, epoch)
     victim.send_signal(sig)
-    text, _ = victim.communicate(timeout=120)
+    (text,) = helpers.communicate([victim], timeout=120)
     assert not out.exists(), "the run finished before it was stopped"
     if sig == signal.SIGKILL:
       assert victim.returncode == -signal.SIGKILL
@@ -280,10 +279,9 @@ def test_step_checkpoints_resume_exactly_after_sigterm_sigint_and_sigkill(tmp_pa
     assert (run / "checkpoints" / str(after)).is_dir()  # Saved at the step it stopped.
   reference = helpers.start_worker(tmp_path / "ref", tmp_path / "ref.npz", env_extra=cache)
   resumed = helpers.start_worker(run, out, env_extra=cache)
-  text, _ = resumed.communicate(timeout=300)
+  text, ref_text = helpers.communicate([resumed, reference], timeout=600)
   assert resumed.returncode == 0, text
   assert re.search(r"Resuming .* \d+ steps into epoch 3\.", text), text
-  ref_text, _ = reference.communicate(timeout=300)
   assert reference.returncode == 0, ref_text
   ref, got = helpers.read_params(tmp_path / "ref.npz"), helpers.read_params(out)
   assert ref.keys() == got.keys()
