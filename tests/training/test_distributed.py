@@ -99,7 +99,7 @@ def test_a_killed_process_stops_the_other_within_the_leave_timeout_and_the_run_r
   assert [r["epoch"] for r in helpers.read_records(run)] == [1, 2, 3]
 
 
-def test_a_process_killed_in_a_checkpoint_barrier_stops_the_other_within_the_leave_timeout(
+def test_a_process_killed_in_a_checkpoint_barrier_stops_the_other_with_one_line(
   tmp_path,
 ):
   """Process 1 dies inside its first checkpoint save's barrier. Orbax's own barrier (at the
