@@ -384,6 +384,42 @@ def check_array_like(value: Any, name: str) -> None:
     raise ValueError(f"`{name}` must be an array, got {_short(value)}.") from e
 
 
+@functools.cache
+def _raw_key_shape(impl: str) -> tuple[int, ...]:
+  """The shape of one raw (uint32) key of the default implementation `impl`."""
+  del impl  # The cache key: the shape below follows jax's default implementation.
+  return jax.eval_shape(lambda: jax.random.key_data(jax.random.key(0))).shape
+
+
+def check_key(key: Any, name: str = "key") -> None:
+  """Refuses anything but one PRNG key: a typed key of shape `()` (`jax.random.key`) or
+  one raw uint32 key of the default implementation (`jax.random.PRNGKey`, shape `(2,)`)."""
+  dtype, shape = getattr(key, "dtype", None), getattr(key, "shape", None)
+  if dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key):
+    if shape != ():
+      raise ValueError(
+        f"`{name}` must be a single PRNG key, got a key array of shape {shape}; to use "
+        f"several keys, `jax.vmap` the call over them."
+      )
+    return
+  one = _raw_key_shape(jax.config.jax_default_prng_impl)  # type: ignore[attr-defined]
+  if dtype == np.uint32 and shape == one:
+    return
+  if dtype == np.uint32 and shape is not None and shape[-len(one) :] == one:
+    raise ValueError(
+      f"`{name}` must be a single PRNG key, got raw keys of shape {shape} (one is {one}); "
+      f"to use several keys, `jax.vmap` the call over them."
+    )
+  if dtype is not None:
+    got = f"an array of shape {shape} and dtype {dtype}"
+  else:
+    got = "None" if key is None else f"{_short(key)} (a Python {type(key).__name__})"
+  raise TypeError(
+    f"`{name}` must be a PRNG key, e.g. `jax.random.key(seed)` (or one raw uint32 key of "
+    f"shape {one}), got {got}."
+  )
+
+
 def _short(value: Any) -> str:
   text = repr(value)
   return text if len(text) <= 80 else text[:77] + "..."

@@ -80,6 +80,7 @@ def sample_crop_offsets(key: jax.Array, batch_size: int, *, padding: int = 4) ->
   Returns:
     int32 `[B, 2]` `(top, left)` offsets, each uniform on `{0, ..., 2 * padding}`.
   """
+  _checks.check_key(key)
   _checks.check_batch_size(batch_size)
   _checks.check_int(padding, "padding", low=0)
   return _sample_crop_offsets(key, batch_size, padding)
@@ -113,6 +114,7 @@ def random_crop(
   Example:
     >>> images = mixjax.random_crop(key, images, padding=4)
   """
+  _checks.check_key(key)
   _check_crop(images, padding, pad_mode)
   return _random_crop(key, images, padding, pad_mode)
 
@@ -158,6 +160,7 @@ def random_flip(
   Returns:
     `[B, H, W, C]`, same dtype as `images`.
   """
+  _checks.check_key(key)
   _checks.check_rank4(images)
   _checks.check_probability(probability, "probability")
   return _random_flip(key, images, probability)
@@ -194,6 +197,7 @@ def random_crop_flip(
   Example:
     >>> images = mixjax.random_crop_flip(key, images)  # pad 4, crop, flip
   """
+  _checks.check_key(key)
   _check_crop(images, padding, pad_mode)
   _checks.check_probability(probability, "probability")
   key_crop, key_flip = jax.random.split(key)

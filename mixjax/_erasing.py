@@ -102,6 +102,7 @@ def sample_erasing_params(
     Zhong, Zheng, Kang, Li and Yang, "Random Erasing Data Augmentation", AAAI 2020,
     arXiv:1708.04896.
   """
+  _checks.check_key(key)
   _checks.check_batch_size(batch_size)
   height, width = _checks.check_image_size(image_size)
   _checks.check_probability(probability, "probability")
@@ -275,6 +276,7 @@ def random_erasing(
     Zhong, Zheng, Kang, Li and Yang, "Random Erasing Data Augmentation", AAAI 2020,
     arXiv:1708.04896.
   """
+  _checks.check_key(key)
   batch_size, height, width, channels = _checks.check_images(images)
   images = jnp.asarray(images)
   random_value = isinstance(value, str)

@@ -67,6 +67,7 @@ def fmix_mask(
   Returns:
     bool `lam.shape + image_size`.
   """
+  _checks.check_key(key)
   _checks.check_lam(lam)
   image_size = _checks.check_image_size(image_size, None)
   _checks.check_number(decay_power, "decay_power", low=0.0, low_open=True, expected="> 0")
@@ -148,6 +149,7 @@ def sample_fmix_params(
     :class:`mixjax.MixParams` with `lam` all ones and the `mask`; apply it with
     :func:`mixjax.apply_mix`.
   """
+  _checks.check_key(key)
   shape = _sampling._check_mix(batch_size, mode, pairing, alpha=alpha, probability=probability)
   image_size = _checks.check_image_size(image_size, None)
   _checks.check_number(decay_power, "decay_power", low=0.0, low_open=True, expected="> 0")
@@ -208,6 +210,7 @@ def fmix(
     >>> bool(jnp.allclose(y.sum(axis=-1), 1.0))  # still a distribution over the classes
     True
   """
+  _checks.check_key(key)
   batch_size, image_size = _ops.check_pasting(images, labels)
   params = sample_fmix_params(
     key,

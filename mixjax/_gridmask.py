@@ -102,6 +102,7 @@ def sample_gridmask_params(
   References:
     Chen, Liu, Zhao and Jia, "GridMask Data Augmentation", arXiv:2001.04086, 2020.
   """
+  _checks.check_key(key)
   _checks.check_batch_size(batch_size)
   size = _checks.check_image_size(image_size)
   d_min, d_max = _default_d_range(size) if d_range is None else check_d_range(d_range)
@@ -202,6 +203,7 @@ def gridmask(
   References:
     Chen, Liu, Zhao and Jia, "GridMask Data Augmentation", arXiv:2001.04086, 2020.
   """
+  _checks.check_key(key)
   batch_size, height, width, channels = _checks.check_images(images)
   images = jnp.asarray(images)
   _checks.check_fill(fill, "fill", channels)

@@ -72,6 +72,7 @@ def sample_resizemix_params(
     :class:`mixjax.MixParams` whose `box` is where the resized partner goes (its size is
     the resized size); apply it with :func:`apply_resizemix`.
   """
+  _checks.check_key(key)
   shape = _sampling._check_mix(batch_size, mode, pairing, probability=probability)
   image_size = _checks.check_image_size(image_size, None)
   lo, hi = _check_scale_range(scale_range)
@@ -223,6 +224,7 @@ def resizemix(
     >>> bool(jnp.allclose(y.sum(axis=-1), 1.0))  # still a distribution over the classes
     True
   """
+  _checks.check_key(key)
   batch_size = _checks.check_labels(labels)
   _, *spatial = _checks.check_spatial_inputs(images, batch_size, "images")
   _checks.check_choice(method, "method", METHODS)

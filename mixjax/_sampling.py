@@ -89,6 +89,7 @@ def sample_lambda(
     >>> float(mixjax.sample_lambda(key, 0.0))  # α = 0: no mixing
     1.0
   """
+  _checks.check_key(key)
   _checks.check_alpha(alpha)
   _checks.check_shape(shape, "shape")
   return _sample_lambda(key, alpha, shape)
@@ -152,6 +153,7 @@ def sample_partners(key: jax.Array, batch_size: int, *, pairing: str = "permute"
   Returns:
     int32 `[B]` partner indices, a permutation of `arange(B)`.
   """
+  _checks.check_key(key)
   _checks.check_batch_size(batch_size)
   _checks.check_choice(pairing, "pairing", _checks.PAIRINGS)
   return _sample_partners(key, batch_size, pairing)
@@ -193,6 +195,7 @@ def sample_box(key: jax.Array, lam: jax.Array, image_size: tuple[int, ...]) -> j
   Returns:
     int32 `lam.shape + (2S,)` boxes `(starts..., stops...)`, half-open.
   """
+  _checks.check_key(key)
   _checks.check_lam(lam)
   image_size = _checks.check_image_size(image_size, None)
   lam = jnp.asarray(lam, jnp.float32)
@@ -249,6 +252,7 @@ def sample_box_minmax(
   Returns:
     int32 `shape + (2S,)` boxes.
   """
+  _checks.check_key(key)
   _checks.check_shape(shape, "shape", max_rank=1, low=1)  # () or (B,).
   image_size = _checks.check_image_size(image_size, None)
   minmax = check_minmax(cutmix_minmax)
@@ -387,6 +391,7 @@ def sample_mixup_params(
   Returns:
     :class:`MixParams` with `box=None`.
   """
+  _checks.check_key(key)
   shape = _check_mix(batch_size, mode, pairing, alpha=alpha, probability=probability)
   words = _words.draw(
     key,
@@ -461,6 +466,7 @@ def sample_cutmix_params(
   Returns:
     :class:`MixParams` with `lam` all ones (nothing is blended) and the boxes.
   """
+  _checks.check_key(key)
   shape = _check_mix(batch_size, mode, pairing, alpha=alpha, probability=probability)
   image_size = _checks.check_image_size(image_size, None)
   minmax = check_minmax(cutmix_minmax)
@@ -503,6 +509,7 @@ def sample_mixup_or_cutmix_params(
     :class:`MixParams` where the examples that drew CutMix have `lam == 1` and a box,
     and the others have their mixup λ and an empty box.
   """
+  _checks.check_key(key)
   shape = _check_mix(
     batch_size,
     mode,

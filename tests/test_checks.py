@@ -321,3 +321,49 @@ def test_valid_interval_and_all_valid():
     assert bool(traced(lo, hi)) is expected, (lo, hi)
   assert _checks.all_valid(True, True) is True
   assert not bool(_checks.all_valid(True, jnp.array(True), jnp.array(False)))
+
+
+# ---------------------------------------------------------------------------------------
+# PRNG keys
+
+
+@pytest.mark.parametrize(
+  "key",
+  [jax.random.key(0), jax.random.PRNGKey(0), np.zeros(2, np.uint32), jax.random.key(0, impl="rbg")],
+  ids=["typed", "raw", "numpy-raw", "typed-rbg"],
+)
+def test_check_key_takes_one_typed_or_raw_key(key):
+  _checks.check_key(key)
+  _traced(_checks.check_key, key)
+
+
+@pytest.mark.parametrize(
+  "key,error,match",
+  [
+    (
+      jax.random.split(jax.random.key(0), 2),
+      ValueError,
+      r"single PRNG key, got a key array "
+      r"of shape \(2,\); to use several keys, `jax.vmap`",
+    ),
+    (
+      jax.random.split(jax.random.PRNGKey(0), 3),
+      ValueError,
+      r"single PRNG key, got raw keys "
+      r"of shape \(3, 2\) \(one is \(2,\)\)",
+    ),
+    (0, TypeError, r"PRNG key, e.g. `jax.random.key\(seed\)` .*got 0 \(a Python int\)"),
+    (None, TypeError, r"got None\.$"),
+    (jnp.zeros(2), TypeError, r"got an array of shape \(2,\) and dtype float32"),
+    (
+      np.zeros(3, np.uint32),
+      TypeError,
+      r"raw uint32 key of shape \(2,\)\), got an array of shape \(3,\)",
+    ),
+  ],
+  ids=["typed-batch", "raw-batch", "seed", "none", "float", "raw-wrong-size"],
+)
+def test_check_key_refuses_anything_but_one_key(key, error, match):
+  with pytest.raises(error, match=r"^`rng` must be a ") as raised:
+    _checks.check_key(key, "rng")
+  assert re.search(match, str(raised.value)), str(raised.value)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
+
+import jax
+import jax.numpy as jnp
+import pytest
 
 import mixjax
 
@@ -29,3 +34,44 @@ def test_every_public_name_is_exported_and_documented():
     obj = getattr(mixjax, name)
     assert obj.__doc__, name
     assert obj.__module__.startswith("mixjax._"), (name, obj.__module__)
+
+
+# A valid value for each required argument a key-taking public function has, by name.
+_ARGUMENTS = {
+  "images": jnp.ones((4, 8, 8, 3)),
+  "inputs": jnp.ones((4, 8, 8, 3)),
+  "labels": jnp.eye(4),
+  "batch_size": 4,
+  "image_size": (8, 8),
+  "shape": (4,),
+  "lam": 0.5,
+  "alpha": 1.0,
+  "cutmix_minmax": (0.2, 0.8),
+}
+_TAKING_A_KEY = [
+  name
+  for name in mixjax.__all__
+  if inspect.isfunction(getattr(mixjax, name))
+  and next(iter(inspect.signature(getattr(mixjax, name)).parameters)) == "key"
+]
+
+
+def _required_arguments(fn):
+  parameters = list(inspect.signature(fn).parameters.values())[1:]
+  return [_ARGUMENTS[p.name] for p in parameters if p.default is inspect.Parameter.empty]
+
+
+def test_the_key_taking_functions_are_found():
+  assert {"mixup", "cutmix", "sample_partners", "random_erasing", "fmix_mask"} <= set(_TAKING_A_KEY)
+  assert len(_TAKING_A_KEY) >= 20, _TAKING_A_KEY
+
+
+@pytest.mark.parametrize("name", _TAKING_A_KEY)
+def test_every_key_taking_function_checks_its_key(name):
+  """Each one refuses a batch of keys or a seed, naming `key`, before any other work."""
+  fn = getattr(mixjax, name)
+  arguments = _required_arguments(fn)
+  with pytest.raises(ValueError, match=r"^`key` must be a single PRNG key.*jax.vmap"):
+    fn(jax.random.split(jax.random.key(0), 2), *arguments)
+  with pytest.raises(TypeError, match=r"^`key` must be a PRNG key, e.g. `jax.random.key"):
+    fn(0, *arguments)
