@@ -33,6 +33,7 @@ def self_weight(params: MixParams, image_size: tuple[int, ...] | None = None) ->
   Returns:
     float32 `[B]`.
   """
+  check_params(params)
   if (params.box is not None or params.mask is not None) and image_size is None:
     raise ValueError("`image_size` is required when `params.box` or `params.mask` is set.")
   return _self_weight(params, image_size)
@@ -131,19 +132,53 @@ def apply_mix(inputs: Any, labels: jax.Array, params: MixParams) -> tuple[Any, j
     >>> bool(jnp.allclose(y[jnp.arange(8), labels], params.lam))  # own label weight is λ
     True
   """
+  check_params(params)  # Its type first: which inputs it takes depends on its box and mask.
   if params.box is None and params.mask is None:
     batch_size = _checks.check_blend_labels(labels)
     _checks.check_inputs(inputs, batch_size)
+    spatial: tuple[int, ...] | None = None
   else:
-    batch, *spatial = _checks.check_spatial_inputs(inputs, None, "inputs")
-    _checks.check_dense_labels(labels, tuple(spatial))
+    _, *shape = _checks.check_spatial_inputs(inputs, None, "inputs")
+    spatial = tuple(shape)
+    _checks.check_dense_labels(labels, spatial)
     _checks.check_inputs(inputs, jnp.shape(labels)[0])
-  if params.partner.shape != (jnp.shape(labels)[0],):
-    raise ValueError(
-      f"`params.partner` must have shape ({jnp.shape(labels)[0]},) to match `labels`, "
-      f"got {params.partner.shape}."
-    )
+  check_params(params, jnp.shape(labels)[0], spatial)
   return _apply_mix(inputs, labels, params)
+
+
+def check_params(
+  params: Any, batch_size: int | None = None, spatial: tuple[int, ...] | None = None
+) -> None:
+  """Refuses what is not a :class:`MixParams` for a batch of `batch_size` (when given) with
+  spatial shape `spatial` (when given): partner integer `[B]`, λ `[]` or `[B]`, box
+  `[2S]` or `[B, 2S]`, boolean mask `[*spatial]` or `[B, *spatial]`, a known pairing."""
+  if not isinstance(params, MixParams):
+    raise TypeError(
+      f"`params` must be a mixjax.MixParams (e.g. from mixjax.sample_mixup_params), got "
+      f"{type(params).__name__}."
+    )
+  _checks.check_choice(params.pairing, "params.pairing", _checks.PAIRINGS)
+  if batch_size is None:
+    return
+  _check_field(params.partner, "params.partner", [(batch_size,)], jnp.integer)
+  _check_field(params.lam, "params.lam", [(), (batch_size,)])
+  if spatial is not None and params.box is not None:
+    sides = 2 * len(spatial)
+    _check_field(params.box, "params.box", [(sides,), (batch_size, sides)], jnp.integer)
+  if spatial is not None and params.mask is not None:
+    _check_field(params.mask, "params.mask", [spatial, (batch_size, *spatial)], jnp.bool_)
+
+
+def _check_field(value: Any, name: str, shapes: list[tuple[int, ...]], kind: Any = None) -> None:
+  shape, dtype = jnp.shape(value), jnp.result_type(value)
+  if shape not in shapes or (kind is not None and not jnp.issubdtype(dtype, kind)):
+    wanted = " or ".join(map(str, shapes))
+    if kind is not None:
+      wanted += " and dtype " + ("bool" if kind is jnp.bool_ else "integer")
+    raise ValueError(
+      f"`{name}` must have shape {wanted} to match `labels` and the inputs, got shape "
+      f"{shape} and dtype {dtype}."
+    )
 
 
 def _apply_mix(inputs: Any, labels: jax.Array, params: MixParams) -> tuple[Any, jax.Array]:

@@ -159,8 +159,14 @@ def apply_resizemix(
     `(images, labels)`: the labels weighted by the exact un-pasted fraction.
   """
   batch_size = _checks.check_labels(labels)
-  _checks.check_spatial_inputs(images, batch_size, "images")
+  _, *spatial = _checks.check_spatial_inputs(images, batch_size, "images")
   _checks.check_choice(method, "method", METHODS)
+  _apply.check_params(params, batch_size, tuple(spatial))
+  if params.box is None:
+    raise ValueError(
+      "`params.box` must be the box each partner is resized into, got None: draw the "
+      "parameters with mixjax.sample_resizemix_params."
+    )
   return _apply_resizemix(images, labels, params, method, nan_guard=False)
 
 

@@ -152,3 +152,37 @@ def test_apply_mix_checks_its_inputs():
   blend = mixjax.MixParams(lam=jnp.float32(0.5), partner=jnp.arange(4))
   with pytest.raises(ValueError, match=r"`inputs`\['b'\] has shape \(3,\).*`labels`, 4"):
     mixjax.apply_mix({"a": inputs, "b": jnp.zeros(3)}, labels, blend)
+
+
+def test_apply_mix_checks_the_params():
+  inputs, labels = _batch(4, (8, 8, 3))
+  ones, partner = jnp.ones(4), jnp.arange(4)
+  for params, error, match in [
+    (None, TypeError, r"`params` must be a mixjax.MixParams .*got NoneType"),
+    ((0.5, partner), TypeError, r"`params` must be a mixjax.MixParams .*got tuple"),
+    (mixjax.MixParams(ones, jnp.arange(4.0)), ValueError, r"`params.partner` .*dtype integer"),
+    (
+      mixjax.MixParams(jnp.ones(3), partner),
+      ValueError,
+      r"`params.lam` must have shape \(\) or \(4,\)",
+    ),
+    (
+      mixjax.MixParams(ones, partner, box=jnp.zeros(6, jnp.int32)),
+      ValueError,
+      r"`params.box` must have shape \(4,\) or \(4, 4\) and dtype integer.*got shape \(6,\)",
+    ),
+    (
+      mixjax.MixParams(ones, partner, mask=jnp.zeros((8, 8))),
+      ValueError,
+      r"`params.mask` must have shape \(8, 8\) or \(4, 8, 8\) and dtype bool.*float32",
+    ),
+    (mixjax.MixParams(ones, partner, pairing="rev"), ValueError, r"`params.pairing` must be one"),
+  ]:
+    with pytest.raises(error, match=match):
+      mixjax.apply_mix(inputs, labels, params)
+  with pytest.raises(TypeError, match=r"`params` must be a mixjax.MixParams"):
+    mixjax.self_weight(None)
+  good = mixjax.MixParams(jnp.float32(0.5), np.arange(4)[::-1].copy(), mask=jnp.zeros((8, 8), bool))
+  chex.assert_trees_all_close(
+    mixjax.apply_mix(inputs, labels, good)[1], 0.5 * labels + 0.5 * labels[::-1]
+  )

@@ -115,3 +115,14 @@ def test_bad_method_raises():
   params = mixjax.sample_resizemix_params(jax.random.key(0), 4, (8, 8))
   with pytest.raises(ValueError, match="`method` must be one of"):
     mixjax.apply_resizemix(images, labels, params, method="bilinear")
+
+
+def test_apply_resizemix_needs_params_with_a_box_for_this_batch():
+  images, labels = _refs.random_batch(4, 8, 8)
+  with pytest.raises(ValueError, match=r"`params.box` must be the box .*sample_resizemix_params"):
+    mixjax.apply_resizemix(images, labels, mixjax.sample_mixup_params(jax.random.key(0), 4))
+  params = mixjax.sample_resizemix_params(jax.random.key(0), 5, (8, 8))
+  with pytest.raises(ValueError, match=r"`params.partner` must have shape \(4,\)"):
+    mixjax.apply_resizemix(images, labels, params)
+  with pytest.raises(TypeError, match=r"`params` must be a mixjax.MixParams"):
+    mixjax.apply_resizemix(images, labels, params.box)
