@@ -160,25 +160,17 @@ def check_params(
   _checks.check_choice(params.pairing, "params.pairing", _checks.PAIRINGS)
   if batch_size is None:
     return
-  _check_field(params.partner, "params.partner", [(batch_size,)], jnp.integer)
-  _check_field(params.lam, "params.lam", [(), (batch_size,)])
+  against = "`labels` and the inputs"
+  _checks.check_field(
+    params.partner, "params.partner", [(batch_size,)], kind=jnp.integer, against=against
+  )
+  _checks.check_field(params.lam, "params.lam", [(), (batch_size,)], against=against)
   if spatial is not None and params.box is not None:
-    sides = 2 * len(spatial)
-    _check_field(params.box, "params.box", [(sides,), (batch_size, sides)], jnp.integer)
+    sides = [(2 * len(spatial),), (batch_size, 2 * len(spatial))]
+    _checks.check_field(params.box, "params.box", sides, kind=jnp.integer, against=against)
   if spatial is not None and params.mask is not None:
-    _check_field(params.mask, "params.mask", [spatial, (batch_size, *spatial)], jnp.bool_)
-
-
-def _check_field(value: Any, name: str, shapes: list[tuple[int, ...]], kind: Any = None) -> None:
-  shape, dtype = jnp.shape(value), jnp.result_type(value)
-  if shape not in shapes or (kind is not None and not jnp.issubdtype(dtype, kind)):
-    wanted = " or ".join(map(str, shapes))
-    if kind is not None:
-      wanted += " and dtype " + ("bool" if kind is jnp.bool_ else "integer")
-    raise ValueError(
-      f"`{name}` must have shape {wanted} to match `labels` and the inputs, got shape "
-      f"{shape} and dtype {dtype}."
-    )
+    masks = [spatial, (batch_size, *spatial)]
+    _checks.check_field(params.mask, "params.mask", masks, kind=jnp.bool_, against=against)
 
 
 def _apply_mix(inputs: Any, labels: jax.Array, params: MixParams) -> tuple[Any, jax.Array]:

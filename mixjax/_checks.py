@@ -531,15 +531,24 @@ def check_array(value: Any, name: str, shape: tuple[int, ...], kind: str, note: 
     )
 
 
+def check_field(
+  value: Any, name: str, shapes: list[tuple[int, ...]], *, kind: Any = None, against: str
+) -> None:
+  """Checks that `value` is an array with one of `shapes` (to match `against`), of dtype
+  `kind` (`jnp.integer` or `jnp.bool_`) when given."""
+  check_array_like(value, name)
+  dtype, shape = jnp.result_type(value), jnp.shape(value)
+  if kind is not None and not jnp.issubdtype(dtype, kind):
+    what = "a boolean" if kind is jnp.bool_ else "an integer"
+    raise TypeError(f"`{name}` must be {what} array, got dtype {dtype}.")
+  if shape not in shapes:
+    wanted = " or ".join(map(str, shapes))
+    raise ValueError(f"`{name}` must have shape {wanted} to match {against}, got {shape}.")
+
+
 def check_int_rows(value: Any, name: str, batch_size: int) -> jax.Array:
   """Checks an integer `[4]` or `[B, 4]` parameter array and returns it as int32."""
-  dtype, shape = jnp.result_type(value), jnp.shape(value)
-  if not jnp.issubdtype(dtype, jnp.integer):
-    raise TypeError(f"`{name}` must be an integer array, got dtype {dtype}.")
-  if shape not in ((4,), (batch_size, 4)):
-    raise ValueError(
-      f"`{name}` must have shape (4,) or ({batch_size}, 4) to match the images, got {shape}."
-    )
+  check_field(value, name, [(4,), (batch_size, 4)], kind=jnp.integer, against="the images")
   return jnp.asarray(value, jnp.int32)
 
 

@@ -230,6 +230,19 @@ def test_check_int_rows():
     match=r"`grid` must have shape \(4,\) or \(5, 4\) to match the images, got \(5, 3\)\.",
   ):
     _checks.check_int_rows(jnp.zeros((5, 3), int), "grid", 5)
+  with pytest.raises(ValueError, match=r"`boxes` must be an array, got a NoneType: None\."):
+    _checks.check_int_rows(None, "boxes", 5)
+
+
+def test_check_field_names_the_shapes_and_the_dtype():
+  _checks.check_field(np.zeros((2, 3), bool), "mask", [(3,), (2, 3)], kind=jnp.bool_, against="x")
+  _checks.check_field(0.5, "lam", [(), (2,)], against="x")
+  with pytest.raises(TypeError, match=r"^`mask` must be a boolean array, got dtype int32\.$"):
+    _checks.check_field(jnp.zeros(3, int), "mask", [(3,)], kind=jnp.bool_, against="x")
+  with pytest.raises(
+    ValueError, match=r"^`lam` must have shape \(\) or \(2,\) to match x, got \(3,\)\.$"
+  ):
+    _checks.check_field(jnp.zeros(3), "lam", [(), (2,)], against="x")
 
 
 # ---------------------------------------------------------------------------------------
