@@ -210,7 +210,6 @@ def fmix(
     >>> bool(jnp.allclose(y.sum(axis=-1), 1.0))  # still a distribution over the classes
     True
   """
-  _checks.check_key(key)
   batch_size, image_size = _ops.check_pasting(images, labels)
   params = sample_fmix_params(
     key,

@@ -203,7 +203,6 @@ def gridmask(
   References:
     Chen, Liu, Zhao and Jia, "GridMask Data Augmentation", arXiv:2001.04086, 2020.
   """
-  _checks.check_key(key)
   batch_size, height, width, channels = _checks.check_images(images)
   images = jnp.asarray(images)
   _checks.check_fill(fill, "fill", channels)

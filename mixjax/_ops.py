@@ -73,7 +73,6 @@ def mixup(
   Example:
     >>> x, y = mixjax.mixup(key, images, mixjax.one_hot(labels, 10), alpha=0.2)
   """
-  _checks.check_key(key)
   batch_size = _checks.check_blend_labels(labels)
   _checks.check_inputs(inputs, batch_size)
   params = _sampling.sample_mixup_params(
@@ -122,7 +121,6 @@ def cutmix(
     >>> x.shape, y.shape
     ((8, 32, 32, 3), (8, 10))
   """
-  _checks.check_key(key)
   batch_size, image_size = check_pasting(images, labels)
   params = _sampling.sample_cutmix_params(
     key,
@@ -179,7 +177,6 @@ def mixup_or_cutmix(
     >>> bool(jnp.allclose(y.sum(axis=-1), 1.0))
     True
   """
-  _checks.check_key(key)
   batch_size, image_size = check_pasting(images, labels, integer_maps=False)
   params = _sampling.sample_mixup_or_cutmix_params(
     key,

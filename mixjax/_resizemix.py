@@ -230,7 +230,6 @@ def resizemix(
     >>> bool(jnp.allclose(y.sum(axis=-1), 1.0))  # still a distribution over the classes
     True
   """
-  _checks.check_key(key)
   batch_size = _checks.check_labels(labels)
   _, *spatial = _checks.check_spatial_inputs(images, batch_size, "images")
   _checks.check_choice(method, "method", METHODS)

@@ -68,7 +68,7 @@ def test_the_key_taking_functions_are_found():
 
 @pytest.mark.parametrize("name", _TAKING_A_KEY)
 def test_every_key_taking_function_checks_its_key(name):
-  """Each one refuses a batch of keys or a seed, naming `key`, before any other work."""
+  """Each one refuses a batch of keys or a seed, naming `key` (an op through its sampler)."""
   fn = getattr(mixjax, name)
   arguments = _required_arguments(fn)
   with pytest.raises(ValueError, match=r"^`key` must be a single PRNG key.*jax.vmap"):
