@@ -440,10 +440,10 @@ def check_channels_last(shape: tuple[int, ...], name: str) -> None:
     )
 
 
-def _check_floating(dtype: Any, where: str) -> None:
+def _check_floating(dtype: Any, where: str, purpose: str = " to be mixed") -> None:
   if not jnp.issubdtype(dtype, jnp.floating):
     raise TypeError(
-      f"{where} must be floating to be mixed, got dtype {dtype}; convert it first, "
+      f"{where} must be floating{purpose}, got dtype {dtype}; convert it first, "
       f"e.g. `x.astype(jnp.float32) / 255`."
     )
 
@@ -514,9 +514,9 @@ def check_spatial_inputs(inputs: Any, labels_batch: int | None, name: str) -> tu
 
 
 def check_images(images: Any, name: str = "images") -> tuple[int, int, int, int]:
-  """Checks a floating `[B, H, W, C]` image batch and returns its shape."""
+  """Checks a floating `[B, H, W, C]` image batch (erased or masked) and returns its shape."""
   shape = check_rank4(images, name)
-  _check_floating(jnp.result_type(images), f"`{name}`")
+  _check_floating(jnp.result_type(images), f"`{name}`", purpose="")
   return shape
 
 

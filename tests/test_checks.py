@@ -198,7 +198,7 @@ def test_check_rank4_and_images():
   ):
     _checks.check_rank4(jnp.zeros((3, 4)), "x")
   with pytest.raises(
-    TypeError, match=r"`images` must be floating to be mixed, got dtype uint8; .*astype"
+    TypeError, match=r"`images` must be floating, got dtype uint8; .*astype"
   ):
     _checks.check_images(jnp.zeros((2, 3, 4, 1), jnp.uint8))
 
