@@ -197,9 +197,7 @@ def test_check_rank4_and_images():
     ValueError, match=r"`x` must be rank 4 \[batch, height, width, channels\], got shape \(3, 4\)\."
   ):
     _checks.check_rank4(jnp.zeros((3, 4)), "x")
-  with pytest.raises(
-    TypeError, match=r"`images` must be floating, got dtype uint8; .*astype"
-  ):
+  with pytest.raises(TypeError, match=r"`images` must be floating, got dtype uint8; .*astype"):
     _checks.check_images(jnp.zeros((2, 3, 4, 1), jnp.uint8))
 
 

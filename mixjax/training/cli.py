@@ -72,9 +72,23 @@ def define_flags(*, workdir_help: str) -> None:
 def start(argv: Sequence[str]) -> None:
   """Refuses stray arguments, quiets orbax's INFO logs and joins a multi-process run if asked."""
   if len(argv) > 1:
-    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    _fail(
+      f"unexpected arguments {argv[1:]}: every option is a flag (--name=value, "
+      "--config.KEY=VALUE); see --help.",
+      USAGE_ERROR,
+      argv,
+    )
   logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO.
-  distributed.initialize_from_flags()
+  try:
+    distributed.initialize_from_flags()
+  except ValueError as error:  # jax's: no coordinator address, a bad process id ...
+    _fail(f"--distributed: {error} {_DISTRIBUTED_HINT}", USAGE_ERROR, sys.argv, error)
+
+
+_DISTRIBUTED_HINT = (
+  "Pass --coordinator_address=HOST:PORT --num_processes=N --process_id=I, or run where "
+  "jax finds them (SLURM, Cloud TPU, JAX_COORDINATOR_ADDRESS)."
+)
 
 
 def _fail(message: str, status: int, argv: Sequence[str], error: BaseException | None = None):
@@ -103,7 +117,12 @@ def parse_flags(argv: list[str]) -> list[str]:
     if key not in known:
       _fail(config_lib.unknown_key_message(key, known), USAGE_ERROR, argv)
   try:
-    return flags.FLAGS(argv)
+    remaining = flags.FLAGS(argv)
+    flags.FLAGS.config.keys()  # ml_collections loads the file at the first use of the config.
+    return remaining
+  except OSError as error:  # The config file: missing, unreadable.
+    reason = str(error.__cause__ or error).strip().splitlines()[-1].strip()
+    _fail(f"--config could not be loaded: {reason}", USAGE_ERROR, argv, error)
   except flags.Error as error:
     _fail(str(error).replace("flag --config.", "config."), USAGE_ERROR, argv, error)
   except (AttributeError, KeyError, TypeError, ValueError) as error:  # ml_collections.

@@ -26,6 +26,7 @@ import ml_collections
 from absl import flags
 
 from mixjax.training import cli
+from mixjax.training import config as config_lib
 from mixjax.training import loop
 from mixjax.training import reporting
 
@@ -56,13 +57,29 @@ def method_label(config: ml_collections.ConfigDict) -> str:
 def settings(
   config: ml_collections.ConfigDict, mixes: Sequence[str]
 ) -> list[tuple[str, ml_collections.ConfigDict]]:
-  """One copy of `config` per value of `config.mix`, each with its :func:`method_label`."""
+  """One copy of `config` per value of `config.mix`, each with its :func:`method_label`.
+
+  Raises:
+    config.ConfigError: a copy is not a valid config (an unknown mix, ...), before any of
+      them trains.
+  """
   copies = []
   for mix in mixes:
     copy = config.copy_and_resolve_references()
     copy.mix = mix
+    config_lib.validate(copy)
     copies.append((method_label(copy), copy))
   return copies
+
+
+def parse_seeds(values: Sequence[str]) -> list[int]:
+  """The `--seeds` flag's values as ints (a ConfigError naming the flag otherwise)."""
+  try:
+    return [int(value) for value in values]
+  except ValueError as error:
+    raise config_lib.ConfigError(
+      f"--seeds must be comma-separated ints, e.g. --seeds=0,1,2, got {','.join(values)!r}."
+    ) from error
 
 
 def format_table(rows: Sequence[tuple[str, dict[str, Any]]]) -> str:
@@ -200,7 +217,7 @@ def compare_seeds(
 
 def main(argv):
   cli.start(argv)
-  seeds = [int(seed) for seed in flags.FLAGS.seeds]
+  seeds = parse_seeds(flags.FLAGS.seeds)
   if seeds:
     compare_seeds(flags.FLAGS.config, flags.FLAGS.workdir, flags.FLAGS.mixes, seeds)
   else:

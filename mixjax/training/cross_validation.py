@@ -257,6 +257,32 @@ def summarize(
   return summary, oof, oof_indices, ensemble
 
 
+def check_folds(
+  config: ml_collections.ConfigDict, source: data_lib.ArraySource
+) -> list[tuple[np.ndarray, np.ndarray]]:
+  """The folds of `config.cv_folds`-fold cross-validation on `source`, once the config is
+  known to fit every fold: nothing is written before (a corrected rerun just works).
+
+  Raises:
+    config.ConfigError: too many folds for the smallest class, a model or mix that the
+      inputs do not fit, or a `batch_size` larger than a fold's training part.
+  """
+  try:
+    folds = fold_indices(source.train_labels, config.cv_folds, config_lib.data_seed(config))
+  except ValueError as error:
+    raise config_lib.ConfigError(str(error), "cv_folds") from error
+  loop.check_source(config, source)
+  smallest = min(len(train) for train, _ in folds)
+  if config.batch_size > smallest:
+    raise config_lib.ConfigError(
+      f"config.batch_size must be at most the number of training examples of every "
+      f"cross-validation fold, {smallest} (the {len(source.train_labels)} training examples "
+      f"less the largest held-out fold), got {config.batch_size}.",
+      "batch_size",
+    )
+  return folds
+
+
 def cross_validate(
   config: ml_collections.ConfigDict,
   workdir: str,
@@ -277,16 +303,19 @@ def cross_validate(
   config_lib.validate(config)
   num_folds = config.cv_folds
   if num_folds < 2:
-    raise ValueError(f"config.cv_folds must be at least 2 for cross-validation, got {num_folds}.")
+    raise config_lib.ConfigError(
+      f"config.cv_folds must be at least 2 for cross-validation, got {num_folds}.", "cv_folds"
+    )
   source = loop.load_source(config) if source is None else source
   if not isinstance(source, data_lib.ArraySource):
-    raise ValueError(
+    raise config_lib.ConfigError(
       f"config.cv_folds={num_folds} needs an in-memory dataset; {source.info.name!r} is "
-      f"streamed ({type(source).__name__})."
+      f"streamed ({type(source).__name__}).",
+      "cv_folds",
     )
+  folds = check_folds(config, source)
   # As every run: locked while the folds train; a workdir of another config is refused.
   with loop.prepare_workdir(config, workdir):
-    folds = fold_indices(source.train_labels, num_folds, config_lib.data_seed(config))
     results = [run_fold(config, workdir, source, folds, k) for k in range(num_folds)]
   summary, oof, oof_indices, ensemble = summarize(results, source.train_labels, source.test_labels)
   summary.update(dataset=source.info.name, mix=config.mix, seed=config.seed)
@@ -363,6 +392,8 @@ def compare_mixes(
   Returns:
     `(method label, cross-validation summary)` per setting, as in the table.
   """
+  if folds is not None and (isinstance(folds, bool) or not isinstance(folds, int) or folds < 2):
+    raise config_lib.ConfigError(f"--folds must be an int >= 2, got {folds!r}.")
   rows = []
   for name, setting in compare.settings(config, mixes):
     setting.cv_folds = folds or setting.cv_folds or 5

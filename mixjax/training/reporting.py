@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from mixjax.training import workdir as workdir_lib
+
 # Redrawing the plot costs ~0.2 s; short epochs redraw it at most this often.
 PLOT_EVERY_SECONDS = 30.0
 
@@ -282,7 +284,7 @@ def _read_records(path: str) -> list[dict[str, Any]]:
   """The records of a metrics.jsonl; a torn last line (a run stopped mid-append) is dropped.
 
   Raises:
-    ValueError: a line before the last is not JSON (the file is damaged), naming it.
+    workdir.WorkdirError: a line before the last is not JSON (the file is damaged), naming it.
   """
   with open(path) as f:
     lines = [line for line in f if line.strip()]
@@ -292,6 +294,9 @@ def _read_records(path: str) -> list[dict[str, Any]]:
       records.append(json.loads(line))
     except json.JSONDecodeError as error:
       if number < len(lines):
-        raise ValueError(f"{path}: line {number} is not JSON ({error}).") from error
+        raise workdir_lib.WorkdirError(
+          f"{path}: line {number} is not JSON ({error}); the file is damaged: repair or "
+          "delete that line, then rerun to resume (the checkpoints are kept)."
+        ) from error
       warnings.warn(f"{path}: dropped its torn last line ({line[:60]!r}...).", stacklevel=3)
   return records

@@ -27,7 +27,7 @@ SHARED = ("config", "workdir", "distributed", "coordinator_address", "num_proces
 
 CODE = f"""
 import importlib, importlib.util, os, sys
-from absl import app, flags
+from absl import flags
 for name in {MODULES!r}:
   importlib.import_module("mixjax.training." + name)
 for path in ("train.py", "tests/training/_worker.py"):  # Imported, not run.
@@ -44,8 +44,8 @@ print("DATASET", flags.FLAGS.config.dataset, flags.FLAGS.distributed)
 cli.start(["prog"])  # --distributed is off: nothing to join.
 try:
   cli.start(["prog", "stray"])
-except app.UsageError as error:
-  print("USAGE", error)
+except SystemExit as exit:
+  print("USAGE", exit.code)
 """
 
 
@@ -58,7 +58,11 @@ def test_imports_register_no_flag_and_define_flags_registers_the_shared_set():
   assert "REGISTERED []" in out
   assert f"DEFINED {sorted(SHARED)}" in out
   assert "DATASET digits False" in out
-  assert "USAGE Unexpected arguments: ['stray']" in out
+  assert "USAGE 2" in out
+  assert result.stderr.splitlines()[-1] == (
+    "error: unexpected arguments ['stray']: every option is a flag (--name=value, "
+    "--config.KEY=VALUE); see --help."
+  )
 
 
 def test_each_entry_point_has_the_shared_flags_and_its_own():
@@ -105,6 +109,8 @@ def attempt(label, call, argv=()):
 
 for label, extra in (("UNKNOWN", "--config.mixup_alfa=1"), ("BADINT", "--config.batch_size=x")):
   attempt(label, lambda: cli.parse_flags(sys.argv), [extra])
+attempt("NOCOORD", lambda: (cli.parse_flags(sys.argv), cli.start(["prog"])), ["--distributed"])
+attempt("NOCONFIG", lambda: cli.parse_flags(sys.argv), ["--config=/nonexistent/c.py"])
 
 def failing(error):
   def main(argv):
@@ -140,6 +146,14 @@ def test_errors_are_one_line_with_an_exit_status():
     "default_config); did you mean config.mixup_alpha, config.cutmix_alpha?\\n'"
   )
   assert lines["BADINT"].startswith('2 "error: config.batch_size=x: invalid literal for int()')
+  assert lines["NOCOORD"].startswith(
+    "2 'error: --distributed: coordinator_address should be defined. Pass "
+    "--coordinator_address=HOST:PORT"
+  )
+  assert lines["NOCONFIG"] == (
+    '2 "error: --config could not be loaded: [Errno 2] No such file or directory: '
+    "'/nonexistent/c.py'\\n\""
+  )
   assert lines["CONFIG"] == "2 \"error: config.model must be x, got 'y'.\\n\""
   assert lines["VERBOSE"] == "raised ConfigError ''"  # The traceback, with --verbose.
   assert lines["WORKDIR"] == "1 'error: --workdir /w is not usable\\n'"

@@ -45,6 +45,19 @@ def test_settings_are_copies_that_differ_only_in_mix():
     assert {k for k in config if setting[k] != config[k]} == {"mix"}
 
 
+def test_a_bad_setting_is_refused_before_any_trains(tmp_path):
+  config = helpers.load_config("digits")
+  with pytest.raises(config_lib.ConfigError, match="config.mix must be one of .*got 'mixpu'"):
+    compare.compare_mixes(config, str(tmp_path / "w"), ["none", "mixpu"])
+  assert not (tmp_path / "w").exists()  # ERM did not train first.
+
+
+def test_seeds_that_are_not_ints_are_refused_naming_the_flag():
+  assert compare.parse_seeds(["0", "1"]) == [0, 1]
+  with pytest.raises(config_lib.ConfigError, match=r"--seeds must be .* got '0,x'\."):
+    compare.parse_seeds(["0", "x"])
+
+
 def test_table_has_a_row_per_setting():
   table = compare.format_table([("ERM", SUMMARY), ("mixup (α=0.4)", dict(SUMMARY, wall_seconds=3))])
   lines = table.splitlines()

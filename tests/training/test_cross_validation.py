@@ -78,6 +78,30 @@ def test_too_many_folds_for_a_class_is_refused():
     cv.fold_indices(np.array([0, 1]), 1, seed=0)
 
 
+@pytest.mark.parametrize(
+  ("overrides", "key", "message"),
+  [
+    ({"cv_folds": 21}, "cv_folds", "21-fold stratified .* class 0 has 20"),
+    ({"batch_size": 31}, "batch_size", "every cross-validation fold, 30 .*60 training.* got 31"),
+    ({"cv_folds": 1}, "cv_folds", "at least 2"),
+  ],
+)
+def test_a_config_that_does_not_fit_the_folds_writes_nothing(tmp_path, overrides, key, message):
+  # Refused before the workdir exists, so the corrected rerun is not a "different config".
+  workdir = tmp_path / "cv"
+  config = _small_config(**overrides)
+  with pytest.raises(cv.config_lib.ConfigError, match=message) as error:
+    cv.cross_validate(config, str(workdir), source=_source())
+  assert error.value.key == key
+  assert not workdir.exists()
+
+
+def test_compare_mixes_refuses_fewer_than_two_folds(tmp_path):
+  with pytest.raises(cv.config_lib.ConfigError, match=r"--folds must be an int >= 2, got 0\."):
+    cv.compare_mixes(_small_config(), str(tmp_path / "w"), ["none"], folds=0)
+  assert not (tmp_path / "w").exists()
+
+
 def test_fold_source_takes_its_rows_and_its_own_statistics():
   source = _source(label_noise_at=(4, 10, 41))
   train_idx, held_idx = np.arange(0, 60, 2), np.arange(1, 60, 2)

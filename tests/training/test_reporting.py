@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from mixjax.training import reporting
+from mixjax.training import workdir
 from tests.training import helpers
 
 
@@ -61,7 +62,7 @@ def test_resume_drops_a_torn_last_line_and_names_a_damaged_one(tmp_path):
   assert [r["epoch"] for r in log.records] == [1, 2]
   assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 2
   (tmp_path / "metrics.jsonl").write_text("\n".join([lines[0], "not json", lines[1]]))
-  with pytest.raises(ValueError, match="line 2 is not JSON"):
+  with pytest.raises(workdir.WorkdirError, match="line 2 is not JSON .*delete that line"):
     reporting.MetricsLog(str(tmp_path)).resume(2)
 
 
