@@ -315,7 +315,7 @@ def cross_validate(
     )
   folds = check_folds(config, source)
   # As every run: locked while the folds train; a workdir of another config is refused.
-  with loop.prepare_workdir(config, workdir):
+  with loop.prepare_workdir(config, workdir, source):
     results = [run_fold(config, workdir, source, folds, k) for k in range(num_folds)]
   summary, oof, oof_indices, ensemble = summarize(results, source.train_labels, source.test_labels)
   summary.update(dataset=source.info.name, mix=config.mix, seed=config.seed)

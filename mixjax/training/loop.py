@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import time
@@ -272,8 +273,60 @@ def check_workdir_config(config, workdir: str) -> None:
     reporting.write_json(path, current)
 
 
-def prepare_workdir(config: ml_collections.ConfigDict, workdir: str) -> workdir_lib.WorkdirLock:
-  """Creates and locks `workdir`, then writes (or checks) its config.json.
+def data_fingerprint(source: data_lib.Source) -> dict[str, Any]:
+  """What identifies a run's data: its info, class names and, in memory, a hash of its labels.
+
+  Labels (ints) and not inputs (floats, normalised on the host) are hashed, so the same
+  files give the same fingerprint on any CPU.
+  """
+  info = source.info
+  fingerprint: dict[str, Any] = {
+    "dataset": info.name,
+    "num_classes": info.num_classes,
+    "input_shape": list(info.input_shape),
+    "num_train": info.num_train,
+    "num_test": info.num_test,
+  }
+  if getattr(source, "class_names", None):
+    fingerprint["class_names"] = list(source.class_names)
+  if isinstance(source, data_lib.ArraySource):
+    digest = hashlib.blake2b(digest_size=8)
+    for labels in (source.train_labels, source.test_labels):
+      digest.update(np.ascontiguousarray(labels, np.int64).tobytes())
+    fingerprint["labels_blake2b"] = digest.hexdigest()
+  return fingerprint
+
+
+def check_workdir_data(config, workdir: str, source: data_lib.Source) -> None:
+  """Writes data.json, or refuses a workdir whose run trained on other data.
+
+  `config.data_dir` may change between a run and its resume (the data moved), so the data
+  itself is compared: an npz file or image folder swapped for another one used to resume
+  silently on it, or fail restoring parameters of another shape.
+  """
+  path = os.path.join(workdir, "data.json")
+  current = data_fingerprint(source)
+  if os.path.exists(path):
+    with open(path) as f:
+      previous = json.load(f)
+    changed = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
+    if changed:
+      details = "; ".join(f"{k}: {previous.get(k)!r} -> {current.get(k)!r}" for k in changed)
+      raise config_lib.ConfigError(
+        f"--workdir {workdir} holds a run trained on other data ({details}), not on "
+        f"config.dataset={config.dataset!r}, config.data_dir={config.data_dir!r}. Use a new "
+        "workdir, or point config.data_dir at the run's data to resume.",
+        "data_dir",
+      )
+  if jax.process_index() == 0:
+    reporting.write_json(path, current)
+
+
+def prepare_workdir(
+  config: ml_collections.ConfigDict, workdir: str, source: data_lib.Source | None = None
+) -> workdir_lib.WorkdirLock:
+  """Creates and locks `workdir`, then writes (or checks) its config.json (and data.json
+  for `source`).
 
   Returns:
     The lock, held (process 0 only; the other processes get a disabled one).
@@ -288,6 +341,8 @@ def prepare_workdir(config: ml_collections.ConfigDict, workdir: str) -> workdir_
     workdir_lib.make_workdir(workdir)
     lock.acquire()
     check_workdir_config(config, workdir)
+    if source is not None:
+      check_workdir_data(config, workdir, source)
   except (workdir_lib.WorkdirError, config_lib.ConfigError) as error:
     failure = error
   try:
@@ -354,7 +409,7 @@ def setup(
   epoch_steps = steps_per_epoch(config, source)
   tx, schedule = make_optimizer(config, epoch_steps)
   model = create_model(config, info.num_classes)
-  lock = prepare_workdir(config, workdir)
+  lock = prepare_workdir(config, workdir, source)
   try:
     if is_main:
       save_source_files(config, source, workdir)

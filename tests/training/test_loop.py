@@ -412,6 +412,53 @@ def test_a_workdir_with_another_config_is_refused_naming_the_keys(tmp_path):
     loop.check_workdir_config(changed, str(tmp_path))
 
 
+def _signals(labels, num_classes=2):
+  return data_lib.ArraySource.from_splits(
+    "npz",
+    num_classes=num_classes,
+    train_inputs=np.zeros((len(labels), 4), np.float32),
+    train_labels=np.asarray(labels),
+    test_inputs=np.zeros((2, 4), np.float32),
+    test_labels=np.arange(2) % 2,
+    seed=0,
+  )
+
+
+def test_a_workdir_of_a_run_on_other_data_is_refused(tmp_path):
+  # data_dir may change on resume (the data moved), so the data itself is compared.
+  config = helpers.small_digits_config(dataset="npz", data_dir="a.npz")
+  loop.check_workdir_data(config, str(tmp_path), _signals([0, 1, 0, 1]))
+  loop.check_workdir_data(config, str(tmp_path), _signals([0, 1, 0, 1]))  # The same data.
+  with pytest.raises(
+    config_lib.ConfigError, match=r"other data \(labels_blake2b: '\w+' -> '\w+'\)"
+  ):
+    loop.check_workdir_data(config, str(tmp_path), _signals([1, 1, 0, 0]))
+  with pytest.raises(
+    config_lib.ConfigError, match=r"num_classes: 2 -> 3.*data_dir='a.npz'"
+  ) as error:
+    loop.check_workdir_data(config, str(tmp_path), _signals([0, 1, 2, 1], num_classes=3))
+  assert error.value.key == "data_dir"
+
+
+def test_resuming_on_another_npz_file_is_refused_before_anything_is_written(tmp_path):
+  files = {}
+  for name, labels in (("a", [0, 1] * 8), ("b", [1, 0] * 8)):
+    files[name] = tmp_path / f"{name}.npz"
+    inputs = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
+    np.savez(files[name], x_train=inputs, y_train=labels, x_test=inputs[:4], y_test=labels[:4])
+  workdir = tmp_path / "w"
+  run = dict(dataset="npz", model="mlp", num_epochs=1, batch_size=8, mix="none")
+  loop.train_and_evaluate(
+    helpers.small_digits_config(**run, data_dir=str(files["a"])), str(workdir)
+  )
+  before = sorted(p.name for p in workdir.iterdir())
+  with pytest.raises(config_lib.ConfigError, match="other data"):
+    loop.train_and_evaluate(
+      helpers.small_digits_config(**run, data_dir=str(files["b"])), str(workdir)
+    )
+  assert sorted(p.name for p in workdir.iterdir()) == before
+
+
 def test_a_key_the_saved_run_predates_counts_as_its_default(tmp_path):
   path = tmp_path / "config.json"
   loop.check_workdir_config(helpers.small_digits_config(), str(tmp_path))
