@@ -27,8 +27,10 @@ def _read(path: str) -> dict[str, np.ndarray]:
     raise ValueError(f"`data_dir` must be the path of an .npz file, got {path!r}.")
   if not os.path.isfile(path):
     raise FileNotFoundError(f"`data_dir` must be an existing .npz file, got {path!r}.")
+  _check_magic(path)
   try:
-    with np.load(path, allow_pickle=False) as f:
+    # Opened here: np.load leaves its own handle open when the zip is damaged.
+    with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as f:
       found = {key: f[key] for key in f.files}
   except (OSError, ValueError, zipfile.BadZipFile) as error:
     raise ValueError(f"`data_dir`={path!r} is not a readable .npz file: {error}") from None
@@ -41,11 +43,27 @@ def _read(path: str) -> dict[str, np.ndarray]:
   return found
 
 
+def _check_magic(path: str) -> None:
+  """Refuses a file that is not a zip archive (an .npz) before numpy guesses what it is."""
+  with open(path, "rb") as f:
+    head = f.read(6)
+  if head.startswith(b"PK"):
+    return
+  what = (
+    "a .npy file (one array)" if head == b"\x93NUMPY" else f"not a zip archive (it starts {head!r})"
+  )
+  raise ValueError(
+    f"`data_dir`={path!r} is {what}; it must be an .npz file of the arrays {list(KEYS)}, "
+    "as `np.savez(path, x_train=..., y_train=..., x_test=..., y_test=...)` writes."
+  )
+
+
 def _check_split(found: dict[str, np.ndarray], split: str, path: str) -> tuple[np.ndarray, ...]:
   """The split's inputs (at least rank 2, finite) and int64 labels, checked."""
   x, y = found[f"x_{split}"], found[f"y_{split}"]
   where = f"in {path!r}"
-  if x.ndim == 0 or not len(x) or x.dtype == bool or not np.issubdtype(x.dtype, np.number):
+  real = np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)
+  if x.ndim == 0 or not len(x) or x.dtype == bool or not real:
     raise ValueError(
       f"x_{split} {where} must be a non-empty real array [N, ...], got {x.dtype} {x.shape}."
     )

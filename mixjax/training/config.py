@@ -282,6 +282,20 @@ def _check_names(config: ml_collections.ConfigDict) -> None:
     _fail("data_dir", config.get("data_dir"), f"the path of the {dataset} data (dataset={dataset})")
 
 
+def _check_spatial_size(
+  config: ml_collections.ConfigDict, input_shape: tuple[int, ...], smallest: int
+) -> None:
+  """Refuses inputs whose spatial axes (all but the channels; `[L]` signals: L) are too short."""
+  spatial = tuple(input_shape[:-1]) if len(input_shape) > 1 else tuple(input_shape)
+  if spatial and min(spatial) < smallest:
+    raise ConfigError(
+      f"config.model={config.model!r} takes inputs of at least {smallest} along each spatial "
+      f"axis, but dataset {config.dataset!r} has inputs of shape {tuple(input_shape)}: use "
+      "larger inputs (config.image_size for a folder) or another model.",
+      "model",
+    )
+
+
 def check_model_input(config: ml_collections.ConfigDict, input_shape: tuple[int, ...]) -> None:
   """Refuses a model that cannot take the dataset's inputs (e.g. a CNN on a table).
 
@@ -297,6 +311,7 @@ def check_model_input(config: ml_collections.ConfigDict, input_shape: tuple[int,
   ranks = models.INPUT_RANKS
   rank = len(input_shape)
   if ranks[config.model] is None or rank in ranks[config.model]:
+    _check_spatial_size(config, input_shape, models.MIN_SPATIAL.get(config.model, 1))
     return
   fit = sorted(name for name, accepted in ranks.items() if accepted is None or rank in accepted)
   raise ConfigError(

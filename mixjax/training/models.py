@@ -540,6 +540,10 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
 }
 # The ranks of one example each model takes (3: images [H, W, C]); None: any (flattened).
 # Config validation checks a dataset's inputs against this before a run starts.
+# The smallest length of every spatial axis a model takes (SmallCNN's 2×2 max pooling;
+# MNIST1DCNN's first kernel of 5 with padding 1): smaller inputs vanish inside the model.
+MIN_SPATIAL: dict[str, int] = {"small_cnn": 2, "mnist1d_cnn": 3}
+
 INPUT_RANKS: dict[str, tuple[int, ...] | None] = {
   "preact_resnet18": (3,),
   "wrn28_10": (3,),

@@ -61,6 +61,7 @@ def test_one_dimensional_inputs_get_a_feature_axis_and_num_classes_can_be_given(
     ),
     (lambda a: a.update(x_test=a["x_test"][:, :5]), r"x_test .* shape of x_train's, \(6, 2\)"),
     (lambda a: a.update(x_train=a["x_train"].astype(str)), "x_train .* real array"),
+    (lambda a: a.update(x_train=a["x_train"] + 1j), "x_train .* real array .*, got complex64"),
     (lambda a: a.update(y_train=np.zeros(40, int), y_test=np.zeros(10, int)), "at least 2"),
   ],
 )
@@ -77,5 +78,11 @@ def test_a_missing_or_unreadable_file_is_named(tmp_path):
   with pytest.raises(FileNotFoundError, match="nope.npz"):
     data.load_source("npz", seed=0, data_dir=str(tmp_path / "nope.npz"))
   (tmp_path / "bad.npz").write_text("not a zip")
-  with pytest.raises(ValueError, match="bad.npz' is not a readable .npz file"):
+  with pytest.raises(ValueError, match=r"bad.npz' is not a zip archive \(it starts b'not a '\)"):
     data.load_source("npz", seed=0, data_dir=str(tmp_path / "bad.npz"))
+  np.save(tmp_path / "one.npy", np.zeros(3))
+  with pytest.raises(ValueError, match=r"one.npy' is a .npy file \(one array\); .*np.savez"):
+    data.load_source("npz", seed=0, data_dir=str(tmp_path / "one.npy"))
+  (tmp_path / "torn.npz").write_bytes(b"PK\x03\x04 cut short")
+  with pytest.raises(ValueError, match="torn.npz' is not a readable .npz file"):
+    data.load_source("npz", seed=0, data_dir=str(tmp_path / "torn.npz"))

@@ -8,9 +8,13 @@ import os
 import subprocess
 import sys
 
+import jax
+import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from mixjax.training import config as config_lib
+from mixjax.training import models
 from tests.training import helpers
 
 CONFIGS = sorted(
@@ -193,3 +197,21 @@ def test_half_precision_must_be_a_bool():
     config.half_precision = "yes"
   with pytest.raises(config_lib.ConfigError, match="config.half_precision must be True or False"):
     config_lib.validate(config)
+
+
+@pytest.mark.parametrize(
+  ("model", "fits", "too_small"),
+  [("small_cnn", (2, 2, 3), (1, 4, 3)), ("mnist1d_cnn", (3,), (2, 5)), ("cnn1d", (1,), None)],
+)
+def test_inputs_too_small_for_the_model_are_refused(model, fits, too_small):
+  # Below these sizes the model's feature map is empty: its logits were NaN (SmallCNN's
+  # pooling) or the bias alone (MNIST1DCNN), reported later as a diverged run.
+  config = config_lib.default_config()
+  config.model, config.dataset = model, "folder"
+  config_lib.check_model_input(config, fits)
+  model_def = models.create_model(model, num_classes=3)
+  logits, _ = model_def.init_with_output(jax.random.key(0), jnp.ones((2, *fits)), train=False)
+  assert np.isfinite(np.asarray(logits)).all()
+  if too_small is not None:
+    with pytest.raises(config_lib.ConfigError, match=r"takes inputs of at least \d along each"):
+      config_lib.check_model_input(config, too_small)
